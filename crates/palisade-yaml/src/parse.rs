@@ -1,0 +1,425 @@
+//! Event stream → [`Node`] tree, one document at a time.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+
+use crate::node::{Entry, Node, NodeKind, Pos, Scalar};
+
+/// Upper bound on nodes created by expanding aliases in one document, so that a
+/// "billion laughs" document costs a clear error instead of all memory.
+pub const MAX_ALIAS_EXPANSION: usize = 100_000;
+
+/// Nesting deeper than this is not a Kubernetes object; refusing it keeps recursion bounded.
+const MAX_DEPTH: usize = 256;
+
+/// One document of a stream.
+#[derive(Debug)]
+pub struct Document<'a> {
+    /// Position of the document among the non-empty documents of its stream (0-based).
+    pub index: usize,
+    /// First line of the document's text (1-based), after its `---` separator.
+    pub start_line: u32,
+    pub root: Node<'a>,
+}
+
+/// A document that could not be parsed; the documents around it are still returned.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{line}:{column}: {message}")]
+pub struct ParseError {
+    pub index: usize,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+/// Parses every document of a YAML or JSON stream.
+///
+/// The stream is split on lines that are exactly `---` (optionally followed by a comment),
+/// as `k8s.io/apimachinery/pkg/util/yaml.YAMLReader` does, so a syntax error stays inside its
+/// document. Empty documents (only comments or whitespace) are skipped.
+#[must_use]
+pub fn parse_stream(src: &str) -> Vec<Result<Document<'_>, ParseError>> {
+    let mut out = Vec::new();
+    let mut index = 0;
+    for (start_line, chunk) in split_documents(src) {
+        if is_blank(chunk) {
+            continue;
+        }
+        parse_chunk(chunk, start_line, &mut index, &mut out);
+    }
+    out
+}
+
+fn is_separator(line: &str) -> bool {
+    let Some(rest) = line.strip_prefix("---") else {
+        return false;
+    };
+    let rest = rest.trim();
+    rest.is_empty() || rest.starts_with('#')
+}
+
+fn is_blank(chunk: &str) -> bool {
+    chunk.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#') || t.starts_with('%') || t == "..."
+    })
+}
+
+/// Yields `(first line number, text)` for each `---`-separated chunk.
+fn split_documents(src: &str) -> impl Iterator<Item = (u32, &str)> {
+    let mut chunks = Vec::new();
+    let mut start = 0usize;
+    let mut start_line = 1u32;
+    let mut line_no = 1u32;
+    let mut offset = 0usize;
+    // Fast path: most files have few separators; scan line starts only.
+    for line in src.split_inclusive('\n') {
+        if line.starts_with("---") && is_separator(line.trim_end_matches(['\n', '\r'])) {
+            chunks.push((start_line, &src[start..offset]));
+            start = offset + line.len();
+            start_line = line_no + 1;
+        }
+        offset += line.len();
+        line_no += 1;
+    }
+    chunks.push((start_line, &src[start..]));
+    chunks.into_iter()
+}
+
+enum Frame<'a> {
+    Seq {
+        items: Vec<Node<'a>>,
+        pos: Pos,
+        anchor: usize,
+    },
+    Map {
+        entries: Vec<Entry<'a>>,
+        pos: Pos,
+        anchor: usize,
+        key: Option<(Cow<'a, str>, Pos)>,
+    },
+}
+
+struct Builder<'a> {
+    stack: Vec<Frame<'a>>,
+    anchors: HashMap<usize, Node<'a>>,
+    expanded: usize,
+    line_offset: u32,
+}
+
+fn count_nodes(node: &Node<'_>) -> usize {
+    1 + match &node.kind {
+        NodeKind::Scalar(_) => 0,
+        NodeKind::Seq(items) => items.iter().map(count_nodes).sum(),
+        NodeKind::Map(entries) => entries.iter().map(|e| count_nodes(&e.value)).sum(),
+    }
+}
+
+impl<'a> Builder<'a> {
+    fn pos(&self, span: &Span) -> Pos {
+        let line = u32::try_from(span.start.line()).unwrap_or(u32::MAX);
+        Pos {
+            line: line.saturating_add(self.line_offset),
+            column: u32::try_from(span.start.col() + 1).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// Attaches a finished node to its parent; returns it when it is the document root.
+    fn finish(&mut self, node: Node<'a>, anchor: usize) -> Result<Option<Node<'a>>, String> {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            None => Ok(Some(node)),
+            Some(Frame::Seq { items, .. }) => {
+                items.push(node);
+                Ok(None)
+            }
+            Some(Frame::Map { entries, key, .. }) => {
+                if let Some((k, key_pos)) = key.take() {
+                    entries.push(Entry {
+                        key: k,
+                        key_pos,
+                        value: node,
+                    });
+                } else {
+                    match node.kind {
+                        NodeKind::Scalar(s) => *key = Some((s.text, node.pos)),
+                        _ => return Err("expected a string mapping key, found a collection".into()),
+                    }
+                }
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Applies YAML merge keys (`<<: *base`): merged entries never override explicit ones.
+fn apply_merge_keys(entries: Vec<Entry<'_>>) -> Vec<Entry<'_>> {
+    if !entries.iter().any(|e| e.key == "<<") {
+        return entries;
+    }
+    let mut own = Vec::with_capacity(entries.len());
+    let mut merged = Vec::new();
+    for e in entries {
+        if e.key != "<<" {
+            own.push(e);
+            continue;
+        }
+        match e.value.kind {
+            NodeKind::Map(m) => merged.extend(m),
+            NodeKind::Seq(items) => {
+                for item in items {
+                    if let NodeKind::Map(m) = item.kind {
+                        merged.extend(m);
+                    }
+                }
+            }
+            NodeKind::Scalar(_) => own.push(Entry {
+                key: e.key,
+                key_pos: e.key_pos,
+                value: e.value,
+            }),
+        }
+    }
+    for m in merged {
+        if !own.iter().any(|o| o.key == m.key) {
+            own.push(m);
+        }
+    }
+    own
+}
+
+fn parse_chunk<'a>(
+    chunk: &'a str,
+    start_line: u32,
+    index: &mut usize,
+    out: &mut Vec<Result<Document<'a>, ParseError>>,
+) {
+    let mut builder = Builder {
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        expanded: 0,
+        line_offset: start_line - 1,
+    };
+    let mut produced_any = false;
+    for event in Parser::new_from_str(chunk) {
+        let (event, span) = match event {
+            Ok(ev) => ev,
+            Err(err) => {
+                let m = err.marker();
+                out.push(Err(ParseError {
+                    index: *index,
+                    line: u32::try_from(m.line()).unwrap_or(0) + builder.line_offset,
+                    column: u32::try_from(m.col() + 1).unwrap_or(0),
+                    message: format!("invalid YAML: {}", err.info()),
+                }));
+                *index += 1;
+                return;
+            }
+        };
+        let pos = builder.pos(&span);
+        let result = match event {
+            Event::StreamStart | Event::StreamEnd | Event::Nothing | Event::DocumentEnd => Ok(None),
+            Event::DocumentStart(_) => {
+                builder.anchors.clear();
+                builder.expanded = 0;
+                Ok(None)
+            }
+            Event::Scalar(text, style, anchor, _tag) => {
+                let node = Node {
+                    kind: NodeKind::Scalar(Scalar {
+                        text,
+                        plain: style == ScalarStyle::Plain,
+                    }),
+                    pos,
+                };
+                builder.finish(node, anchor)
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _)
+                if builder.stack.len() >= MAX_DEPTH =>
+            {
+                let _ = anchor;
+                Err(format!("nesting deeper than {MAX_DEPTH} levels"))
+            }
+            Event::SequenceStart(anchor, _) => {
+                builder.stack.push(Frame::Seq {
+                    items: Vec::new(),
+                    pos,
+                    anchor,
+                });
+                Ok(None)
+            }
+            Event::MappingStart(anchor, _) => {
+                builder.stack.push(Frame::Map {
+                    entries: Vec::new(),
+                    pos,
+                    anchor,
+                    key: None,
+                });
+                Ok(None)
+            }
+            Event::SequenceEnd | Event::MappingEnd => match builder.stack.pop() {
+                Some(Frame::Seq { items, pos, anchor }) => builder.finish(
+                    Node {
+                        kind: NodeKind::Seq(items),
+                        pos,
+                    },
+                    anchor,
+                ),
+                Some(Frame::Map {
+                    entries,
+                    pos,
+                    anchor,
+                    ..
+                }) => builder.finish(
+                    Node {
+                        kind: NodeKind::Map(apply_merge_keys(entries)),
+                        pos,
+                    },
+                    anchor,
+                ),
+                None => Ok(None),
+            },
+            Event::Alias(id) => match builder.anchors.get(&id) {
+                Some(target) => {
+                    builder.expanded += count_nodes(target);
+                    if builder.expanded > MAX_ALIAS_EXPANSION {
+                        Err(format!(
+                            "aliases expand to more than {MAX_ALIAS_EXPANSION} nodes"
+                        ))
+                    } else {
+                        let mut node = target.clone();
+                        node.pos = pos;
+                        builder.finish(node, 0)
+                    }
+                }
+                None => Err("alias to an unknown anchor".into()),
+            },
+        };
+        match result {
+            Ok(Some(root)) => {
+                out.push(Ok(Document {
+                    index: *index,
+                    start_line,
+                    root,
+                }));
+                *index += 1;
+                produced_any = true;
+            }
+            Ok(None) => {}
+            Err(message) => {
+                out.push(Err(ParseError {
+                    index: *index,
+                    line: pos.line,
+                    column: pos.column,
+                    message,
+                }));
+                *index += 1;
+                return;
+            }
+        }
+    }
+    let _ = produced_any;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TypeName;
+
+    fn roots(src: &str) -> Vec<Result<Node<'_>, ParseError>> {
+        parse_stream(src)
+            .into_iter()
+            .map(|d| d.map(|d| d.root))
+            .collect()
+    }
+
+    #[test]
+    fn positions_are_file_relative_across_documents() {
+        let src = "a: 1\n---\n# comment\nkind: Pod\nspec:\n  x: true\n";
+        let docs = parse_stream(src);
+        assert_eq!(docs.len(), 2);
+        let second = docs[1].as_ref().unwrap();
+        assert_eq!(second.index, 1);
+        let x = second.root.pointer("/spec/x").unwrap();
+        assert_eq!(x.pos, Pos { line: 6, column: 6 });
+        assert_eq!(x.as_bool(), Some(true));
+    }
+
+    #[test]
+    fn a_broken_document_does_not_hide_its_neighbours() {
+        let src = "kind: A\n---\nkind: [unclosed\n---\nkind: C\n";
+        let docs = roots(src);
+        assert_eq!(docs.len(), 3);
+        assert_eq!(
+            docs[0].as_ref().unwrap().get("kind").unwrap().as_str(),
+            Some("A")
+        );
+        let err = docs[1].as_ref().unwrap_err();
+        assert!(err.line >= 3, "{err:?}");
+        assert_eq!(
+            docs[2].as_ref().unwrap().get("kind").unwrap().as_str(),
+            Some("C")
+        );
+    }
+
+    #[test]
+    fn quoted_scalars_are_strings_and_plain_ones_resolve() {
+        let root = roots("a: \"true\"\nb: yes\nc: 0123\nd: ~\ne: 1.5\n")
+            .remove(0)
+            .unwrap();
+        assert_eq!(root.get("a").unwrap().type_name(), TypeName::String);
+        assert_eq!(root.get("a").unwrap().as_bool(), None);
+        assert_eq!(root.get("b").unwrap().as_bool(), Some(true));
+        assert_eq!(root.get("c").unwrap().as_i64(), Some(123));
+        assert_eq!(root.get("c").unwrap().as_str(), Some("0123"));
+        assert!(root.get("d").unwrap().is_null());
+        assert_eq!(root.get("e").unwrap().type_name(), TypeName::Number);
+    }
+
+    #[test]
+    fn json_parses_as_yaml() {
+        let root = roots("{\"kind\": \"Pod\", \"spec\": {\"hostPID\": true}}")
+            .remove(0)
+            .unwrap();
+        assert_eq!(root.pointer("/spec/hostPID").unwrap().as_bool(), Some(true));
+    }
+
+    #[test]
+    fn anchors_aliases_and_merge_keys() {
+        let src = "base: &b {x: 1, y: 2}\nderived:\n  <<: *b\n  y: 3\n";
+        let root = roots(src).remove(0).unwrap();
+        assert_eq!(root.pointer("/derived/x").unwrap().as_i64(), Some(1));
+        assert_eq!(root.pointer("/derived/y").unwrap().as_i64(), Some(3));
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut src = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let prev = i - 1;
+            src.push_str(&format!(
+                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        let docs = roots(&src);
+        let err = docs[0].as_ref().unwrap_err();
+        assert!(err.message.contains("aliases expand"), "{err:?}");
+    }
+
+    #[test]
+    fn separator_with_comment_and_empty_documents() {
+        let docs = roots("---\n--- # two\na: 1\n---\n\n");
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].as_ref().unwrap().pos.line, 3);
+    }
+
+    #[test]
+    fn json_output_resolves_scalars() {
+        let root = roots("a: [1, \"2\", yes, null, x]\n").remove(0).unwrap();
+        assert_eq!(root.to_json(), r#"{"a":[1,"2",true,null,"x"]}"#);
+    }
+}
