@@ -1,0 +1,25 @@
+//! What every Palisade gate shares: rule metadata, severities, findings, the `Policy`
+//! configuration (with exceptions and rule selection) and inline suppressions.
+//!
+//! Feature crates (`palisade-k8s`, `palisade-model`, …) declare their rules with
+//! [`declare_rule!`] and produce [`Finding`]s; the CLI and the webhook apply the same
+//! [`Policy`] to them, which is how one policy gives one verdict at every gate.
+
+mod config;
+mod date;
+mod finding;
+mod rule;
+mod selection;
+mod severity;
+mod suppress;
+
+pub use config::{
+    ConfigError, CustomResource, Exception, ImagePolicy, POLICY_API_VERSION, Policy, RuleSetting,
+    Standard, normalize_kubernetes_version,
+};
+pub use date::Date;
+pub use finding::{Finding, InputError, Location, ObjectRef};
+pub use rule::{RefKind, Reference, RuleMeta};
+pub use selection::{Selection, SelectorError};
+pub use severity::Severity;
+pub use suppress::{InlineSuppression, SUPPRESS_ANNOTATION, parse_suppression};
