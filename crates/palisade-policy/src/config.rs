@@ -329,23 +329,23 @@ impl Policy {
                 "customResources",
             ],
         );
-        if let Some(n) = spec.get("standard") {
-            if let Some(v) = r.parsed(n, "standard") {
-                self.standard = v;
+        if let Some(n) = spec.get("standard")
+            && let Some(v) = r.parsed(n, "standard")
+        {
+            self.standard = v;
+        }
+        if let Some(n) = spec.get("kubernetesVersion")
+            && let Some(s) = r.string(n, "kubernetesVersion")
+        {
+            match normalize_kubernetes_version(&s) {
+                Ok(v) => self.kubernetes_version = v,
+                Err(e) => r.errors.push(err(n.pos, format!("kubernetesVersion: {e}"))),
             }
         }
-        if let Some(n) = spec.get("kubernetesVersion") {
-            if let Some(s) = r.string(n, "kubernetesVersion") {
-                match normalize_kubernetes_version(&s) {
-                    Ok(v) => self.kubernetes_version = v,
-                    Err(e) => r.errors.push(err(n.pos, format!("kubernetesVersion: {e}"))),
-                }
-            }
-        }
-        if let Some(n) = spec.get("failOn") {
-            if let Some(v) = r.parsed(n, "failOn") {
-                self.fail_on = v;
-            }
+        if let Some(n) = spec.get("failOn")
+            && let Some(v) = r.parsed(n, "failOn")
+        {
+            self.fail_on = v;
         }
         if let Some(rules) = spec.get("rules").and_then(|n| r.map(n, "rules")) {
             for e in rules.as_map().unwrap_or_default() {

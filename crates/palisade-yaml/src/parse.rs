@@ -72,17 +72,14 @@ fn split_documents(src: &str) -> impl Iterator<Item = (u32, &str)> {
     let mut chunks = Vec::new();
     let mut start = 0usize;
     let mut start_line = 1u32;
-    let mut line_no = 1u32;
     let mut offset = 0usize;
-    // Fast path: most files have few separators; scan line starts only.
-    for line in src.split_inclusive('\n') {
+    for (line_no, line) in (1u32..).zip(src.split_inclusive('\n')) {
         if line.starts_with("---") && is_separator(line.trim_end_matches(['\n', '\r'])) {
             chunks.push((start_line, &src[start..offset]));
             start = offset + line.len();
             start_line = line_no + 1;
         }
         offset += line.len();
-        line_no += 1;
     }
     chunks.push((start_line, &src[start..]));
     chunks.into_iter()
