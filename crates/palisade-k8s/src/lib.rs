@@ -1,0 +1,19 @@
+//! Kubernetes manifests: positioned resource model, pod templates of every workload kind
+//! (built-ins and ML CRDs), and the rules that inspect them, starting with the exact Pod
+//! Security Standards.
+
+pub mod model;
+pub mod pss;
+pub mod resource;
+pub mod scan;
+pub mod workload;
+
+pub use scan::{FileScan, ScanOptions, scan_source};
+
+use palisade_policy::RuleMeta;
+
+/// Every rule this crate implements.
+#[must_use]
+pub fn rules() -> Vec<&'static RuleMeta> {
+    pss::rules()
+}

@@ -1,0 +1,14 @@
+//! Typed, borrowed views of the Kubernetes fields rules read, decoded once per pod spec.
+//!
+//! Decoding checks the type of every field it reads (`runAsNonRoot: "yes"` is an error, as it
+//! is for the API server) and keeps each value's position, so rules are plain Rust over typed
+//! data and still report `file:line:column` and a JSON pointer.
+
+mod decode;
+mod pod;
+
+pub use decode::{DecodeError, Decoder};
+pub use pod::{
+    Capabilities, Container, ContainerKind, Handler, PodMeta, PodSecurityContext, PodSpec,
+    PortSpec, ProfileRef, SeLinuxOptions, SecurityContext, Sp, Sysctl, Volume,
+};

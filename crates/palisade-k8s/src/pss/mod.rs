@@ -1,0 +1,131 @@
+//! The Pod Security Standards, exactly as upstream `k8s.io/pod-security-admission` evaluates
+//! them, for every version from v1.0 to v1.37.
+//!
+//! Each check lives in `checks/<check>.rs` with its rule metadata and its versioned
+//! implementations; [`active_checks`] assembles the set for a level and version the way
+//! upstream's `policy/registry.go` does (restricted = restricted checks + baseline checks
+//! minus the ones a restricted check overrides at that version).
+
+pub mod checks;
+mod version;
+
+use palisade_policy::{RuleMeta, Standard};
+use palisade_yaml::Pos;
+
+use crate::model::{PodMeta, PodSpec};
+
+pub use version::{LATEST_MINOR, Version};
+
+/// PSS level of a check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Baseline,
+    Restricted,
+}
+
+/// What a check sees: the pod template's metadata and its spec.
+#[derive(Clone, Copy, Debug)]
+pub struct PodView<'v, 'a> {
+    pub meta: &'v PodMeta<'a>,
+    pub spec: &'v PodSpec<'a>,
+}
+
+/// One forbidden value. Upstream aggregates a check's violations into one reason; Palisade
+/// keeps one violation per offending field so each gets its own location.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// Upstream-style detail, e.g. `container "app" must not set securityContext.privileged=true`.
+    pub detail: String,
+    pub pointer: String,
+    pub pos: Pos,
+    pub container: Option<String>,
+}
+
+pub type CheckFn = fn(&PodView<'_, '_>, &mut Vec<Violation>);
+
+/// One implementation of a check, in force from `min_minor` until the next one.
+#[derive(Debug)]
+pub struct VersionedCheck {
+    pub min_minor: u32,
+    pub check: CheckFn,
+    /// Baseline check IDs this (restricted) implementation replaces.
+    pub overrides: &'static [&'static str],
+}
+
+#[derive(Debug)]
+pub struct PssCheck {
+    /// Upstream check ID (`runAsNonRoot`).
+    pub id: &'static str,
+    pub level: Level,
+    /// Upstream `ForbiddenReason` (`runAsNonRoot != true`).
+    pub reason: &'static str,
+    pub rule: &'static RuleMeta,
+    /// Ordered by `min_minor`.
+    pub versions: &'static [VersionedCheck],
+}
+
+impl PssCheck {
+    /// The implementation in force at `minor`, if the check exists at that version.
+    #[must_use]
+    pub fn at(&self, minor: u32) -> Option<&VersionedCheck> {
+        self.versions.iter().rev().find(|v| v.min_minor <= minor)
+    }
+}
+
+/// A check selected for a level and version, with the implementation to run.
+#[derive(Clone, Copy, Debug)]
+pub struct ActiveCheck {
+    pub check: &'static PssCheck,
+    pub implementation: &'static VersionedCheck,
+}
+
+/// The checks upstream runs at `standard` and `version`, baseline IDs first, each group
+/// sorted by ID (upstream's result order).
+#[must_use]
+pub fn active_checks(standard: Standard, version: Version) -> Vec<ActiveCheck> {
+    let minor = version.minor();
+    let level = match standard {
+        Standard::Privileged => return Vec::new(),
+        Standard::Baseline => Level::Baseline,
+        Standard::Restricted => Level::Restricted,
+    };
+    let at = |lvl: Level| {
+        checks::ALL
+            .iter()
+            .filter(move |c| c.level == lvl)
+            .filter_map(move |c| {
+                c.at(minor).map(|implementation| ActiveCheck {
+                    check: c,
+                    implementation,
+                })
+            })
+    };
+    let mut restricted: Vec<ActiveCheck> = if level == Level::Restricted {
+        at(Level::Restricted).collect()
+    } else {
+        Vec::new()
+    };
+    let overridden: Vec<&str> = restricted
+        .iter()
+        .flat_map(|a| a.implementation.overrides.iter().copied())
+        .collect();
+    let mut baseline: Vec<ActiveCheck> = at(Level::Baseline)
+        .filter(|a| !overridden.contains(&a.check.id))
+        .collect();
+    baseline.sort_by_key(|a| a.check.id);
+    restricted.sort_by_key(|a| a.check.id);
+    baseline.extend(restricted);
+    baseline
+}
+
+/// Rule metadata of every PSS check.
+#[must_use]
+pub fn rules() -> Vec<&'static RuleMeta> {
+    checks::ALL.iter().map(|c| c.rule).collect()
+}
+
+/// `"a"` → `container "a"`; upstream words details per container this way.
+#[must_use]
+pub fn container_phrase(name: &str) -> String {
+    format!("container {name:?}")
+}

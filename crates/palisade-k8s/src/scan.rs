@@ -1,0 +1,223 @@
+//! Scanning a YAML/JSON stream: documents → objects → pod specs → rules → findings.
+
+use std::sync::Arc;
+
+use palisade_policy::{
+    CustomResource, Finding, InputError, Location, SUPPRESS_ANNOTATION, Selection, Standard,
+    parse_suppression,
+};
+use palisade_yaml::{Pos, parse_stream};
+
+use crate::model::{DecodeError, Decoder, PodMeta, PodSpec};
+use crate::pss::{ActiveCheck, PodView, Version, active_checks};
+use crate::resource::{Resource, resources_in_document};
+use crate::workload::pod_sites;
+
+/// What to check, resolved once per run and shared by every file.
+#[derive(Debug)]
+pub struct ScanOptions {
+    pub standard: Standard,
+    pub version: Version,
+    pub selection: Selection,
+    pub custom_resources: Vec<CustomResource>,
+    /// Resolved from `standard`, `version` and `selection`.
+    checks: Vec<ActiveCheck>,
+}
+
+impl ScanOptions {
+    #[must_use]
+    pub fn new(
+        standard: Standard,
+        version: Version,
+        selection: Selection,
+        custom_resources: Vec<CustomResource>,
+    ) -> Self {
+        let checks = active_checks(standard, version)
+            .into_iter()
+            .filter(|a| selection.is_enabled(a.check.rule))
+            .collect();
+        ScanOptions {
+            standard,
+            version,
+            selection,
+            custom_resources,
+            checks,
+        }
+    }
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions::new(
+            Standard::Restricted,
+            Version::LATEST,
+            Selection::default(),
+            Vec::new(),
+        )
+    }
+}
+
+/// The outcome of scanning one stream.
+#[derive(Debug, Default)]
+pub struct FileScan {
+    pub findings: Vec<Finding>,
+    pub errors: Vec<InputError>,
+    /// Objects seen (all kinds).
+    pub resources: usize,
+    /// Pod specs evaluated.
+    pub pod_specs: usize,
+    /// Findings dropped by inline `palisade.dev/ignore` annotations.
+    pub suppressed: usize,
+}
+
+/// Scans one YAML/JSON stream. Errors in one document never stop the others.
+#[must_use]
+pub fn scan_source(file: &Arc<str>, src: &str, opts: &ScanOptions) -> FileScan {
+    let mut out = FileScan::default();
+    let lines = LineIndex::new(src);
+    for doc in parse_stream(src) {
+        let doc = match doc {
+            Ok(doc) => doc,
+            Err(e) => {
+                out.errors.push(InputError {
+                    file: file.clone(),
+                    line: e.line,
+                    column: e.column,
+                    message: format!("document {}: {}", e.index + 1, e.message),
+                });
+                continue;
+            }
+        };
+        let (resources, errors) = resources_in_document(&doc.root);
+        push_decode_errors(&mut out.errors, file, doc.index, errors);
+        for res in &resources {
+            out.resources += 1;
+            scan_resource(file, doc.index, res, opts, &lines, &mut out);
+        }
+    }
+    out
+}
+
+fn push_decode_errors(
+    out: &mut Vec<InputError>,
+    file: &Arc<str>,
+    doc: usize,
+    errors: Vec<DecodeError>,
+) {
+    out.extend(errors.into_iter().map(|e| InputError {
+        file: file.clone(),
+        line: e.pos.line,
+        column: e.pos.column,
+        message: format!("document {}: {}", doc + 1, e.message),
+    }));
+}
+
+fn scan_resource(
+    file: &Arc<str>,
+    doc_index: usize,
+    res: &Resource<'_>,
+    opts: &ScanOptions,
+    lines: &LineIndex<'_>,
+    out: &mut FileScan,
+) {
+    let sites = match pod_sites(res, &opts.custom_resources) {
+        Ok(sites) => sites,
+        Err(e) => {
+            push_decode_errors(&mut out.errors, file, doc_index, vec![e]);
+            return;
+        }
+    };
+    let object_suppression = res
+        .meta
+        .annotation(SUPPRESS_ANNOTATION)
+        .map(|a| parse_suppression(a.value));
+    for site in sites {
+        let mut decoder = Decoder::default();
+        let meta = match site.meta {
+            Some(m) => PodMeta::decode(Some(m), site.meta_ptr.clone(), &mut decoder),
+            None => PodMeta {
+                ptr: site.meta_ptr.clone(),
+                ..PodMeta::default()
+            },
+        };
+        let spec = PodSpec::decode(
+            site.spec,
+            site.spec_ptr.clone(),
+            &site.extra_containers,
+            &mut decoder,
+        );
+        if !decoder.errors.is_empty() {
+            // The API server would reject this object; its verdict would be meaningless.
+            push_decode_errors(&mut out.errors, file, doc_index, decoder.errors);
+            continue;
+        }
+        out.pod_specs += 1;
+        let template_suppression = meta
+            .annotation(SUPPRESS_ANNOTATION)
+            .map(|a| parse_suppression(a.value));
+        let view = PodView {
+            meta: &meta,
+            spec: &spec,
+        };
+        let mut violations = Vec::new();
+        for active in &opts.checks {
+            violations.clear();
+            (active.implementation.check)(&view, &mut violations);
+            let rule = active.check.rule;
+            let suppressed = object_suppression
+                .iter()
+                .chain(&template_suppression)
+                .any(|s| s.covers(rule));
+            if suppressed {
+                out.suppressed += violations.len();
+                continue;
+            }
+            for v in violations.drain(..) {
+                let mut finding = Finding::new(
+                    rule,
+                    format!("{} ({})", active.check.reason, v.detail),
+                    Location {
+                        file: file.clone(),
+                        line: v.pos.line,
+                        column: v.pos.column,
+                        document: Some(doc_index),
+                        pointer: v.pointer,
+                        member: None,
+                        offset: None,
+                    },
+                );
+                finding.object = Some(res.object_ref());
+                finding.container = v.container;
+                finding.snippet = lines.line(v.pos).map(str::to_string);
+                out.findings.push(finding);
+            }
+        }
+    }
+}
+
+/// Byte offsets of line starts, for source excerpts.
+struct LineIndex<'s> {
+    src: &'s str,
+    starts: std::cell::OnceCell<Vec<usize>>,
+}
+
+impl<'s> LineIndex<'s> {
+    fn new(src: &'s str) -> Self {
+        LineIndex {
+            src,
+            starts: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn line(&self, pos: Pos) -> Option<&'s str> {
+        let starts = self.starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.src.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let i = usize::try_from(pos.line).ok()?.checked_sub(1)?;
+        let start = *starts.get(i)?;
+        let end = starts.get(i + 1).map_or(self.src.len(), |e| e - 1);
+        Some(self.src[start..end].trim_end_matches('\r'))
+    }
+}
