@@ -10,6 +10,7 @@
 //! - A last `<testsuite name="palisade">` with no test cases carries the summary as
 //!   `<properties>` and the notices in `<system-out>`.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use palisade_policy::{Finding, InputError};
@@ -89,14 +90,18 @@ fn suites(report: &ScanReport) -> Vec<Suite<'_>> {
         while let Some(e) = errors.next_if(|e| &*e.file == file) {
             suite.errors.push(e);
         }
+        let mut index: HashMap<String, usize> = HashMap::new();
         while let Some(f) = findings.next_if(|f| &*f.location.file == file) {
             let name = case_name(f);
-            match suite.cases.iter_mut().find(|c| c.name == name) {
-                Some(case) => case.findings.push(f),
-                None => suite.cases.push(Case {
-                    name,
-                    findings: vec![f],
-                }),
+            match index.get(&name) {
+                Some(&i) => suite.cases[i].findings.push(f),
+                None => {
+                    index.insert(name.clone(), suite.cases.len());
+                    suite.cases.push(Case {
+                        name,
+                        findings: vec![f],
+                    });
+                }
             }
         }
         suites.push(suite);

@@ -124,16 +124,16 @@ pub(crate) fn all_rules(report: &ScanReport) -> Vec<&'static RuleMeta> {
     by_code.into_values().collect()
 }
 
-/// The severity a rule has in this report: the highest severity of its findings (which carry
-/// the policy's per-rule overrides), or the rule's default when it found nothing.
-pub(crate) fn effective_severity(report: &ScanReport, rule: &RuleMeta) -> Severity {
-    report
-        .findings
-        .iter()
-        .filter(|f| f.rule.code == rule.code)
-        .map(|f| f.severity)
-        .max()
-        .unwrap_or(rule.severity)
+/// The severity each rule with findings has in this report: the highest severity of its
+/// findings, which carry the policy's per-rule overrides. Rules without findings keep their
+/// default.
+pub(crate) fn effective_severities(report: &ScanReport) -> BTreeMap<&'static str, Severity> {
+    let mut out: BTreeMap<&'static str, Severity> = BTreeMap::new();
+    for f in &report.findings {
+        let entry = out.entry(f.rule.code).or_insert(f.severity);
+        *entry = (*entry).max(f.severity);
+    }
+    out
 }
 
 /// A file path as users wrote it, without a leading `./` and with `/` separators.

@@ -2,17 +2,23 @@
 //!
 //! - One run; `tool.driver.rules` lists every rule that ran (sorted by code) with its
 //!   documentation as `help.markdown`, and `properties.security-severity` in GitHub's scale
-//!   (critical 9.5, high 8.0, medium 5.5, low 2.0; informational rules have none).
+//!   (critical 9.5, high 8.0, medium 5.5, low 2.0; informational rules have none). A rule's
+//!   severity there is the effective one: the highest of its findings, which carry the
+//!   policy's overrides, else its default.
 //! - `level`: critical and high are `error`, medium `warning`, low and info `note`.
 //! - Locations are relative to `%SRCROOT%` (absolute paths become `file://` URIs); the region
-//!   is omitted when the input has no positions; columns count Unicode code points.
+//!   is omitted when the input has no positions (GitHub then shows a file-level alert);
+//!   columns count Unicode code points. A finding inside an archive member points at the
+//!   archive; the member, its line and the byte offset go in `properties`.
 //! - `logicalLocations` name the Kubernetes object and the JSON pointer of the field;
 //!   `partialFingerprints["palisade/v1"]` is [`crate::fingerprint`].
 //! - Input errors are `toolExecutionNotifications` (and make `executionSuccessful` false);
 //!   notices are `toolConfigurationNotifications`.
 
-use palisade_policy::{Finding, InputError, RuleMeta, Severity};
-use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, HashMap};
+
+use palisade_policy::{Finding, InputError, ObjectRef, Reference, RuleMeta, Severity};
+use serde::Serialize;
 
 use crate::model::{self, normalize_path};
 use crate::{RenderOptions, ScanReport, TOOL_NAME, TOOL_URI};
@@ -21,6 +27,199 @@ pub(crate) const SARIF_SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 const SRCROOT: &str = "%SRCROOT%";
 const FINGERPRINT_KEY: &str = "palisade/v1";
+
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [Run<'a>; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run<'a> {
+    tool: Tool<'a>,
+    invocations: [Invocation<'a>; 1],
+    column_kind: &'static str,
+    results: Vec<SarifResult<'a>>,
+}
+
+#[derive(Serialize)]
+struct Tool<'a> {
+    driver: Driver<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver<'a> {
+    name: &'static str,
+    version: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    semantic_version: Option<&'a str>,
+    information_uri: &'static str,
+    rules: Vec<Rule>,
+}
+
+#[derive(Serialize)]
+struct Text<T> {
+    text: T,
+}
+
+#[derive(Serialize)]
+struct Help {
+    text: String,
+    markdown: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Rule {
+    id: &'static str,
+    name: &'static str,
+    short_description: Text<&'static str>,
+    full_description: Text<String>,
+    help: Help,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help_uri: Option<&'static str>,
+    default_configuration: Configuration,
+    properties: RuleProperties,
+}
+
+#[derive(Serialize)]
+struct Configuration {
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RuleProperties {
+    tags: Vec<String>,
+    precision: &'static str,
+    #[serde(rename = "security-severity", skip_serializing_if = "Option::is_none")]
+    security_severity: Option<&'static str>,
+    severity: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pss_check: Option<&'static str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    references: &'static [Reference],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    rule_id: &'static str,
+    rule_index: usize,
+    level: &'static str,
+    message: Text<String>,
+    locations: [Location<'a>; 1],
+    partial_fingerprints: BTreeMap<&'static str, String>,
+    properties: ResultProperties<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location<'a> {
+    physical_location: PhysicalLocation<'a>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    logical_locations: Vec<LogicalLocation<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation<'a> {
+    artifact_location: ArtifactLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    context_region: Option<ContextRegion<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactLocation {
+    uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uri_base_id: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_column: Option<u32>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ContextRegion<'a> {
+    start_line: u32,
+    snippet: Text<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LogicalLocation<'a> {
+    name: &'a str,
+    fully_qualified_name: String,
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResultProperties<'a> {
+    severity: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    object: Option<&'a ObjectRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    container: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pss_check: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    document: Option<usize>,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pointer: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    member: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    member_line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    member_column: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    offset: Option<u64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation<'a> {
+    execution_successful: bool,
+    exit_code: i32,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_execution_notifications: Vec<Notification<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_configuration_notifications: Vec<Notification<'a>>,
+    properties: InvocationProperties,
+}
+
+#[derive(Serialize)]
+struct Notification<'a> {
+    level: &'static str,
+    message: Text<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    locations: Vec<Location<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InvocationProperties {
+    files_scanned: usize,
+    resources_scanned: usize,
+    findings: usize,
+    failing: usize,
+    suppressed: usize,
+    fail_on: &'static str,
+}
 
 fn level(severity: Severity) -> &'static str {
     match severity {
@@ -78,15 +277,19 @@ fn encode_path(path: &str) -> String {
 
 /// `artifactLocation` for a scanned path: relative paths are relative to `%SRCROOT%`,
 /// absolute ones become `file://` URIs.
-fn artifact_location(file: &str) -> Value {
+fn artifact_location(file: &str) -> ArtifactLocation {
     let path = normalize_path(file);
-    let windows_drive = path.len() >= 2
-        && path.as_bytes()[0].is_ascii_alphabetic()
-        && path.as_bytes()[1] == b':'
-        && (path.len() == 2 || path.as_bytes()[2] == b'/');
+    let bytes = path.as_bytes();
+    let windows_drive = bytes.len() >= 2
+        && bytes[0].is_ascii_alphabetic()
+        && bytes[1] == b':'
+        && (bytes.len() == 2 || bytes[2] == b'/');
     if path.starts_with('/') || windows_drive {
         let slash = if windows_drive { "/" } else { "" };
-        json!({ "uri": format!("file://{slash}{}", encode_path(&path)) })
+        ArtifactLocation {
+            uri: format!("file://{slash}{}", encode_path(&path)),
+            uri_base_id: None,
+        }
     } else {
         // A relative reference whose first segment contains ':' would read as a scheme.
         let uri = encode_path(&path);
@@ -94,31 +297,33 @@ fn artifact_location(file: &str) -> Value {
             Some(first) if first.contains(':') => format!("./{uri}"),
             _ => uri,
         };
-        json!({ "uri": uri, "uriBaseId": SRCROOT })
+        ArtifactLocation {
+            uri,
+            uri_base_id: Some(SRCROOT),
+        }
     }
 }
 
-fn physical_location(file: &str, line: u32, column: u32, snippet: Option<&str>) -> Value {
-    let mut physical = Map::new();
-    physical.insert("artifactLocation".into(), artifact_location(file));
-    if line > 0 {
-        let mut region = Map::new();
-        region.insert("startLine".into(), line.into());
-        if column > 0 {
-            region.insert("startColumn".into(), column.into());
-        }
-        physical.insert("region".into(), Value::Object(region));
-        if let Some(text) = snippet {
-            physical.insert(
-                "contextRegion".into(),
-                json!({
-                    "startLine": line,
-                    "snippet": { "text": text.trim_end_matches(['\n', '\r']) },
-                }),
-            );
-        }
+fn physical_location<'a>(
+    file: &str,
+    line: u32,
+    column: u32,
+    snippet: Option<&'a str>,
+) -> PhysicalLocation<'a> {
+    let positioned = line > 0;
+    PhysicalLocation {
+        artifact_location: artifact_location(file),
+        region: positioned.then(|| Region {
+            start_line: line,
+            start_column: (column > 0).then_some(column),
+        }),
+        context_region: snippet.filter(|_| positioned).map(|text| ContextRegion {
+            start_line: line,
+            snippet: Text {
+                text: text.trim_end_matches(['\n', '\r']),
+            },
+        }),
     }
-    Value::Object(physical)
 }
 
 /// First paragraph of the rule's *What it does* section, or its summary.
@@ -139,231 +344,180 @@ fn full_description(rule: &RuleMeta, docs: &str) -> String {
     rule.summary.to_owned()
 }
 
-fn rule_descriptor(report: &ScanReport, rule: &RuleMeta) -> Value {
-    let severity = model::effective_severity(report, rule);
+fn rule_descriptor(rule: &'static RuleMeta, severity: Severity) -> Rule {
     let docs = model::rule_docs(rule);
-    let help_markdown = if docs.is_empty() {
+    let markdown = if docs.is_empty() {
         rule.summary.to_owned()
     } else {
-        docs.clone()
+        docs
     };
     let mut tags = vec![
-        Value::from("security"),
-        Value::from("kubernetes"),
-        Value::from(rule.family),
+        "security".to_owned(),
+        "kubernetes".to_owned(),
+        rule.family.to_owned(),
     ];
     if let Some(check) = rule.pss_check {
-        tags.push(format!("pss:{check}").into());
+        tags.push(format!("pss:{check}"));
     }
-    let mut properties = Map::new();
-    properties.insert("tags".into(), Value::Array(tags));
-    properties.insert("precision".into(), "high".into());
-    if let Some(score) = security_severity(severity) {
-        properties.insert("security-severity".into(), score.into());
+    Rule {
+        id: rule.code,
+        name: rule.name,
+        short_description: Text { text: rule.summary },
+        full_description: Text {
+            text: full_description(rule, &markdown),
+        },
+        help: Help {
+            text: markdown.clone(),
+            markdown,
+        },
+        help_uri: rule.references.first().map(|r| r.url),
+        default_configuration: Configuration {
+            level: level(severity),
+        },
+        properties: RuleProperties {
+            tags,
+            precision: "high",
+            security_severity: security_severity(severity),
+            severity: severity.as_str(),
+            pss_check: rule.pss_check,
+            references: rule.references,
+        },
     }
-    properties.insert("severity".into(), severity.as_str().into());
-    if let Some(check) = rule.pss_check {
-        properties.insert("pssCheck".into(), check.into());
-    }
-    if !rule.references.is_empty() {
-        properties.insert(
-            "references".into(),
-            serde_json::to_value(rule.references).expect("references serialize"),
-        );
-    }
-
-    let mut descriptor = Map::new();
-    descriptor.insert("id".into(), rule.code.into());
-    descriptor.insert("name".into(), rule.name.into());
-    descriptor.insert("shortDescription".into(), json!({ "text": rule.summary }));
-    descriptor.insert(
-        "fullDescription".into(),
-        json!({ "text": full_description(rule, &docs) }),
-    );
-    descriptor.insert(
-        "help".into(),
-        json!({ "text": help_markdown, "markdown": help_markdown }),
-    );
-    if let Some(reference) = rule.references.first() {
-        descriptor.insert("helpUri".into(), reference.url.into());
-    }
-    descriptor.insert(
-        "defaultConfiguration".into(),
-        json!({ "level": level(severity) }),
-    );
-    descriptor.insert("properties".into(), Value::Object(properties));
-    Value::Object(descriptor)
 }
 
-fn logical_locations(f: &Finding) -> Vec<Value> {
+fn logical_locations(f: &Finding) -> Vec<LogicalLocation<'_>> {
     let mut out = Vec::new();
     let object_name = f.object.as_ref().map(ToString::to_string);
     if let (Some(object), Some(qualified)) = (&f.object, &object_name) {
-        out.push(json!({
-            "name": object.name,
-            "fullyQualifiedName": qualified,
-            "kind": "resource",
-        }));
+        out.push(LogicalLocation {
+            name: &object.name,
+            fully_qualified_name: qualified.clone(),
+            kind: "resource",
+        });
     }
     if !f.location.pointer.is_empty() {
         let qualified = match &object_name {
             Some(object) => format!("{object}#{}", f.location.pointer),
             None => f.location.pointer.clone(),
         };
-        out.push(json!({
-            "name": f.location.pointer,
-            "fullyQualifiedName": qualified,
-            "kind": "property",
-        }));
+        out.push(LogicalLocation {
+            name: &f.location.pointer,
+            fully_qualified_name: qualified,
+            kind: "property",
+        });
     }
     out
 }
 
-fn result(f: &Finding, rule_index: usize) -> Value {
+fn result(f: &Finding, rule_index: usize) -> SarifResult<'_> {
     let loc = &f.location;
+    let member = loc.member.as_deref();
     let mut message = f.message.clone();
-    if let Some(member) = &loc.member {
+    if let Some(member) = member {
         // The archive member has no URI of its own; say where it is.
         message.push_str(&format!(" (in {})", member.trim_start_matches('/')));
     }
-    let mut location = Map::new();
-    location.insert(
-        "physicalLocation".into(),
-        physical_location(
-            &loc.file,
-            if loc.member.is_some() { 0 } else { loc.line },
-            loc.column,
-            f.snippet.as_deref(),
-        ),
-    );
-    let logical = logical_locations(f);
-    if !logical.is_empty() {
-        location.insert("logicalLocations".into(), Value::Array(logical));
+    // Positions inside an archive member are not positions in the archive.
+    let (line, column) = if member.is_some() {
+        (0, 0)
+    } else {
+        (loc.line, loc.column)
+    };
+    let member_line = member.and((loc.line > 0).then_some(loc.line));
+    SarifResult {
+        rule_id: f.rule.code,
+        rule_index,
+        level: level(f.severity),
+        message: Text { text: message },
+        locations: [Location {
+            physical_location: physical_location(&loc.file, line, column, f.snippet.as_deref()),
+            logical_locations: logical_locations(f),
+        }],
+        partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, model::fingerprint(f))]),
+        properties: ResultProperties {
+            severity: f.severity.as_str(),
+            object: f.object.as_ref(),
+            container: f.container.as_deref(),
+            pss_check: f.rule.pss_check,
+            document: loc.document,
+            pointer: &loc.pointer,
+            member,
+            member_line,
+            member_column: member_line.and((loc.column > 0).then_some(loc.column)),
+            offset: loc.offset,
+        },
     }
-
-    let mut properties = Map::new();
-    properties.insert("severity".into(), f.severity.as_str().into());
-    if let Some(object) = &f.object {
-        properties.insert(
-            "object".into(),
-            serde_json::to_value(object).expect("object serializes"),
-        );
-    }
-    if let Some(container) = &f.container {
-        properties.insert("container".into(), container.as_str().into());
-    }
-    if let Some(check) = f.rule.pss_check {
-        properties.insert("pssCheck".into(), check.into());
-    }
-    if let Some(document) = loc.document {
-        properties.insert("document".into(), document.into());
-    }
-    if !loc.pointer.is_empty() {
-        properties.insert("pointer".into(), loc.pointer.as_str().into());
-    }
-    if let Some(member) = &loc.member {
-        properties.insert("member".into(), member.as_str().into());
-        if loc.line > 0 {
-            properties.insert("memberLine".into(), loc.line.into());
-            if loc.column > 0 {
-                properties.insert("memberColumn".into(), loc.column.into());
-            }
-        }
-    }
-    if let Some(offset) = loc.offset {
-        properties.insert("offset".into(), offset.into());
-    }
-
-    json!({
-        "ruleId": f.rule.code,
-        "ruleIndex": rule_index,
-        "level": level(f.severity),
-        "message": { "text": message },
-        "locations": [Value::Object(location)],
-        "partialFingerprints": { FINGERPRINT_KEY: model::fingerprint(f) },
-        "properties": Value::Object(properties),
-    })
 }
 
-fn error_notification(e: &InputError) -> Value {
-    json!({
-        "level": "error",
-        "message": { "text": e.message },
-        "locations": [{ "physicalLocation": physical_location(&e.file, e.line, e.column, None) }],
-    })
+fn error_notification(e: &InputError) -> Notification<'_> {
+    Notification {
+        level: "error",
+        message: Text { text: &e.message },
+        locations: vec![Location {
+            physical_location: physical_location(&e.file, e.line, e.column, None),
+            logical_locations: Vec::new(),
+        }],
+    }
 }
 
 pub(crate) fn render(report: &ScanReport, opts: &RenderOptions) -> String {
     let rules = model::all_rules(report);
-    let descriptors: Vec<Value> = rules.iter().map(|r| rule_descriptor(report, r)).collect();
-    let results: Vec<Value> = model::sorted_findings(report)
+    let severities = model::effective_severities(report);
+    let index: HashMap<&str, usize> = rules.iter().enumerate().map(|(i, r)| (r.code, i)).collect();
+    let results = model::sorted_findings(report)
         .into_iter()
-        .map(|f| {
-            let index = rules
-                .iter()
-                .position(|r| r.code == f.rule.code)
-                .expect("all_rules covers every finding's rule");
-            result(f, index)
-        })
+        .map(|f| result(f, index[f.rule.code]))
         .collect();
-
-    let mut invocation = Map::new();
-    invocation.insert(
-        "executionSuccessful".into(),
-        report.errors.is_empty().into(),
-    );
-    invocation.insert("exitCode".into(), report.exit_code().into());
-    if !report.errors.is_empty() {
-        invocation.insert(
-            "toolExecutionNotifications".into(),
-            model::sorted_errors(report)
-                .into_iter()
-                .map(error_notification)
-                .collect(),
-        );
-    }
-    if !report.notices.is_empty() {
-        invocation.insert(
-            "toolConfigurationNotifications".into(),
-            report
-                .notices
-                .iter()
-                .map(|n| json!({ "level": "warning", "message": { "text": n } }))
-                .collect(),
-        );
-    }
     let counts = report.counts();
-    invocation.insert(
-        "properties".into(),
-        json!({
-            "filesScanned": report.files_scanned,
-            "resourcesScanned": report.resources_scanned,
-            "suppressed": report.suppressed,
-            "failOn": report.fail_on.as_str(),
-            "failing": report.failing(),
-            "findings": counts.total(),
-        }),
-    );
-
-    let mut driver = Map::new();
-    driver.insert("name".into(), TOOL_NAME.into());
-    driver.insert("version".into(), opts.tool_version.as_str().into());
-    if is_semver(&opts.tool_version) {
-        driver.insert("semanticVersion".into(), opts.tool_version.as_str().into());
-    }
-    driver.insert("informationUri".into(), TOOL_URI.into());
-    driver.insert("rules".into(), Value::Array(descriptors));
-
-    let log = json!({
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": Value::Object(driver) },
-            "invocations": [Value::Object(invocation)],
-            "columnKind": "unicodeCodePoints",
-            "results": results,
+    let log = Log {
+        schema: SARIF_SCHEMA,
+        version: "2.1.0",
+        runs: [Run {
+            tool: Tool {
+                driver: Driver {
+                    name: TOOL_NAME,
+                    version: &opts.tool_version,
+                    semantic_version: is_semver(&opts.tool_version)
+                        .then_some(opts.tool_version.as_str()),
+                    information_uri: TOOL_URI,
+                    rules: rules
+                        .iter()
+                        .map(|r| {
+                            let severity = severities.get(r.code).copied().unwrap_or(r.severity);
+                            rule_descriptor(r, severity)
+                        })
+                        .collect(),
+                },
+            },
+            invocations: [Invocation {
+                execution_successful: report.errors.is_empty(),
+                exit_code: report.exit_code(),
+                tool_execution_notifications: model::sorted_errors(report)
+                    .into_iter()
+                    .map(error_notification)
+                    .collect(),
+                tool_configuration_notifications: report
+                    .notices
+                    .iter()
+                    .map(|n| Notification {
+                        level: "warning",
+                        message: Text { text: n },
+                        locations: Vec::new(),
+                    })
+                    .collect(),
+                properties: InvocationProperties {
+                    files_scanned: report.files_scanned,
+                    resources_scanned: report.resources_scanned,
+                    findings: counts.total(),
+                    failing: report.failing(),
+                    suppressed: report.suppressed,
+                    fail_on: report.fail_on.as_str(),
+                },
+            }],
+            column_kind: "unicodeCodePoints",
+            results,
         }],
-    });
+    };
     let mut out = serde_json::to_string_pretty(&log).expect("SARIF serializes");
     out.push('\n');
     out
@@ -385,21 +539,25 @@ mod tests {
 
     #[test]
     fn uris() {
+        let uri = |path| {
+            let a = artifact_location(path);
+            (a.uri, a.uri_base_id)
+        };
         assert_eq!(
-            artifact_location("./deploy/my app.yaml"),
-            json!({"uri": "deploy/my%20app.yaml", "uriBaseId": "%SRCROOT%"})
+            uri("./deploy/my app.yaml"),
+            ("deploy/my%20app.yaml".to_owned(), Some(SRCROOT))
         );
         assert_eq!(
-            artifact_location("/abs/x#y.yaml"),
-            json!({"uri": "file:///abs/x%23y.yaml"})
+            uri("/abs/x#y.yaml"),
+            ("file:///abs/x%23y.yaml".to_owned(), None)
         );
         assert_eq!(
-            artifact_location("C:\\work\\x.yaml"),
-            json!({"uri": "file:///C:/work/x.yaml"})
+            uri("C:\\work\\x.yaml"),
+            ("file:///C:/work/x.yaml".to_owned(), None)
         );
         assert_eq!(
-            artifact_location("a:b/x.yaml"),
-            json!({"uri": "./a:b/x.yaml", "uriBaseId": "%SRCROOT%"})
+            uri("a:b/x.yaml"),
+            ("./a:b/x.yaml".to_owned(), Some(SRCROOT))
         );
     }
 

@@ -633,3 +633,26 @@ fn fingerprints_ignore_lines_and_messages() {
     let all: std::collections::HashSet<String> = findings.iter().map(fingerprint).collect();
     assert_eq!(all.len(), findings.len());
 }
+
+/// A generated multi-document file as big as a Helm chart of a large platform: every format
+/// stays linear (no per-finding scans of all findings or test cases).
+#[test]
+fn large_reports_render() {
+    let mut report = ScanReport::new(Severity::High);
+    for i in 0..10_000u32 {
+        let mut f = Finding::new(
+            [&RUN_AS_NON_ROOT, &LATEST_TAG][i as usize % 2],
+            format!("finding {i}"),
+            location("big.yaml", i + 1, 3, "/spec/template/spec/containers/0"),
+        );
+        f.object = object("Deployment", Some("ml"), &format!("app-{}", i / 4));
+        f.snippet = Some("  image: x".to_owned());
+        report.findings.push(f);
+    }
+    for format in Format::ALL {
+        let out = render(&report, format, &options());
+        assert!(out.contains("finding 9999"), "{format}");
+    }
+    let xml = render(&report, Format::Junit, &options());
+    assert_eq!(xml.matches("<testcase ").count(), 5_000);
+}
