@@ -1,0 +1,100 @@
+//! The finding model of the model scanner.
+//!
+//! These types mirror what every Palisade scanner reports (rule code, severity, subject,
+//! location) plus what only model files have: the member path inside (possibly nested)
+//! archives, a byte offset inside that member, and the imported callable with the call chain
+//! that would run when the file is loaded.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// How bad a finding is. Ordered: `Info < Low < Medium < High < Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One problem found in a model artifact.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelFinding {
+    /// Stable rule code, e.g. `PAL801`.
+    pub code: &'static str,
+    /// Kebab-case rule name, e.g. `dangerous-pickle-import`.
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    /// The file on disk (or the name given to [`crate::scan_bytes`]).
+    pub file: PathBuf,
+    /// Path of the member inside archives, outermost first, joined with `!/`
+    /// (e.g. `model.zip!/archive/data.pkl`); `None` for the file itself.
+    pub member: Option<String>,
+    /// Byte offset inside the member (or file) where the problem starts.
+    pub offset: Option<u64>,
+    /// The detected format of the member, e.g. `pickle`, `pytorch-zip`.
+    pub format: &'static str,
+    /// The imported callable (`module.name`) for pickle findings.
+    pub callable: Option<String>,
+    /// The call expression that would run on load, rendered like Python
+    /// (`builtins.getattr(builtins.__import__('os'), 'system')('id')`).
+    pub call_chain: Option<String>,
+    /// MITRE ATLAS technique ids.
+    pub atlas: &'static [&'static str],
+}
+
+impl ModelFinding {
+    /// `file` plus `!/member` when the finding is inside an archive.
+    pub fn location(&self) -> String {
+        let mut s = self.file.display().to_string();
+        if let Some(m) = &self.member {
+            s.push_str("!/");
+            s.push_str(m);
+        }
+        if let Some(o) = self.offset {
+            s.push_str(&format!("@{o}"));
+        }
+        s
+    }
+}
+
+impl fmt::Display for ModelFinding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} [{}] {}: {}",
+            self.location(),
+            self.code,
+            self.severity,
+            self.rule,
+            self.message
+        )?;
+        if let Some(c) = &self.call_chain {
+            write!(f, " (call: {c})")?;
+        }
+        Ok(())
+    }
+}
