@@ -358,7 +358,10 @@ fn sarif_matches_the_oasis_schema() {
     let mut bad: Value =
         serde_json::from_str(&render(&sample_report(), Format::Sarif, &options())).unwrap();
     bad["runs"][0]["results"][0]["level"] = "fatal".into();
-    assert!(!validate(&schema, &bad).is_empty());
+    assert_eq!(validate(&schema, &bad).len(), 1);
+    // Formats are checked too (`$schema` must be a URI).
+    bad["$schema"] = "not a uri".into();
+    assert_eq!(validate(&schema, &bad).len(), 2);
 }
 
 /// What GitHub code scanning needs beyond the schema.
@@ -655,4 +658,25 @@ fn large_reports_render() {
     }
     let xml = render(&report, Format::Junit, &options());
     assert_eq!(xml.matches("<testcase ").count(), 5_000);
+}
+
+#[test]
+fn json_and_sarif_agree_on_fingerprints() {
+    let report = sample_report();
+    let json: Value = serde_json::from_str(&render(&report, Format::Json, &options())).unwrap();
+    let sarif: Value = serde_json::from_str(&render(&report, Format::Sarif, &options())).unwrap();
+    let from_json: Vec<&Value> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["fingerprint"])
+        .collect();
+    let from_sarif: Vec<&Value> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["partialFingerprints"]["palisade/v1"])
+        .collect();
+    assert_eq!(from_json, from_sarif);
+    assert_eq!(from_json.len(), report.findings.len());
 }
