@@ -75,7 +75,8 @@ fn file_name(name: &str) -> &str {
 /// the total length. `name` is only used for formats that have no magic number.
 pub fn detect(head: &[u8], len: u64, name: &str) -> Format {
     let h = head;
-    if h.starts_with(b"PK\x03\x04") || h.starts_with(b"PK\x05\x06") || h.starts_with(b"PK\x07\x08") {
+    if h.starts_with(b"PK\x03\x04") || h.starts_with(b"PK\x05\x06") || h.starts_with(b"PK\x07\x08")
+    {
         return Format::Zip;
     }
     if h.starts_with(b"7z\xbc\xaf\x27\x1c") {
@@ -149,7 +150,10 @@ fn is_safetensors(h: &[u8], len: u64) -> bool {
 /// ONNX `ModelProto` starts with `ir_version` (field 1, varint) followed by another known
 /// field of the model: opset_import (8), producer_name (2), graph (7), …
 fn looks_like_onnx(h: &[u8]) -> bool {
-    h.len() >= 4 && h[0] == 0x08 && (1..=20).contains(&h[1]) && matches!(h[2], 0x12 | 0x1a | 0x22 | 0x2a | 0x32 | 0x3a | 0x42)
+    h.len() >= 4
+        && h[0] == 0x08
+        && (1..=20).contains(&h[1])
+        && matches!(h[2], 0x12 | 0x1a | 0x22 | 0x2a | 0x32 | 0x3a | 0x42)
 }
 
 fn starts_with_opcode(b: u8) -> bool {
@@ -166,10 +170,36 @@ fn looks_like_protocol0_pickle(h: &[u8]) -> bool {
     match h[0] {
         // GLOBAL / INST: identifier line followed by another.
         b'c' | b'i' => {
-            let line: Vec<u8> = h[1..].iter().take_while(|&&b| b != b'\n').copied().collect();
-            !line.is_empty() && line.len() < 200 && line.iter().all(|&b| ident(b)) && h.len() > line.len() + 2
+            let line: Vec<u8> = h[1..]
+                .iter()
+                .take_while(|&&b| b != b'\n')
+                .copied()
+                .collect();
+            !line.is_empty()
+                && line.len() < 200
+                && line.iter().all(|&b| ident(b))
+                && h.len() > line.len() + 2
         }
-        b'(' => matches!(h[1], b'l' | b'd' | b'c' | b'i' | b'S' | b'V' | b'I' | b'(' | b'K' | b'X' | b'U' | b'N' | b'F' | b'J' | b't' | b'}' | b']' | b'L' | b'G'),
+        b'(' => matches!(
+            h[1],
+            b'l' | b'd'
+                | b'c'
+                | b'i'
+                | b'S'
+                | b'V'
+                | b'I'
+                | b'('
+                | b'K'
+                | b'X'
+                | b'U'
+                | b'N'
+                | b'F'
+                | b'J'
+                | b'}'
+                | b']'
+                | b'L'
+                | b'G'
+        ),
         b']' | b'}' => matches!(h[1], b'q' | b'r' | b'(' | b'.' | b'h' | b'p' | 0x94),
         b'S' => h[1] == b'\'' || h[1] == b'"',
         b'V' => h[1..].iter().take(200).any(|&b| b == b'\n') && h.get(1).is_some_and(|&b| ident(b)),
@@ -181,9 +211,35 @@ fn looks_like_protocol0_pickle(h: &[u8]) -> bool {
 /// extension and, for files that exist, at the first bytes.
 pub fn is_model_file(path: &std::path::Path) -> bool {
     const MODEL_EXT: &[&str] = &[
-        "pkl", "pickle", "joblib", "dill", "pt", "pth", "bin", "ckpt", "npy", "npz", "h5",
-        "hdf5", "keras", "onnx", "safetensors", "gguf", "pb", "tflite", "mar", "zip", "tar",
-        "tgz", "gz", "7z", "xz", "bz2", "lz4", "model", "sav",
+        "pkl",
+        "pickle",
+        "joblib",
+        "dill",
+        "pt",
+        "pth",
+        "bin",
+        "ckpt",
+        "npy",
+        "npz",
+        "h5",
+        "hdf5",
+        "keras",
+        "onnx",
+        "safetensors",
+        "gguf",
+        "pb",
+        "tflite",
+        "mar",
+        "zip",
+        "tar",
+        "tgz",
+        "gz",
+        "7z",
+        "xz",
+        "bz2",
+        "lz4",
+        "model",
+        "sav",
     ];
     if path.is_dir() {
         return path.join("saved_model.pb").is_file() || path.join("config.json").is_file();
@@ -208,11 +264,17 @@ mod tests {
 
     #[test]
     fn magic_numbers_win_over_extensions() {
-        assert_eq!(detect(b"\x80\x04\x95", 3, "model.safetensors"), Format::Pickle);
+        assert_eq!(
+            detect(b"\x80\x04\x95", 3, "model.safetensors"),
+            Format::Pickle
+        );
         assert_eq!(detect(b"PK\x03\x04", 4, "weights.bin"), Format::Zip);
         assert_eq!(detect(b"\x89PNG\r\n\x1a\n", 8, "model.pt"), Format::Unknown);
         assert_eq!(detect(TORCH_LEGACY_MAGIC, 100, "x"), Format::TorchLegacy);
-        assert_eq!(detect(b"cos\nsystem\n(S'id'\ntR.", 20, "x.txt"), Format::Pickle);
+        assert_eq!(
+            detect(b"cos\nsystem\n(S'id'\ntR.", 20, "x.txt"),
+            Format::Pickle
+        );
         assert_eq!(detect(b"\x78\x9c\x01\x02", 4, "m.joblib"), Format::Zlib);
         let mut st = 2u64.to_le_bytes().to_vec();
         st.extend_from_slice(b"{}");

@@ -95,7 +95,15 @@ pub fn rules() -> &'static [RuleMeta] {
 
 /// The documentation of a rule (by code or name), for `palisade explain`.
 pub fn explain(code_or_name: &str) -> Option<String> {
-    rules::find(code_or_name).map(|r| format!("# {} {}\n\n{}\n\n{}", r.code, r.name, r.summary, r.documentation()))
+    rules::find(code_or_name).map(|r| {
+        format!(
+            "# {} {}\n\n{}\n\n{}",
+            r.code,
+            r.name,
+            r.summary,
+            r.documentation()
+        )
+    })
 }
 
 /// Scans a file or a directory (recursively, without following symlinks).
@@ -109,10 +117,20 @@ pub fn scan_path_report(path: &Path, opts: &ScanOptions) -> ScanReport {
     if path.is_dir() {
         let mut files = Vec::new();
         let mut dirs = Vec::new();
-        walk(path, 0, opts.max_files, &mut files, &mut dirs, &mut report.errors);
+        walk(
+            path,
+            0,
+            opts.max_files,
+            &mut files,
+            &mut dirs,
+            &mut report.errors,
+        );
         let per_file = |p: &PathBuf| scan_file(p, opts);
-        let results: Vec<Result<Vec<ModelFinding>, ScanError>> =
-            if opts.parallel { files.par_iter().map(per_file).collect() } else { files.iter().map(per_file).collect() };
+        let results: Vec<Result<Vec<ModelFinding>, ScanError>> = if opts.parallel {
+            files.par_iter().map(per_file).collect()
+        } else {
+            files.iter().map(per_file).collect()
+        };
         for r in results {
             match r {
                 Ok(f) => {
@@ -140,14 +158,24 @@ pub fn scan_path_report(path: &Path, opts: &ScanOptions) -> ScanReport {
     report
 }
 
-fn walk(dir: &Path, depth: u32, max: usize, files: &mut Vec<PathBuf>, dirs: &mut Vec<(PathBuf, Vec<String>)>, errors: &mut Vec<ScanError>) {
+fn walk(
+    dir: &Path,
+    depth: u32,
+    max: usize,
+    files: &mut Vec<PathBuf>,
+    dirs: &mut Vec<(PathBuf, Vec<String>)>,
+    errors: &mut Vec<ScanError>,
+) {
     if depth > 64 {
         return;
     }
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            errors.push(ScanError { path: dir.to_path_buf(), message: e.to_string() });
+            errors.push(ScanError {
+                path: dir.to_path_buf(),
+                message: e.to_string(),
+            });
             return;
         }
     };
@@ -172,12 +200,24 @@ fn walk(dir: &Path, depth: u32, max: usize, files: &mut Vec<PathBuf>, dirs: &mut
 }
 
 fn scan_file(path: &PathBuf, opts: &ScanOptions) -> Result<Vec<ModelFinding>, ScanError> {
-    let err = |e: std::io::Error| ScanError { path: path.clone(), message: e.to_string() };
+    let err = |e: std::io::Error| ScanError {
+        path: path.clone(),
+        message: e.to_string(),
+    };
     let file = File::open(path).map_err(err)?;
     let len = file.metadata().map_err(err)?.len();
     let mut ctx = Ctx::new(opts, path.clone());
     let name = path.to_string_lossy().into_owned();
-    scan::scan_src(&mut ctx, &Loc::default(), &name, Src::File { file: &file, base: 0, len });
+    scan::scan_src(
+        &mut ctx,
+        &Loc::default(),
+        &name,
+        Src::File {
+            file: &file,
+            base: 0,
+            len,
+        },
+    );
     Ok(ctx.findings)
 }
 

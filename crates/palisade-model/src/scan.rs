@@ -63,11 +63,21 @@ impl<'o> Ctx<'o> {
         offset: Option<u64>,
         message: impl Into<String>,
     ) -> &mut ModelFinding {
+        let message = message.into();
+        // The same problem reported twice at one place (a Keras config stored twice in an
+        // HDF5 file) is one finding.
+        if let Some(i) = self
+            .findings
+            .iter()
+            .position(|f| f.code == rule.code && f.member == loc.member && f.message == message)
+        {
+            return &mut self.findings[i];
+        }
         self.findings.push(ModelFinding {
             code: rule.code,
             rule: rule.name,
             severity,
-            message: message.into(),
+            message,
             file: self.file.clone(),
             member: loc.member.clone(),
             offset,
@@ -80,12 +90,23 @@ impl<'o> Ctx<'o> {
         &mut self.findings[last]
     }
 
-    pub(crate) fn unscanned(&mut self, loc: &Loc, format: &'static str, message: impl Into<String>) {
+    pub(crate) fn unscanned(
+        &mut self,
+        loc: &Loc,
+        format: &'static str,
+        message: impl Into<String>,
+    ) {
         let m = rules::UnscannedContent::META;
         self.add(&m, m.severity, loc, format, None, message);
     }
 
-    pub(crate) fn anomaly(&mut self, loc: &Loc, format: &'static str, offset: Option<u64>, message: impl Into<String>) {
+    pub(crate) fn anomaly(
+        &mut self,
+        loc: &Loc,
+        format: &'static str,
+        offset: Option<u64>,
+        message: impl Into<String>,
+    ) {
         let m = rules::ArchiveAnomaly::META;
         self.add(&m, m.severity, loc, format, offset, message);
     }
@@ -94,7 +115,14 @@ impl<'o> Ctx<'o> {
 /// Scans a byte source whose format is not known yet.
 pub(crate) fn scan_src(ctx: &mut Ctx<'_>, loc: &Loc, name: &str, src: Src<'_>) {
     if loc.depth > ctx.opts.max_depth {
-        ctx.unscanned(loc, "archive", format!("nesting deeper than {} levels not scanned", ctx.opts.max_depth));
+        ctx.unscanned(
+            loc,
+            "archive",
+            format!(
+                "nesting deeper than {} levels not scanned",
+                ctx.opts.max_depth
+            ),
+        );
         return;
     }
     let head = src.read_vec(0, 1024).unwrap_or_default();
@@ -102,7 +130,11 @@ pub(crate) fn scan_src(ctx: &mut Ctx<'_>, loc: &Loc, name: &str, src: Src<'_>) {
     check_extension(ctx, loc, name, fmt);
     match fmt {
         Format::Pickle | Format::TorchLegacy => {
-            let label = if fmt == Format::TorchLegacy { "pytorch-legacy" } else { "pickle" };
+            let label = if fmt == Format::TorchLegacy {
+                "pytorch-legacy"
+            } else {
+                "pickle"
+            };
             scan_pickle_reader(ctx, loc, label, src.reader(), 0, fmt == Format::TorchLegacy);
         }
         Format::Zip => formats::archive::scan_zip(ctx, loc, name, src),
@@ -146,14 +178,21 @@ pub(crate) fn scan_stream(ctx: &mut Ctx<'_>, loc: &Loc, name: &str, reader: &mut
     }
     head.truncate(n);
     let fmt = detect::detect(&head, u64::MAX, name);
-    let chained: Chain<Cursor<Vec<u8>>, &mut Limited<&mut dyn Read>> = Cursor::new(head).chain(&mut lim);
+    let chained: Chain<Cursor<Vec<u8>>, &mut Limited<&mut dyn Read>> =
+        Cursor::new(head).chain(&mut lim);
     match fmt {
         Format::Pickle | Format::TorchLegacy => {
-            let label = if fmt == Format::TorchLegacy { "pytorch-legacy" } else { "pickle" };
+            let label = if fmt == Format::TorchLegacy {
+                "pytorch-legacy"
+            } else {
+                "pickle"
+            };
             scan_pickle_reader(ctx, loc, label, chained, 0, fmt == Format::TorchLegacy);
         }
         Format::Tar => formats::archive::scan_tar(ctx, loc, chained, None),
-        Format::Gzip | Format::Bzip2 | Format::Xz | Format::Lz4 | Format::Zlib if loc.depth < ctx.opts.max_depth => {
+        Format::Gzip | Format::Bzip2 | Format::Xz | Format::Lz4 | Format::Zlib
+            if loc.depth < ctx.opts.max_depth =>
+        {
             formats::archive::scan_compressed(ctx, loc, name, fmt, chained)
         }
         _ => {
@@ -161,14 +200,25 @@ pub(crate) fn scan_stream(ctx: &mut Ctx<'_>, loc: &Loc, name: &str, reader: &mut
             let mut chained = chained;
             let res = chained.read_to_end(&mut data);
             if res.is_err() && !data.is_empty() {
-                ctx.unscanned(loc, fmt.name(), format!("content beyond {} decompressed bytes not scanned", data.len()));
+                ctx.unscanned(
+                    loc,
+                    fmt.name(),
+                    format!(
+                        "content beyond {} decompressed bytes not scanned",
+                        data.len()
+                    ),
+                );
             }
             scan_src(ctx, loc, name, Src::Mem(&data));
         }
     }
     ctx.budget = ctx.budget.saturating_sub(lim.consumed);
     if lim.exceeded {
-        ctx.unscanned(loc, fmt.name(), format!("decompressed size limit of {limit} bytes reached; the rest is not scanned"));
+        ctx.unscanned(
+            loc,
+            fmt.name(),
+            format!("decompressed size limit of {limit} bytes reached; the rest is not scanned"),
+        );
     }
 }
 
@@ -183,25 +233,50 @@ fn check_extension(ctx: &mut Ctx<'_>, loc: &Loc, name: &str, fmt: Format) {
         "onnx" => &[Format::Onnx],
         "pkl" | "pickle" => &[Format::Pickle, Format::TorchLegacy],
         "pt" | "pth" | "ckpt" => &[Format::Zip, Format::TorchLegacy, Format::Tar],
-        "joblib" => &[Format::Pickle, Format::Zlib, Format::Gzip, Format::Bzip2, Format::Xz, Format::Lz4],
+        "joblib" => &[
+            Format::Pickle,
+            Format::Zlib,
+            Format::Gzip,
+            Format::Bzip2,
+            Format::Xz,
+            Format::Lz4,
+        ],
         _ => return,
     };
     if fmt != Format::Unknown && !expected.contains(&fmt) {
         let m = rules::FormatMismatch::META;
-        ctx.add(&m, m.severity, loc, fmt.name(), None, format!("`.{ext}` file holds {} content; scanned as {}", fmt.name(), fmt.name()));
+        ctx.add(
+            &m,
+            m.severity,
+            loc,
+            fmt.name(),
+            None,
+            format!(
+                "`.{ext}` file holds {} content; scanned as {}",
+                fmt.name(),
+                fmt.name()
+            ),
+        );
     }
 }
 
 /// A stream that did not parse at all is not a pickle (a text file that starts with `c`).
 fn is_garbage(r: &PickleReport) -> bool {
-    r.fatal.is_some() && r.ops < 4 && !r.imports.iter().any(|i| i.resolved && valid_name(&i.module, &i.name))
+    r.fatal.is_some()
+        && r.ops < 4
+        && !r
+            .imports
+            .iter()
+            .any(|i| i.resolved && valid_name(&i.module, &i.name))
 }
 
 fn valid_name(module: &str, name: &str) -> bool {
     let ok = |s: &str| {
         !s.is_empty()
             && s.split('.').all(|p| {
-                !p.is_empty() && !p.starts_with(|c: char| c.is_ascii_digit()) && p.chars().all(|c| c == '_' || c.is_alphanumeric())
+                !p.is_empty()
+                    && !p.starts_with(|c: char| c.is_ascii_digit())
+                    && p.chars().all(|c| c == '_' || c.is_alphanumeric())
             })
     };
     ok(module) && ok(name)
@@ -229,12 +304,25 @@ pub(crate) fn scan_pickle_reader<R: Read>(
         if streams == 1 && is_garbage(&report) {
             return false;
         }
-        if streams > 1 && !report.clean() && !report.imports.iter().any(|i| valid_name(&i.module, &i.name)) {
+        if streams > 1
+            && !report.clean()
+            && !report
+                .imports
+                .iter()
+                .any(|i| valid_name(&i.module, &i.name))
+        {
             // Bytes after the last STOP that are not a pickle: legacy PyTorch storages, or
             // trailing data that no unpickler reads.
             if !legacy {
                 let m = rules::MalformedPickle::META;
-                ctx.add(&m, Severity::Info, loc, format, Some(report.start), "data after the final STOP opcode is not a pickle stream");
+                ctx.add(
+                    &m,
+                    Severity::Info,
+                    loc,
+                    format,
+                    Some(report.start),
+                    "data after the final STOP opcode is not a pickle stream",
+                );
             }
             break;
         }
@@ -247,7 +335,14 @@ pub(crate) fn scan_pickle_reader<R: Read>(
             Ok(Some(_)) => {
                 if !legacy {
                     let m = rules::MalformedPickle::META;
-                    ctx.add(&m, Severity::Info, loc, format, Some(input.pos()), "data after the final STOP opcode is not a pickle stream");
+                    ctx.add(
+                        &m,
+                        Severity::Info,
+                        loc,
+                        format,
+                        Some(input.pos()),
+                        "data after the final STOP opcode is not a pickle stream",
+                    );
                 }
                 break;
             }
@@ -262,15 +357,27 @@ fn classified(ctx: &Ctx<'_>, report: &PickleReport) -> Vec<(Severity, String, St
     let mut out = Vec::new();
     for (i, imp) in report.imports.iter().enumerate() {
         if !imp.resolved {
-            out.push((Severity::High, imp.full_name(), "import target cannot be resolved statically".to_string(), i));
+            out.push((
+                Severity::High,
+                imp.full_name(),
+                "import target cannot be resolved statically".to_string(),
+                i,
+            ));
             continue;
         }
         if !valid_name(&imp.module, &imp.name) {
             continue;
         }
         match classify(&imp.module, &imp.name, &ctx.opts.import_policy) {
-            Verdict::Dangerous(reason) => out.push((Severity::Critical, imp.full_name(), reason.into_owned(), i)),
-            Verdict::Unknown => out.push((Severity::Medium, imp.full_name(), "not on the allowlist".into(), i)),
+            Verdict::Dangerous(reason) => {
+                out.push((Severity::Critical, imp.full_name(), reason.into_owned(), i))
+            }
+            Verdict::Unknown => out.push((
+                Severity::Medium,
+                imp.full_name(),
+                "not on the allowlist".into(),
+                i,
+            )),
             Verdict::Safe => {}
         }
     }
@@ -278,7 +385,13 @@ fn classified(ctx: &Ctx<'_>, report: &PickleReport) -> Vec<(Severity, String, St
 }
 
 /// Turns one stream's emulation report into findings.
-pub(crate) fn report_pickle(ctx: &mut Ctx<'_>, loc: &Loc, format: &'static str, report: &PickleReport, nest: u32) {
+pub(crate) fn report_pickle(
+    ctx: &mut Ctx<'_>,
+    loc: &Loc,
+    format: &'static str,
+    report: &PickleReport,
+    nest: u32,
+) {
     // One finding per distinct callable, at its first offset, with the outermost call chain.
     let mut seen: BTreeMap<String, ()> = BTreeMap::new();
     for (sev, callable, reason, idx) in classified(ctx, report) {
@@ -286,18 +399,44 @@ pub(crate) fn report_pickle(ctx: &mut Ctx<'_>, loc: &Loc, format: &'static str, 
             continue;
         }
         let imp = &report.imports[idx];
-        let count = report.imports.iter().filter(|i| i.full_name() == callable).count();
-        let times = if count > 1 { format!(" ({count} times)") } else { String::new() };
-        let (meta, message) = if !imp.resolved {
-            (rules::UnresolvedPickleCall::META, format!("imports `{callable}`: {reason}{times}"))
-        } else if imp.op == ImportOp::Sweep {
-            (rules::DangerousPickleImport::META, format!("`{callable}` found in bytes after a parse error: {reason}"))
-        } else if sev == Severity::Critical {
-            (rules::DangerousPickleImport::META, format!("imports `{callable}`, which {reason}{times}"))
-        } else if imp.op == ImportOp::Ext {
-            (rules::UnknownPickleImport::META, format!("imports extension code {} from the copyreg registry (target unknown){times}", imp.name))
+        let count = report
+            .imports
+            .iter()
+            .filter(|i| i.full_name() == callable)
+            .count();
+        let times = if count > 1 {
+            format!(" ({count} times)")
         } else {
-            (rules::UnknownPickleImport::META, format!("imports `{callable}`, which is {reason}{times}"))
+            String::new()
+        };
+        let (meta, message) = if !imp.resolved {
+            (
+                rules::UnresolvedPickleCall::META,
+                format!("imports `{callable}`: {reason}{times}"),
+            )
+        } else if imp.op == ImportOp::Sweep {
+            (
+                rules::DangerousPickleImport::META,
+                format!("`{callable}` found in bytes after a parse error: {reason}"),
+            )
+        } else if sev == Severity::Critical {
+            (
+                rules::DangerousPickleImport::META,
+                format!("imports `{callable}`, which {reason}{times}"),
+            )
+        } else if imp.op == ImportOp::Ext {
+            (
+                rules::UnknownPickleImport::META,
+                format!(
+                    "imports extension code {} from the copyreg registry (target unknown){times}",
+                    imp.name
+                ),
+            )
+        } else {
+            (
+                rules::UnknownPickleImport::META,
+                format!("imports `{callable}`, which is {reason}{times}"),
+            )
         };
         let chain = imp.chain.clone();
         let f = ctx.add(&meta, sev, loc, format, Some(imp.offset), message);
@@ -307,13 +446,33 @@ pub(crate) fn report_pickle(ctx: &mut Ctx<'_>, loc: &Loc, format: &'static str, 
     if let Some(first) = report.unresolved_calls.first() {
         let m = rules::UnresolvedPickleCall::META;
         let n = report.unresolved_calls.len();
-        let f = ctx.add(&m, m.severity, loc, format, Some(first.offset), format!("{n} call(s) of a callable that cannot be resolved statically"));
+        let f = ctx.add(
+            &m,
+            m.severity,
+            loc,
+            format,
+            Some(first.offset),
+            format!("{n} call(s) of a callable that cannot be resolved statically"),
+        );
         f.call_chain = Some(first.rendering.clone());
     }
     for b in &report.global_builds {
         let m = rules::PickleGlobalStateOverwrite::META;
-        let callable = b.import.and_then(|i| report.imports.get(i)).map(|i| i.full_name());
-        let f = ctx.add(&m, m.severity, loc, format, Some(b.offset), format!("BUILD sets attributes on the imported global `{}`", callable.clone().unwrap_or_default()));
+        let callable = b
+            .import
+            .and_then(|i| report.imports.get(i))
+            .map(|i| i.full_name());
+        let f = ctx.add(
+            &m,
+            m.severity,
+            loc,
+            format,
+            Some(b.offset),
+            format!(
+                "BUILD sets attributes on the imported global `{}`",
+                callable.clone().unwrap_or_default()
+            ),
+        );
         f.callable = callable;
         f.call_chain = Some(b.rendering.clone());
     }
@@ -322,11 +481,19 @@ pub(crate) fn report_pickle(ctx: &mut Ctx<'_>, loc: &Loc, format: &'static str, 
         let m = rules::MalformedPickle::META;
         let first = problems[0];
         let mut msg = match &report.fatal {
-            Some(f) => format!("stream stops being parseable at offset {}: {}", f.offset, f.message),
+            Some(f) => format!(
+                "stream stops being parseable at offset {}: {}",
+                f.offset, f.message
+            ),
             None => format!("stream is inconsistent: {}", first.message),
         };
         if problems.len() > 1 {
-            msg.push_str(&format!(" ({} problems; first at offset {}: {})", problems.len(), first.offset, first.message));
+            msg.push_str(&format!(
+                " ({} problems; first at offset {}: {})",
+                problems.len(),
+                first.offset,
+                first.message
+            ));
         }
         ctx.add(&m, m.severity, loc, format, Some(first.offset), msg);
     }
@@ -335,7 +502,13 @@ pub(crate) fn report_pickle(ctx: &mut Ctx<'_>, loc: &Loc, format: &'static str, 
     }
 }
 
-fn report_embedded(ctx: &mut Ctx<'_>, loc: &Loc, format: &'static str, emb: &vm::Embedded, nest: u32) {
+fn report_embedded(
+    ctx: &mut Ctx<'_>,
+    loc: &Loc,
+    format: &'static str,
+    emb: &vm::Embedded,
+    nest: u32,
+) {
     if nest >= ctx.opts.max_depth {
         return;
     }
@@ -346,13 +519,23 @@ fn report_embedded(ctx: &mut Ctx<'_>, loc: &Loc, format: &'static str, emb: &vm:
     // The inner stream is data: classify what it would do if someone unpickled it.
     let mut sub = Ctx::new(ctx.opts, ctx.file.clone());
     report_pickle(&mut sub, loc, format, &inner, nest + 1);
-    let worst = sub.findings.iter().map(|f| f.severity).max().unwrap_or(Severity::Info);
+    let worst = sub
+        .findings
+        .iter()
+        .map(|f| f.severity)
+        .max()
+        .unwrap_or(Severity::Info);
     let severity = match worst {
         Severity::Critical | Severity::High => Severity::High,
         Severity::Medium => Severity::Medium,
         _ => Severity::Low,
     };
-    let callables: Vec<String> = sub.findings.iter().filter_map(|f| f.callable.clone()).take(5).collect();
+    let callables: Vec<String> = sub
+        .findings
+        .iter()
+        .filter_map(|f| f.callable.clone())
+        .take(5)
+        .collect();
     let enc = match emb.encoding {
         vm::Encoding::Raw => "raw bytes",
         vm::Encoding::Hex => "a hex string",
@@ -361,11 +544,28 @@ fn report_embedded(ctx: &mut Ctx<'_>, loc: &Loc, format: &'static str, emb: &vm:
     let what = if callables.is_empty() {
         "it only holds data".to_string()
     } else {
-        format!("unpickling it would import {}", callables.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "))
+        format!(
+            "unpickling it would import {}",
+            callables
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     };
     let m = rules::NestedPickle::META;
     let chain = sub.findings.iter().find_map(|f| f.call_chain.clone());
-    let f = ctx.add(&m, severity, loc, format, Some(emb.offset), format!("a {}-byte pickle is embedded as {enc}; {what}", emb.data.len()));
+    let f = ctx.add(
+        &m,
+        severity,
+        loc,
+        format,
+        Some(emb.offset),
+        format!(
+            "a {}-byte pickle is embedded as {enc}; {what}",
+            emb.data.len()
+        ),
+    );
     f.callable = callables.first().cloned();
     f.call_chain = chain;
 }

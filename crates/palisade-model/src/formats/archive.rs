@@ -50,9 +50,19 @@ pub(crate) fn scan_zip(ctx: &mut Ctx<'_>, loc: &Loc, _name: &str, src: Src<'_>) 
         ctx.anomaly(loc, "zip", None, a.clone());
     }
     if listing.truncated {
-        ctx.unscanned(loc, "zip", format!("more than {} members; the rest is not scanned", ctx.opts.max_members));
+        ctx.unscanned(
+            loc,
+            "zip",
+            format!(
+                "more than {} members; the rest is not scanned",
+                ctx.opts.max_members
+            ),
+        );
     }
-    let torch = listing.entries.iter().any(|e| e.name == "data.pkl" || e.name.ends_with("/data.pkl"));
+    let torch = listing
+        .entries
+        .iter()
+        .any(|e| e.name == "data.pkl" || e.name.ends_with("/data.pkl"));
     let format: &'static str = if torch { "pytorch-zip" } else { "zip" };
     for e in &listing.entries {
         if e.is_dir() {
@@ -60,7 +70,11 @@ pub(crate) fn scan_zip(ctx: &mut Ctx<'_>, loc: &Loc, _name: &str, src: Src<'_>) 
         }
         ctx.members += 1;
         if ctx.members > ctx.opts.max_members {
-            ctx.unscanned(loc, format, format!("member limit of {} reached", ctx.opts.max_members));
+            ctx.unscanned(
+                loc,
+                format,
+                format!("member limit of {} reached", ctx.opts.max_members),
+            );
             return;
         }
         let child = loc.child(&e.name);
@@ -68,7 +82,12 @@ pub(crate) fn scan_zip(ctx: &mut Ctx<'_>, loc: &Loc, _name: &str, src: Src<'_>) 
             ctx.anomaly(&child, format, Some(e.header_offset), a.clone());
         }
         if escapes(&e.name) || e.local_name.as_deref().is_some_and(escapes) {
-            ctx.anomaly(&child, format, Some(e.header_offset), "member path escapes the extraction directory");
+            ctx.anomaly(
+                &child,
+                format,
+                Some(e.header_offset),
+                "member path escapes the extraction directory",
+            );
         }
         if torch && is_torch_storage(&e.name) {
             continue;
@@ -77,7 +96,13 @@ pub(crate) fn scan_zip(ctx: &mut Ctx<'_>, loc: &Loc, _name: &str, src: Src<'_>) 
     }
 }
 
-fn scan_zip_member(ctx: &mut Ctx<'_>, child: &Loc, format: &'static str, src: Src<'_>, e: &ZipEntry) {
+fn scan_zip_member(
+    ctx: &mut Ctx<'_>,
+    child: &Loc,
+    format: &'static str,
+    src: Src<'_>,
+    e: &ZipEntry,
+) {
     let Some(data_off) = e.data_offset else {
         return;
     };
@@ -97,7 +122,12 @@ fn scan_zip_member(ctx: &mut Ctx<'_>, child: &Loc, format: &'static str, src: Sr
             ctx.unscanned(child, format, "encrypted member not scanned");
             return;
         }
-        ctx.anomaly(child, format, Some(e.header_offset), "encryption flag is set but the member is not encrypted");
+        ctx.anomaly(
+            child,
+            format,
+            Some(e.header_offset),
+            "encryption flag is set but the member is not encrypted",
+        );
     } else if e.flags & 0x0040 != 0 || e.flags & 0x0020 != 0 {
         ctx.anomaly(child, format, Some(e.header_offset), format!("unusual flag bits 0x{:04x} (strong encryption / patched data) on a readable member", e.flags));
     }
@@ -127,7 +157,12 @@ fn scan_zip_member(ctx: &mut Ctx<'_>, child: &Loc, format: &'static str, src: Sr
                 scan::scan_src(ctx, child, &e.name, Src::Mem(&data));
             }
             Err((data, err)) => {
-                ctx.anomaly(child, format, Some(e.header_offset), format!("member does not decompress cleanly: {err}"));
+                ctx.anomaly(
+                    child,
+                    format,
+                    Some(e.header_offset),
+                    format!("member does not decompress cleanly: {err}"),
+                );
                 scan::scan_src(ctx, child, &e.name, Src::Mem(&data));
             }
         }
@@ -169,7 +204,12 @@ pub(crate) fn scan_tar<R: Read>(ctx: &mut Ctx<'_>, loc: &Loc, reader: R, src: Op
     }
 }
 
-fn tar_entries<R: Read>(ctx: &mut Ctx<'_>, loc: &Loc, entries: tar::Entries<'_, R>, src: Option<Src<'_>>) {
+fn tar_entries<R: Read>(
+    ctx: &mut Ctx<'_>,
+    loc: &Loc,
+    entries: tar::Entries<'_, R>,
+    src: Option<Src<'_>>,
+) {
     for entry in entries {
         let mut entry = match entry {
             Ok(e) => e,
@@ -180,20 +220,41 @@ fn tar_entries<R: Read>(ctx: &mut Ctx<'_>, loc: &Loc, entries: tar::Entries<'_, 
         };
         ctx.members += 1;
         if ctx.members > ctx.opts.max_members {
-            ctx.unscanned(loc, "tar", format!("member limit of {} reached", ctx.opts.max_members));
+            ctx.unscanned(
+                loc,
+                "tar",
+                format!("member limit of {} reached", ctx.opts.max_members),
+            );
             return;
         }
         let path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let child = loc.child(&path);
         if escapes(&path) {
-            ctx.anomaly(&child, "tar", Some(entry.raw_header_position()), "member path escapes the extraction directory");
+            ctx.anomaly(
+                &child,
+                "tar",
+                Some(entry.raw_header_position()),
+                "member path escapes the extraction directory",
+            );
         }
         let kind = entry.header().entry_type();
         if kind.is_symlink() || kind.is_hard_link() {
-            if let Some(target) = entry.link_name_bytes().map(|t| String::from_utf8_lossy(&t).into_owned())
-                && (target.starts_with('/') || escapes(&format!("{}/{}", path.rsplit_once('/').map_or("", |p| p.0), target)))
+            if let Some(target) = entry
+                .link_name_bytes()
+                .map(|t| String::from_utf8_lossy(&t).into_owned())
+                && (target.starts_with('/')
+                    || escapes(&format!(
+                        "{}/{}",
+                        path.rsplit_once('/').map_or("", |p| p.0),
+                        target
+                    )))
             {
-                ctx.anomaly(&child, "tar", Some(entry.raw_header_position()), format!("link to {target:?} points outside the archive"));
+                ctx.anomaly(
+                    &child,
+                    "tar",
+                    Some(entry.raw_header_position()),
+                    format!("link to {target:?} points outside the archive"),
+                );
             }
             continue;
         }
@@ -216,7 +277,11 @@ fn strip_compression_ext(name: &str) -> String {
     for ext in [".gz", ".tgz", ".bz2", ".xz", ".lz4", ".z", ".zlib"] {
         if base.len() > ext.len() && base.to_ascii_lowercase().ends_with(ext) {
             let stem = &base[..base.len() - ext.len()];
-            return if ext == ".tgz" { format!("{stem}.tar") } else { stem.to_string() };
+            return if ext == ".tgz" {
+                format!("{stem}.tar")
+            } else {
+                stem.to_string()
+            };
         }
     }
     format!("<{}-decompressed>", base)
@@ -224,15 +289,46 @@ fn strip_compression_ext(name: &str) -> String {
 
 /// Compressed streams: joblib `compress=`, `.pkl.gz`, `.tar.gz`, … Scanned while
 /// decompressing, within the decompression budget.
-pub(crate) fn scan_compressed<R: Read>(ctx: &mut Ctx<'_>, loc: &Loc, name: &str, fmt: Format, reader: R) {
+pub(crate) fn scan_compressed<R: Read>(
+    ctx: &mut Ctx<'_>,
+    loc: &Loc,
+    name: &str,
+    fmt: Format,
+    reader: R,
+) {
     let inner = strip_compression_ext(name);
     let child = loc.child(&inner);
     match fmt {
-        Format::Gzip => scan::scan_stream(ctx, &child, &inner, &mut flate2::read::MultiGzDecoder::new(reader)),
-        Format::Zlib => scan::scan_stream(ctx, &child, &inner, &mut flate2::read::ZlibDecoder::new(reader)),
-        Format::Bzip2 => scan::scan_stream(ctx, &child, &inner, &mut bzip2::read::MultiBzDecoder::new(reader)),
-        Format::Lz4 => scan::scan_stream(ctx, &child, &inner, &mut lz4_flex::frame::FrameDecoder::new(reader)),
-        Format::Xz => scan::scan_stream(ctx, &child, &inner, &mut lzma_rust2::XzReader::new(reader, true)),
+        Format::Gzip => scan::scan_stream(
+            ctx,
+            &child,
+            &inner,
+            &mut flate2::read::MultiGzDecoder::new(reader),
+        ),
+        Format::Zlib => scan::scan_stream(
+            ctx,
+            &child,
+            &inner,
+            &mut flate2::read::ZlibDecoder::new(reader),
+        ),
+        Format::Bzip2 => scan::scan_stream(
+            ctx,
+            &child,
+            &inner,
+            &mut bzip2::read::MultiBzDecoder::new(reader),
+        ),
+        Format::Lz4 => scan::scan_stream(
+            ctx,
+            &child,
+            &inner,
+            &mut lz4_flex::frame::FrameDecoder::new(reader),
+        ),
+        Format::Xz => scan::scan_stream(
+            ctx,
+            &child,
+            &inner,
+            &mut lzma_rust2::XzReader::new(reader, true),
+        ),
         _ => {}
     }
 }

@@ -16,14 +16,27 @@ const CHUNK: u64 = 8 * 1024 * 1024;
 const MAX_JSON: usize = 64 * 1024 * 1024;
 
 /// Names that identify what Lambda bytecode does (found in the marshalled code's constants).
-const BYTECODE_HINTS: &[&str] = &["__import__", "system", "popen", "subprocess", "eval", "exec", "open", "socket", "getattr", "builtins"];
+const BYTECODE_HINTS: &[&str] = &[
+    "__import__",
+    "system",
+    "popen",
+    "subprocess",
+    "eval",
+    "exec",
+    "open",
+    "socket",
+    "getattr",
+    "builtins",
+];
 
 pub(crate) fn scan_hdf5(ctx: &mut Ctx<'_>, loc: &Loc, src: Src<'_>) {
     let mut off = 0u64;
     let mut configs = 0;
     let needle = b"{\"class_name\"";
     while off < src.len() && configs < 8 {
-        let Ok(chunk) = src.read_vec(off, CHUNK + 4096) else { break };
+        let Ok(chunk) = src.read_vec(off, CHUNK + 4096) else {
+            break;
+        };
         let mut i = 0;
         while let Some(p) = find(&chunk[i..], needle) {
             let at = off + (i + p) as u64;
@@ -90,14 +103,24 @@ fn extract_json(src: Src<'_>, at: u64) -> Option<Vec<u8>> {
 
 /// A `config.json` inside a `.keras` zip (or any zip).
 pub(crate) fn scan_config_json(ctx: &mut Ctx<'_>, loc: &Loc, data: &[u8]) {
-    let Ok(v) = serde_json::from_slice::<Value>(data) else { return };
-    let keras_like = v.get("class_name").is_some() || v.get("config").is_some_and(|c| c.get("layers").is_some());
+    let Ok(v) = serde_json::from_slice::<Value>(data) else {
+        return;
+    };
+    let keras_like =
+        v.get("class_name").is_some() || v.get("config").is_some_and(|c| c.get("layers").is_some());
     if keras_like {
         walk(ctx, loc, "keras", &v, 0, None);
     }
 }
 
-fn walk(ctx: &mut Ctx<'_>, loc: &Loc, format: &'static str, v: &Value, depth: u32, offset: Option<u64>) {
+fn walk(
+    ctx: &mut Ctx<'_>,
+    loc: &Loc,
+    format: &'static str,
+    v: &Value,
+    depth: u32,
+    offset: Option<u64>,
+) {
     if depth > 64 {
         return;
     }
@@ -123,20 +146,36 @@ fn walk(ctx: &mut Ctx<'_>, loc: &Loc, format: &'static str, v: &Value, depth: u3
     }
 }
 
-fn lambda(ctx: &mut Ctx<'_>, loc: &Loc, format: &'static str, o: &serde_json::Map<String, Value>, offset: Option<u64>) {
+fn lambda(
+    ctx: &mut Ctx<'_>,
+    loc: &Loc,
+    format: &'static str,
+    o: &serde_json::Map<String, Value>,
+    offset: Option<u64>,
+) {
     let cfg = o.get("config");
-    let name = cfg.and_then(|c| c.get("name")).and_then(Value::as_str).unwrap_or("?");
+    let name = cfg
+        .and_then(|c| c.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("?");
     let function = cfg.and_then(|c| c.get("function"));
     // Keras 3: {"class_name": "__lambda__", "config": {"code": b64}}; Keras 2: [b64, defaults, closure].
     let code = function.and_then(|f| {
-        f.get("config").and_then(|c| c.get("code")).and_then(Value::as_str).or_else(|| f.get(0).and_then(Value::as_str))
+        f.get("config")
+            .and_then(|c| c.get("code"))
+            .and_then(Value::as_str)
+            .or_else(|| f.get(0).and_then(Value::as_str))
     });
     let mut detail = String::new();
     if let Some(code) = code
         && let Some(bytes) = decode_base64(code.as_bytes())
     {
         let text = String::from_utf8_lossy(&bytes);
-        let hints: Vec<&str> = BYTECODE_HINTS.iter().copied().filter(|h| text.contains(h)).collect();
+        let hints: Vec<&str> = BYTECODE_HINTS
+            .iter()
+            .copied()
+            .filter(|h| text.contains(h))
+            .collect();
         detail = format!(" ({} bytes of marshalled bytecode", bytes.len());
         if !hints.is_empty() {
             detail.push_str(&format!(" referencing {}", hints.join(", ")));
@@ -146,21 +185,57 @@ fn lambda(ctx: &mut Ctx<'_>, loc: &Loc, format: &'static str, o: &serde_json::Ma
         detail = format!(" (function `{f}`)");
     }
     let m = rules::KerasLambdaLayer::META;
-    let f = ctx.add(&m, m.severity, loc, format, offset, format!("Lambda layer `{name}` carries Python code that runs on load{detail}"));
+    let f = ctx.add(
+        &m,
+        m.severity,
+        loc,
+        format,
+        offset,
+        format!("Lambda layer `{name}` carries Python code that runs on load{detail}"),
+    );
     f.callable = Some(format!("Lambda:{name}"));
 }
 
-fn custom_object(ctx: &mut Ctx<'_>, loc: &Loc, format: &'static str, module: &str, class: &str, offset: Option<u64>) {
-    const KERAS_MODULES: &[&str] = &["keras", "tensorflow", "tf_keras", "keras_nlp", "keras_hub", "keras_cv", "builtins"];
+fn custom_object(
+    ctx: &mut Ctx<'_>,
+    loc: &Loc,
+    format: &'static str,
+    module: &str,
+    class: &str,
+    offset: Option<u64>,
+) {
+    const KERAS_MODULES: &[&str] = &[
+        "keras",
+        "tensorflow",
+        "tf_keras",
+        "keras_nlp",
+        "keras_hub",
+        "keras_cv",
+        "builtins",
+    ];
     let root = module.split('.').next().unwrap_or(module);
     let verdict = classify(module, class, &ctx.opts.import_policy);
     let m = rules::KerasCustomObject::META;
     let callable = format!("{module}.{class}");
     if let Verdict::Dangerous(reason) = verdict {
-        let f = ctx.add(&m, Severity::Critical, loc, format, offset, format!("object `{callable}` is imported on load, and {reason}"));
+        let f = ctx.add(
+            &m,
+            Severity::Critical,
+            loc,
+            format,
+            offset,
+            format!("object `{callable}` is imported on load, and {reason}"),
+        );
         f.callable = Some(callable);
     } else if !KERAS_MODULES.contains(&root) {
-        let f = ctx.add(&m, m.severity, loc, format, offset, format!("custom object `{callable}` makes Keras import `{module}` on load"));
+        let f = ctx.add(
+            &m,
+            m.severity,
+            loc,
+            format,
+            offset,
+            format!("custom object `{callable}` makes Keras import `{module}` on load"),
+        );
         f.callable = Some(callable);
     }
 }

@@ -28,7 +28,10 @@ pub(crate) fn scan_npy_reader<R: Read>(ctx: &mut Ctx<'_>, loc: &Loc, mut reader:
                 malformed(ctx, loc, "truncated .npy preamble");
                 return;
             }
-            (u32::from_le_bytes([pre[8], pre[9], rest[0], rest[1]]) as usize, 12u64)
+            (
+                u32::from_le_bytes([pre[8], pre[9], rest[0], rest[1]]) as usize,
+                12u64,
+            )
         }
         v => {
             malformed(ctx, loc, &format!("unsupported .npy format version {v}"));
@@ -36,7 +39,11 @@ pub(crate) fn scan_npy_reader<R: Read>(ctx: &mut Ctx<'_>, loc: &Loc, mut reader:
         }
     };
     if hlen > MAX_HEADER {
-        malformed(ctx, loc, &format!(".npy header of {hlen} bytes exceeds the limit"));
+        malformed(
+            ctx,
+            loc,
+            &format!(".npy header of {hlen} bytes exceeds the limit"),
+        );
         return;
     }
     let mut header = vec![0u8; hlen];
@@ -50,7 +57,8 @@ pub(crate) fn scan_npy_reader<R: Read>(ctx: &mut Ctx<'_>, loc: &Loc, mut reader:
         return;
     }
     if has_object_dtype(&text) {
-        let looked = scan::scan_pickle_reader(ctx, loc, "numpy-object", reader, base + hlen as u64, false);
+        let looked =
+            scan::scan_pickle_reader(ctx, loc, "numpy-object", reader, base + hlen as u64, false);
         if !looked {
             malformed(ctx, loc, "object array payload is not a pickle stream");
         }
@@ -64,7 +72,10 @@ pub(crate) fn has_object_dtype(header: &str) -> bool {
         return false;
     };
     let rest = &header[start + 7..];
-    let end = rest.find("'fortran_order'").or_else(|| rest.find("'shape'")).unwrap_or(rest.len());
+    let end = rest
+        .find("'fortran_order'")
+        .or_else(|| rest.find("'shape'"))
+        .unwrap_or(rest.len());
     let descr = &rest[..end];
     // Quoted strings in type position: after `:` (plain descr) or after `,` inside a
     // `(name, type)` tuple; field names follow `(` and are ignored.
@@ -94,7 +105,14 @@ pub(crate) fn has_object_dtype(header: &str) -> bool {
 
 fn malformed(ctx: &mut Ctx<'_>, loc: &Loc, msg: &str) {
     let m = crate::rules::MalformedPickle::META;
-    ctx.add(&m, crate::finding::Severity::Low, loc, "numpy", None, msg.to_string());
+    ctx.add(
+        &m,
+        crate::finding::Severity::Low,
+        loc,
+        "numpy",
+        None,
+        msg.to_string(),
+    );
 }
 
 #[cfg(test)]
@@ -103,9 +121,17 @@ mod tests {
 
     #[test]
     fn object_dtype_detection() {
-        assert!(has_object_dtype("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }"));
-        assert!(has_object_dtype("{'descr': [('a', '<i4'), ('b', '|O')], 'fortran_order': False, 'shape': (2,), }"));
-        assert!(!has_object_dtype("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }"));
-        assert!(!has_object_dtype("{'descr': [('O', '<i4')], 'fortran_order': False, 'shape': (2,), }"));
+        assert!(has_object_dtype(
+            "{'descr': '|O', 'fortran_order': False, 'shape': (2,), }"
+        ));
+        assert!(has_object_dtype(
+            "{'descr': [('a', '<i4'), ('b', '|O')], 'fortran_order': False, 'shape': (2,), }"
+        ));
+        assert!(!has_object_dtype(
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }"
+        ));
+        assert!(!has_object_dtype(
+            "{'descr': [('O', '<i4')], 'fortran_order': False, 'shape': (2,), }"
+        ));
     }
 }

@@ -8,7 +8,16 @@ use crate::rules;
 use crate::scan::{Ctx, Loc};
 use crate::source::Src;
 
-const STANDARD_DOMAINS: &[&str] = &["", "ai.onnx", "ai.onnx.ml", "ai.onnx.training", "ai.onnx.preview.training", "com.microsoft", "com.microsoft.nchwc", "org.pytorch.aten"];
+const STANDARD_DOMAINS: &[&str] = &[
+    "",
+    "ai.onnx",
+    "ai.onnx.ml",
+    "ai.onnx.training",
+    "ai.onnx.preview.training",
+    "com.microsoft",
+    "com.microsoft.nchwc",
+    "org.pytorch.aten",
+];
 
 #[derive(Default)]
 struct State {
@@ -45,7 +54,14 @@ pub(crate) fn scan(ctx: &mut Ctx<'_>, loc: &Loc, src: Src<'_>) {
     }
     if let Some(e) = &st.error {
         let m = rules::ArchiveAnomaly::META;
-        ctx.add(&m, Severity::Low, loc, "onnx", None, format!("ONNX protobuf is malformed: {e}"));
+        ctx.add(
+            &m,
+            Severity::Low,
+            loc,
+            "onnx",
+            None,
+            format!("ONNX protobuf is malformed: {e}"),
+        );
     }
     for (location, tensor) in &st.external {
         let m = rules::OnnxExternalDataEscape::META;
@@ -67,7 +83,10 @@ fn model_fields<'a>(src: Src<'a>, st: &mut State) -> Vec<(u32, Value<'a>)> {
 }
 
 fn note_domain(st: &mut State, domain: String, op: String) {
-    if !STANDARD_DOMAINS.contains(&domain.as_str()) && !st.domains.iter().any(|(d, _)| *d == domain) && st.domains.len() < 32 {
+    if !STANDARD_DOMAINS.contains(&domain.as_str())
+        && !st.domains.iter().any(|(d, _)| *d == domain)
+        && st.domains.len() < 32
+    {
         st.domains.push((domain, op));
     }
 }

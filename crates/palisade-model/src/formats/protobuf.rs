@@ -21,7 +21,11 @@ pub(crate) struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     pub(crate) fn new(src: Src<'a>) -> Self {
-        Fields { src, pos: 0, error: None }
+        Fields {
+            src,
+            pos: 0,
+            error: None,
+        }
     }
 
     fn varint(&mut self) -> Option<u64> {
@@ -74,7 +78,9 @@ impl<'a> Iterator for Fields<'a> {
                     return None;
                 };
                 if len > self.src.len() - self.pos.min(self.src.len()) {
-                    self.error = Some(format!("field {field} at offset {at} claims {len} bytes past the end of its message"));
+                    self.error = Some(format!(
+                        "field {field} at offset {at} claims {len} bytes past the end of its message"
+                    ));
                     return None;
                 }
                 let sub = self.src.slice(self.pos, len);

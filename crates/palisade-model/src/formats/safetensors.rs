@@ -26,15 +26,29 @@ fn dtype_size(d: &str) -> Option<u64> {
 
 pub(crate) fn scan(ctx: &mut Ctx<'_>, loc: &Loc, src: Src<'_>) {
     let mut problems: Vec<String> = Vec::new();
-    let n = src.read_vec(0, 8).ok().filter(|b| b.len() == 8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])));
+    let n = src
+        .read_vec(0, 8)
+        .ok()
+        .filter(|b| b.len() == 8)
+        .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])));
     let Some(n) = n else { return };
     if n > MAX_HEADER {
-        report(ctx, loc, vec![format!("header of {n} bytes exceeds the 100 MB limit")]);
+        report(
+            ctx,
+            loc,
+            vec![format!("header of {n} bytes exceeds the 100 MB limit")],
+        );
         return;
     }
-    let Ok(header) = src.read_vec(8, n) else { return };
+    let Ok(header) = src.read_vec(8, n) else {
+        return;
+    };
     if (header.len() as u64) < n {
-        report(ctx, loc, vec![format!("header claims {n} bytes but the file is shorter")]);
+        report(
+            ctx,
+            loc,
+            vec![format!("header claims {n} bytes but the file is shorter")],
+        );
         return;
     }
     let json: Value = match serde_json::from_slice(&header) {
@@ -56,8 +70,17 @@ pub(crate) fn scan(ctx: &mut Ctx<'_>, loc: &Loc, src: Src<'_>) {
                 Some(meta) => {
                     for (k, v) in meta {
                         match v.as_str() {
-                            Some(s) => metadata::check_text(ctx, loc, "safetensors", &format!("__metadata__.{k}"), s, true),
-                            None => problems.push(format!("__metadata__ value `{k}` is not a string")),
+                            Some(s) => metadata::check_text(
+                                ctx,
+                                loc,
+                                "safetensors",
+                                &format!("__metadata__.{k}"),
+                                s,
+                                true,
+                            ),
+                            None => {
+                                problems.push(format!("__metadata__ value `{k}` is not a string"))
+                            }
                         }
                     }
                 }
@@ -69,7 +92,9 @@ pub(crate) fn scan(ctx: &mut Ctx<'_>, loc: &Loc, src: Src<'_>) {
         let shape = t.get("shape").and_then(Value::as_array);
         let offsets = t.get("data_offsets").and_then(Value::as_array);
         let (Some(dtype), Some(shape), Some(offsets)) = (dtype, shape, offsets) else {
-            problems.push(format!("tensor `{name}` lacks dtype, shape or data_offsets"));
+            problems.push(format!(
+                "tensor `{name}` lacks dtype, shape or data_offsets"
+            ));
             continue;
         };
         let Some(size) = dtype_size(dtype) else {
@@ -84,21 +109,32 @@ pub(crate) fn scan(ctx: &mut Ctx<'_>, loc: &Loc, src: Src<'_>) {
                 None => ok = false,
             }
         }
-        let (Some(b), Some(e)) = (offsets.first().and_then(Value::as_u64), offsets.get(1).and_then(Value::as_u64)) else {
+        let (Some(b), Some(e)) = (
+            offsets.first().and_then(Value::as_u64),
+            offsets.get(1).and_then(Value::as_u64),
+        ) else {
             problems.push(format!("tensor `{name}` has invalid data_offsets"));
             continue;
         };
         if !ok || offsets.len() != 2 {
-            problems.push(format!("tensor `{name}` has an invalid shape or data_offsets"));
+            problems.push(format!(
+                "tensor `{name}` has an invalid shape or data_offsets"
+            ));
             continue;
         }
         if e < b || e > data_len {
-            problems.push(format!("tensor `{name}` data [{b}, {e}) lies outside the {data_len}-byte data area"));
+            problems.push(format!(
+                "tensor `{name}` data [{b}, {e}) lies outside the {data_len}-byte data area"
+            ));
             continue;
         }
         let sub_byte = matches!(dtype, "F4" | "F6_E2M3" | "F6_E3M2");
         if !sub_byte && count.saturating_mul(size) != e - b {
-            problems.push(format!("tensor `{name}`: shape × {dtype} is {} bytes but data_offsets span {}", count.saturating_mul(size), e - b));
+            problems.push(format!(
+                "tensor `{name}`: shape × {dtype} is {} bytes but data_offsets span {}",
+                count.saturating_mul(size),
+                e - b
+            ));
         }
         ranges.push((b, e, name.clone()));
         if problems.len() > 16 {
@@ -111,12 +147,18 @@ pub(crate) fn scan(ctx: &mut Ctx<'_>, loc: &Loc, src: Src<'_>) {
         if *b < end {
             problems.push(format!("tensor `{name}` overlaps the previous tensor"));
         } else if *b > end {
-            problems.push(format!("{} unreferenced bytes before tensor `{name}`", b - end));
+            problems.push(format!(
+                "{} unreferenced bytes before tensor `{name}`",
+                b - end
+            ));
         }
         end = end.max(*e);
     }
     if end < data_len && !ranges.is_empty() {
-        problems.push(format!("{} bytes after the last tensor are not referenced", data_len - end));
+        problems.push(format!(
+            "{} bytes after the last tensor are not referenced",
+            data_len - end
+        ));
     }
     if !problems.is_empty() {
         report(ctx, loc, problems);

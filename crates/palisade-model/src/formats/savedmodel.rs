@@ -36,13 +36,34 @@ pub(crate) fn scan(ctx: &mut Ctx<'_>, loc: &Loc, src: Src<'_>) {
     }
     if let Some(e) = it.error.or(error) {
         let m = rules::ArchiveAnomaly::META;
-        ctx.add(&m, Severity::Low, loc, "tensorflow-savedmodel", None, format!("SavedModel protobuf is malformed: {e}"));
+        ctx.add(
+            &m,
+            Severity::Low,
+            loc,
+            "tensorflow-savedmodel",
+            None,
+            format!("SavedModel protobuf is malformed: {e}"),
+        );
     }
     for (op, node) in found {
-        let why = DANGEROUS_OPS.iter().find(|(o, _)| *o == op).map_or("", |(_, w)| *w);
-        let severity = if op == "PrintV2" || op == "ShardedFilespec" || op == "DebugIdentityV2" { Severity::Low } else { Severity::High };
+        let why = DANGEROUS_OPS
+            .iter()
+            .find(|(o, _)| *o == op)
+            .map_or("", |(_, w)| *w);
+        let severity = if op == "PrintV2" || op == "ShardedFilespec" || op == "DebugIdentityV2" {
+            Severity::Low
+        } else {
+            Severity::High
+        };
         let m = rules::TensorflowDangerousOp::META;
-        let f = ctx.add(&m, severity, loc, "tensorflow-savedmodel", None, format!("graph node `{node}` uses `{op}`, which {why}"));
+        let f = ctx.add(
+            &m,
+            severity,
+            loc,
+            "tensorflow-savedmodel",
+            None,
+            format!("graph node `{node}` uses `{op}`, which {why}"),
+        );
         f.callable = Some(op);
     }
 }
@@ -82,7 +103,10 @@ fn node_def(src: Src<'_>, found: &mut Vec<(String, String)>) {
             _ => {}
         }
     }
-    if DANGEROUS_OPS.iter().any(|(o, _)| *o == op) && found.len() < 64 && !found.iter().any(|(o, n)| *o == op && *n == name) {
+    if DANGEROUS_OPS.iter().any(|(o, _)| *o == op)
+        && found.len() < 64
+        && !found.iter().any(|(o, n)| *o == op && *n == name)
+    {
         found.push((op, name));
     }
 }

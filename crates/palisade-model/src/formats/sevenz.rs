@@ -13,7 +13,11 @@ use crate::source::{Limited, Src};
 const MEMORY_LIMIT_KB: usize = 256 * 1024;
 
 pub(crate) fn scan(ctx: &mut Ctx<'_>, loc: &Loc, src: Src<'_>) {
-    let mut reader = match ArchiveReader::new_with_memory_limit(src.reader(), Password::empty(), MEMORY_LIMIT_KB) {
+    let mut reader = match ArchiveReader::new_with_memory_limit(
+        src.reader(),
+        Password::empty(),
+        MEMORY_LIMIT_KB,
+    ) {
         Ok(r) => r,
         Err(e) => {
             ctx.unscanned(loc, "7z", format!("7z archive could not be opened: {e}"));
@@ -32,7 +36,12 @@ pub(crate) fn scan(ctx: &mut Ctx<'_>, loc: &Loc, src: Src<'_>) {
         let name = entry.name().to_string();
         let child = loc.child(&name);
         if super::archive::escapes(&name) {
-            ctx.anomaly(&child, "7z", None, "member path escapes the extraction directory");
+            ctx.anomaly(
+                &child,
+                "7z",
+                None,
+                "member path escapes the extraction directory",
+            );
         }
         let limit = ctx.budget.min(ctx.opts.max_member_size);
         let mut lim = Limited::new(data, limit);
@@ -40,12 +49,20 @@ pub(crate) fn scan(ctx: &mut Ctx<'_>, loc: &Loc, src: Src<'_>) {
         let res = lim.read_to_end(&mut buf);
         ctx.budget = ctx.budget.saturating_sub(buf.len() as u64);
         if res.is_err() {
-            ctx.unscanned(&child, "7z", format!("member larger than the limit of {limit} bytes; only its start is scanned"));
+            ctx.unscanned(
+                &child,
+                "7z",
+                format!("member larger than the limit of {limit} bytes; only its start is scanned"),
+            );
         }
         scan::scan_src(ctx, &child, &name, Src::Mem(&buf));
         Ok(res.is_ok())
     });
     if let Err(e) = result {
-        ctx.unscanned(loc, "7z", format!("7z archive could not be fully read: {e}"));
+        ctx.unscanned(
+            loc,
+            "7z",
+            format!("7z archive could not be fully read: {e}"),
+        );
     }
 }

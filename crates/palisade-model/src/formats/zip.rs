@@ -44,13 +44,16 @@ pub(crate) struct ZipListing {
 }
 
 fn u16le(b: &[u8], o: usize) -> u16 {
-    b.get(o..o + 2).map_or(0, |s| u16::from_le_bytes([s[0], s[1]]))
+    b.get(o..o + 2)
+        .map_or(0, |s| u16::from_le_bytes([s[0], s[1]]))
 }
 fn u32le(b: &[u8], o: usize) -> u32 {
-    b.get(o..o + 4).map_or(0, |s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+    b.get(o..o + 4)
+        .map_or(0, |s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }
 fn u64le(b: &[u8], o: usize) -> u64 {
-    b.get(o..o + 8).map_or(0, |s| u64::from_le_bytes(s.try_into().unwrap_or([0; 8])))
+    b.get(o..o + 8)
+        .map_or(0, |s| u64::from_le_bytes(s.try_into().unwrap_or([0; 8])))
 }
 
 const MAX_CD_BYTES: u64 = 64 * 1024 * 1024;
@@ -73,7 +76,11 @@ pub(crate) fn list(src: Src<'_>, max_entries: usize) -> ZipListing {
     out
 }
 
-fn central_directory(src: Src<'_>, max_entries: usize, out: &mut ZipListing) -> Option<Vec<ZipEntry>> {
+fn central_directory(
+    src: Src<'_>,
+    max_entries: usize,
+    out: &mut ZipListing,
+) -> Option<Vec<ZipEntry>> {
     let len = src.len();
     let tail_len = len.min(65_557);
     let tail = src.read_vec(len - tail_len, tail_len).ok()?;
@@ -84,21 +91,27 @@ fn central_directory(src: Src<'_>, max_entries: usize, out: &mut ZipListing) -> 
     let mut cd_size = u32le(e, 12) as u64;
     let mut cd_off = u32le(e, 16) as u64;
     let mut cd_end = eocd_pos;
-    if total == 0xffff || cd_size == 0xffff_ffff || cd_off == 0xffff_ffff {
-        // zip64: the locator sits right before the EOCD record.
-        if eocd_pos >= 20 {
-            let loc = src.read_vec(eocd_pos - 20, 20).ok()?;
-            if loc.starts_with(b"PK\x06\x07") {
-                let rec_off = u64le(&loc, 8);
-                let rec = src.read_vec(rec_off, 56).ok()?;
-                if rec.starts_with(b"PK\x06\x06") {
-                    total = u64le(&rec, 32);
-                    cd_size = u64le(&rec, 40);
-                    cd_off = u64le(&rec, 48);
-                    cd_end = rec_off;
-                } else {
-                    out.anomalies.push("zip64 locator points at no zip64 record".into());
+    // zip64: a locator right before the EOCD points at the zip64 record, which then holds
+    // the real values (PyTorch always writes one, even for small archives).
+    if eocd_pos >= 20 {
+        let loc = src.read_vec(eocd_pos - 20, 20).ok()?;
+        if loc.starts_with(b"PK\x06\x07") {
+            let rec_off = u64le(&loc, 8);
+            let rec = src.read_vec(rec_off, 56).ok()?;
+            if rec.starts_with(b"PK\x06\x06") {
+                let saturated = total == 0xffff || cd_size == 0xffff_ffff || cd_off == 0xffff_ffff;
+                let (t64, s64, o64) = (u64le(&rec, 32), u64le(&rec, 40), u64le(&rec, 48));
+                if !saturated && (t64 != total || s64 != cd_size || o64 != cd_off) {
+                    out.anomalies
+                        .push("zip64 record disagrees with the end of central directory".into());
                 }
+                total = t64;
+                cd_size = s64;
+                cd_off = o64;
+                cd_end = rec_off;
+            } else {
+                out.anomalies
+                    .push("zip64 locator points at no zip64 record".into());
             }
         }
     }
@@ -111,7 +124,8 @@ fn central_directory(src: Src<'_>, max_entries: usize, out: &mut ZipListing) -> 
     }
     let cd_start = cd_off.saturating_add(shift);
     if cd_size > MAX_CD_BYTES || cd_start.saturating_add(cd_size) > len {
-        out.anomalies.push("central directory is out of range or too large".into());
+        out.anomalies
+            .push("central directory is out of range or too large".into());
         return None;
     }
     let cd = src.read_vec(cd_start, cd_size).ok()?;
@@ -119,8 +133,10 @@ fn central_directory(src: Src<'_>, max_entries: usize, out: &mut ZipListing) -> 
     let mut p = 0usize;
     while p + 46 <= cd.len() {
         if &cd[p..p + 4] != b"PK\x01\x02" {
-            out.anomalies
-                .push(format!("garbage inside the central directory at offset {}", cd_start + p as u64));
+            out.anomalies.push(format!(
+                "garbage inside the central directory at offset {}",
+                cd_start + p as u64
+            ));
             break;
         }
         if entries.len() >= max_entries {
@@ -190,7 +206,8 @@ fn check_local_header(src: Src<'_>, e: &mut ZipEntry) {
         return;
     };
     if h.len() < 30 || !h.starts_with(b"PK\x03\x04") {
-        e.anomalies.push("no local header at the offset the central directory gives".into());
+        e.anomalies
+            .push("no local header at the offset the central directory gives".into());
         return;
     }
     let flags = u16le(&h, 6);
@@ -257,7 +274,9 @@ fn walk_local_headers(src: Src<'_>, max_entries: usize, truncated: &mut bool) ->
             let next = data[(data_off as usize).min(data.len())..]
                 .windows(4)
                 .position(|w| w == b"PK\x03\x04" || w == b"PK\x01\x02" || w == b"PK\x07\x08");
-            csize = next.map_or(data.len() as u64 - data_off.min(data.len() as u64), |n| n as u64);
+            csize = next.map_or(data.len() as u64 - data_off.min(data.len() as u64), |n| {
+                n as u64
+            });
         }
         entries.push(ZipEntry {
             name,

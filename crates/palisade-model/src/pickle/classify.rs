@@ -159,6 +159,32 @@ const DENY: &[(&str, &str)] = &[
     ("torch.jit.load", LOADER),
     ("torch.package", LOADER),
     ("torch.multiprocessing", SHELL),
+    // torch internals with known gadgets (picklescan advisories): compilers, profilers that
+    // run code, environment collectors that spawn processes, decoders that unpickle.
+    ("torch._inductor", CODE),
+    ("torch._export", CODE),
+    ("torch.export", CODE),
+    ("torch.compiler", CODE),
+    ("torch.fx.experimental", CODE),
+    ("torch.fx.graph_module.reduce_graph_module", CODE),
+    ("torch.fx.graph_module.reduce_package_graph_module", CODE),
+    ("torch.fx.graph_module.reduce_deploy_graph_module", CODE),
+    ("torch.jit.unsupported_tensor_ops", CODE),
+    ("torch.jit._script", CODE),
+    ("torch.jit.frontend", CODE),
+    ("torch.utils.bottleneck", CODE),
+    ("torch.utils.collect_env", SHELL),
+    ("torch.utils.benchmark", CODE),
+    ("torch.utils.data.datapipes", LOADER),
+    ("torch.utils._config_module", LOADER),
+    ("torch.utils.model_zoo", NET),
+    ("torch.utils.tensorboard", FILES),
+    ("torch.utils.hipify", FILES),
+    ("torch.testing", CODE),
+    ("torch.distributed", NET),
+    ("torch.onnx", FILES),
+    ("torch.profiler", FILES),
+    ("torch.backends.cudnn.rnn", CODE),
     ("torch.distributed.rpc", NET),
     ("numpy.load", LOADER),
     ("numpy.loads", LOADER),
@@ -310,16 +336,64 @@ const ALLOW_EXACT: &[&str] = &[
 ];
 
 const TORCH_DTYPES: &[&str] = &[
-    "float32", "float", "float64", "double", "float16", "half", "bfloat16", "complex32",
-    "complex64", "complex128", "cfloat", "cdouble", "uint8", "uint16", "uint32", "uint64", "int8",
-    "int16", "short", "int32", "int", "int64", "long", "bool", "qint8", "quint8", "qint32",
-    "quint4x2", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz",
+    "float32",
+    "float",
+    "float64",
+    "double",
+    "float16",
+    "half",
+    "bfloat16",
+    "complex32",
+    "complex64",
+    "complex128",
+    "cfloat",
+    "cdouble",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "int8",
+    "int16",
+    "short",
+    "int32",
+    "int",
+    "int64",
+    "long",
+    "bool",
+    "qint8",
+    "quint8",
+    "qint32",
+    "quint4x2",
+    "float8_e4m3fn",
+    "float8_e5m2",
+    "float8_e4m3fnuz",
+    "float8_e5m2fnuz",
 ];
 
 const NUMPY_SCALARS: &[&str] = &[
-    "bool_", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16",
-    "float32", "float64", "longdouble", "complex64", "complex128", "str_", "bytes_", "void",
-    "datetime64", "timedelta64", "intc", "intp", "uintp",
+    "bool_",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+    "longdouble",
+    "complex64",
+    "complex128",
+    "str_",
+    "bytes_",
+    "void",
+    "datetime64",
+    "timedelta64",
+    "intc",
+    "intp",
+    "uintp",
 ];
 
 /// Module prefixes of ML libraries whose *classes* are model building blocks. A class is
@@ -383,7 +457,10 @@ fn deny_reason(full: &str) -> Option<&'static str> {
 /// True for `module.name` combinations the built-in denylist covers (used by the sweep of
 /// unparsable bytes, where only clearly dangerous names are worth reporting).
 pub(crate) fn is_denied(module: &str, name: &str) -> bool {
-    matches!(classify(module, name, &ImportPolicy::default()), Verdict::Dangerous(_))
+    matches!(
+        classify(module, name, &ImportPolicy::default()),
+        Verdict::Dangerous(_)
+    )
 }
 
 /// Classifies one import.
@@ -420,12 +497,23 @@ pub fn classify(module: &str, name: &str, policy: &ImportPolicy) -> Verdict {
     }
     if parts.len() == 1 {
         if module == "torch" {
-            if name.ends_with("Storage") || TORCH_DTYPES.contains(&name) {
+            if name.ends_with("Storage") || name.ends_with("Tensor") || TORCH_DTYPES.contains(&name)
+            {
                 return Verdict::Safe;
             }
         } else if module == "torch._utils" && name.starts_with("_rebuild_") {
             return Verdict::Safe;
         } else if module == "numpy" && NUMPY_SCALARS.contains(&name) {
+            return Verdict::Safe;
+        } else if module == "torch.jit._pickle"
+            && (name.starts_with("build_") || name == "restore_type_tag")
+        {
+            // TorchScript's own list/tensor rebuild helpers (torch.jit.load archives).
+            return Verdict::Safe;
+        } else if (module == "__torch__" || module.starts_with("__torch__."))
+            && name.starts_with(|c: char| c.is_ascii_uppercase())
+        {
+            // Classes compiled by TorchScript; their code is the archive's TorchScript, not Python.
             return Verdict::Safe;
         }
         let prefixed = CLASS_PREFIXES.iter().any(|p| full.starts_with(p));
@@ -436,13 +524,91 @@ pub fn classify(module: &str, name: &str, policy: &ImportPolicy) -> Verdict {
             // Cython's generated unpickle helpers and pandas' reconstructors only restore state.
             let helper = name.starts_with("__pyx_unpickle_")
                 || (module.starts_with("pandas.")
-                    && (name.starts_with("_unpickle") || name.starts_with("_new_") || name.starts_with("new_block")));
+                    && (name.starts_with("_unpickle")
+                        || name.starts_with("_new_")
+                        || name.starts_with("new_block")));
             if class_like || helper {
                 return Verdict::Safe;
             }
         }
     }
+    if let Some(word) = execution_word(parts.last().copied().unwrap_or(name)) {
+        return Verdict::Dangerous(Cow::Owned(format!(
+            "is not on the allowlist and its name suggests it {word}s something (`{word}`)"
+        )));
+    }
     Verdict::Unknown
+}
+
+/// Words that, in the name of a callable nobody listed, announce code execution, process or
+/// file/network access. The advisories of every pickle scanner are full of such gadgets in
+/// otherwise trusted libraries (`torch.utils.collect_env.run`,
+/// `torch._inductor.codecache.compile_file`, `...ConfigModule.load_config`).
+const EXECUTION_WORDS: &[&str] = &[
+    "run",
+    "exec",
+    "execute",
+    "eval",
+    "evaluate",
+    "compile",
+    "load",
+    "loads",
+    "system",
+    "popen",
+    "spawn",
+    "shell",
+    "subprocess",
+    "cmd",
+    "command",
+    "import",
+    "write",
+    "download",
+    "urlopen",
+    "fetch",
+    "request",
+    "getattr",
+    "setattr",
+    "invoke",
+    "execfile",
+    "script",
+    "call",
+    "check",
+    "output",
+];
+
+fn execution_word(name: &str) -> Option<&'static str> {
+    // Split snake_case and camelCase: `execWrapper` -> exec, wrapper; `run_cprofile` -> run, cprofile.
+    let mut words: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for c in name.chars() {
+        if c == '_' {
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+        } else if c.is_uppercase()
+            && !cur.is_empty()
+            && !cur.chars().last().is_some_and(char::is_uppercase)
+        {
+            words.push(std::mem::take(&mut cur));
+            cur.extend(c.to_lowercase());
+        } else {
+            cur.extend(c.to_lowercase());
+        }
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    // `check_output`/`check_call` need both words; `check` alone is ordinary.
+    let has = |w: &str| words.iter().any(|x| x == w);
+    if has("check") && !(has("output") || has("call")) {
+        return None;
+    }
+    EXECUTION_WORDS
+        .iter()
+        .copied()
+        .filter(|w| *w != "check" && *w != "output")
+        .find(|w| has(w))
+        .or_else(|| (has("check") && has("output")).then_some("output"))
 }
 
 #[cfg(test)]
@@ -467,7 +633,10 @@ mod tests {
 
     #[test]
     fn attribute_traversal_through_allowed_modules() {
-        assert!(matches!(v("torch.serialization", "os.system"), Verdict::Dangerous(_)));
+        assert!(matches!(
+            v("torch.serialization", "os.system"),
+            Verdict::Dangerous(_)
+        ));
         assert!(matches!(
             v("collections", "OrderedDict.__init__.__globals__"),
             Verdict::Dangerous(_)
@@ -480,11 +649,31 @@ mod tests {
         assert_eq!(v("torch", "FloatStorage"), Verdict::Safe);
         assert_eq!(v("collections", "OrderedDict"), Verdict::Safe);
         assert_eq!(v("copy_reg", "_reconstructor"), Verdict::Safe);
-        assert_eq!(v("sklearn.linear_model._logistic", "LogisticRegression"), Verdict::Safe);
+        assert_eq!(
+            v("sklearn.linear_model._logistic", "LogisticRegression"),
+            Verdict::Safe
+        );
         assert_eq!(v("torch.nn.modules.linear", "Linear"), Verdict::Safe);
         assert_eq!(v("sklearn.utils", "some_function"), Verdict::Unknown);
         assert_eq!(v("builtins", "print"), Verdict::Unknown);
         assert_eq!(v("mylib", "Thing"), Verdict::Unknown);
+    }
+
+    #[test]
+    fn execution_words_in_unknown_names() {
+        assert!(matches!(
+            v("torch._inductor.codecache", "compile_file"),
+            Verdict::Dangerous(_)
+        ));
+        assert!(matches!(v("mylib.jobs", "run_job"), Verdict::Dangerous(_)));
+        assert!(matches!(v("mylib", "execWrapper"), Verdict::Dangerous(_)));
+        assert!(matches!(
+            v("mylib", "ConfigModule.load_config"),
+            Verdict::Dangerous(_)
+        ));
+        assert_eq!(v("mylib", "checkpoint_sizes"), Verdict::Unknown);
+        assert_eq!(v("mylib", "runner_state"), Verdict::Unknown);
+        assert_eq!(v("mylib", "Loader"), Verdict::Unknown);
     }
 
     #[test]
@@ -503,6 +692,9 @@ mod tests {
             allow: vec!["os".into()],
             deny: vec![],
         };
-        assert!(matches!(classify("os", "system", &policy), Verdict::Dangerous(_)));
+        assert!(matches!(
+            classify("os", "system", &policy),
+            Verdict::Dangerous(_)
+        ));
     }
 }

@@ -13,7 +13,10 @@ pub(crate) fn looks_like_pickle(data: &[u8]) -> bool {
         0x80 => (2..=5).contains(&data[1]),
         // Protocol 0/1 streams open with MARK, GLOBAL, an empty list/dict or a list/dict MARK.
         b'c' => data[1..].iter().take(64).any(|&b| b == b'\n'),
-        b'(' | b']' | b'}' => matches!(data[1], b'l' | b'd' | b'c' | b'i' | b'q' | b'(' | b'K' | b'X' | b'U'),
+        b'(' | b']' | b'}' => matches!(
+            data[1],
+            b'l' | b'd' | b'c' | b'i' | b'q' | b'(' | b'K' | b'X' | b'U'
+        ),
         _ => false,
     }
 }
@@ -46,8 +49,14 @@ pub(crate) fn decode_candidate(data: &[u8]) -> Option<(Encoding, Vec<u8>)> {
 }
 
 fn trim_ascii(data: &[u8]) -> &[u8] {
-    let start = data.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(data.len());
-    let end = data.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = data
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(data.len());
+    let end = data
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     &data[start..end]
 }
 

@@ -160,8 +160,17 @@ mod tests {
         for r in all() {
             assert!(codes.insert(r.code), "duplicate code {}", r.code);
             assert!(names.insert(r.name), "duplicate name {}", r.name);
-            assert!(r.code.starts_with("PAL8"), "{} outside the PAL8xx family", r.code);
-            for section in ["## What it does", "## Why is this bad?", "## Example", "## Fix"] {
+            assert!(
+                r.code.starts_with("PAL8"),
+                "{} outside the PAL8xx family",
+                r.code
+            );
+            for section in [
+                "## What it does",
+                "## Why is this bad?",
+                "## Example",
+                "## Fix",
+            ] {
                 assert!(
                     r.documentation().contains(section),
                     "{} lacks section {section}",
@@ -177,7 +186,10 @@ mod tests {
 
     #[test]
     fn find_by_code_or_name() {
-        assert_eq!(find("pal801").map(|r| r.name), Some("dangerous-pickle-import"));
+        assert_eq!(
+            find("pal801").map(|r| r.name),
+            Some("dangerous-pickle-import")
+        );
         assert_eq!(find("nested-pickle").map(|r| r.code), Some("PAL806"));
         assert!(find("PAL999").is_none());
     }
