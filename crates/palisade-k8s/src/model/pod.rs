@@ -289,8 +289,12 @@ impl<'a> PodSpec<'a> {
         }
         for (cptr, c) in extra_containers {
             if let Some(c) = d.map(Some(c), cptr) {
-                spec.containers
-                    .push(decode_container(c, ContainerKind::Regular, cptr.clone(), d));
+                let mut container = decode_container(c, ContainerKind::Regular, cptr.clone(), d);
+                if container.name.is_empty() {
+                    // KServe names the container it builds from `predictor.model` this way.
+                    container.name = "kserve-container";
+                }
+                spec.containers.push(container);
             }
         }
         spec.ptr = ptr;

@@ -1,0 +1,9 @@
+pub mod explain;
+pub mod rules;
+pub mod scan;
+
+/// Prints a usage or input problem the way every command does, and returns exit code 2.
+pub fn fail(message: impl std::fmt::Display) -> i32 {
+    eprintln!("palisade: {message}");
+    2
+}

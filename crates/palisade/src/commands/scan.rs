@@ -1,0 +1,171 @@
+//! `palisade scan`: resolve the policy, find inputs, scan them in parallel, report.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use palisade_k8s::pss::Version;
+use palisade_k8s::{FileScan, ScanOptions, scan_source};
+use palisade_policy::{Date, InputError, Policy, Selection, Severity, Standard, apply_policy};
+use palisade_report::{Format, RenderOptions, ScanReport, render};
+use rayon::prelude::*;
+
+use crate::cli::{ScanArgs, use_color};
+use crate::inputs::{Input, collect_inputs};
+use crate::registry::all_rules;
+
+pub fn run(args: &ScanArgs) -> i32 {
+    let report = match execute(args) {
+        Ok(report) => report,
+        Err(message) => return super::fail(message),
+    };
+    let format: Format = args.format.parse().unwrap_or(Format::Table);
+    let opts = RenderOptions {
+        color: format == Format::Table && use_color(args.color, args.output.is_some()),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    let text = render(&report, format, &opts);
+    match &args.output {
+        Some(path) => {
+            if let Err(e) = write_atomically(path, text.as_bytes()) {
+                return super::fail(format!("{}: cannot write report: {e}", path.display()));
+            }
+        }
+        None => print!("{text}"),
+    }
+    report.exit_code()
+}
+
+/// Writes through a temporary file in the same directory and renames it into place, so a
+/// reader never sees half a report.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.palisade-tmp",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("report")
+    ));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Loads the policy file (if any) and lets command-line flags override it.
+pub fn resolve_policy(args: &ScanArgs) -> Result<Policy, String> {
+    let mut policy = match &args.config {
+        Some(path) => {
+            let src = std::fs::read_to_string(path)
+                .map_err(|e| format!("{}: cannot read policy: {e}", path.display()))?;
+            Policy::from_yaml(&src).map_err(|errors| {
+                errors
+                    .iter()
+                    .map(|e| format!("{}:{}:{}: {}", path.display(), e.line, e.column, e.message))
+                    .collect::<Vec<_>>()
+                    .join("\npalisade: ")
+            })?
+        }
+        None => Policy::default(),
+    };
+    if let Some(s) = &args.standard {
+        policy.standard = s
+            .parse::<Standard>()
+            .map_err(|e| format!("--standard: {e}"))?;
+    }
+    if let Some(v) = &args.kubernetes_version {
+        policy.kubernetes_version = palisade_policy::normalize_kubernetes_version(v)
+            .map_err(|e| format!("--kubernetes-version: {e}"))?;
+    }
+    if let Some(s) = &args.fail_on {
+        policy.fail_on = s
+            .parse::<Severity>()
+            .map_err(|e| format!("--fail-on: {e}"))?;
+    }
+    if let Some(path) = &args.config {
+        let errors = policy.validate_rule_keys(&all_rules());
+        if !errors.is_empty() {
+            return Err(errors
+                .iter()
+                .map(|e| format!("{}:{}:{}: {}", path.display(), e.line, e.column, e.message))
+                .collect::<Vec<_>>()
+                .join("\npalisade: "));
+        }
+    }
+    Ok(policy)
+}
+
+/// Runs the scan and returns the report (before rendering).
+pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
+    let policy = resolve_policy(args)?;
+    let rules = all_rules();
+    let selection =
+        Selection::new(&args.select, &args.ignore, &rules).map_err(|e| e.to_string())?;
+    let version = Version::parse(&policy.kubernetes_version)?;
+    let opts = ScanOptions::new(
+        policy.standard,
+        version,
+        selection,
+        policy.custom_resources.clone(),
+    );
+
+    let (inputs, mut errors) = collect_inputs(&args.paths);
+    let scans: Vec<FileScan> = inputs
+        .par_iter()
+        .map(|input| scan_input(input, &opts))
+        .collect();
+
+    let mut report = ScanReport::new(policy.fail_on);
+    report.files_scanned = inputs.len();
+    report.rules = rules
+        .into_iter()
+        .filter(|r| opts.selection.is_enabled(r))
+        .collect();
+    let mut findings = Vec::new();
+    for scan in scans {
+        findings.extend(scan.findings);
+        errors.extend(scan.errors);
+        report.resources_scanned += scan.resources;
+        report.suppressed += scan.suppressed;
+    }
+    let applied = apply_policy(&policy, findings, Date::today());
+    report.findings = applied.findings;
+    report
+        .findings
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    report.suppressed += applied.suppressed;
+    report.notices = applied.notices;
+    report.errors = errors;
+    Ok(report)
+}
+
+fn scan_input(input: &Input, opts: &ScanOptions) -> FileScan {
+    let name: Arc<str> = input.display_name().into();
+    let bytes = match input {
+        Input::Stdin => {
+            let mut buf = Vec::new();
+            std::io::stdin().read_to_end(&mut buf).map(|_| buf)
+        }
+        Input::File(path) => std::fs::read(path),
+    };
+    let error = |message: String| FileScan {
+        errors: vec![InputError {
+            file: name.clone(),
+            line: 0,
+            column: 0,
+            message,
+        }],
+        ..FileScan::default()
+    };
+    let bytes = match bytes {
+        Ok(b) => b,
+        Err(e) => return error(format!("cannot read: {e}")),
+    };
+    match std::str::from_utf8(&bytes) {
+        Ok(src) => scan_source(&name, src.strip_prefix('\u{feff}').unwrap_or(src), opts),
+        Err(e) => error(format!(
+            "not UTF-8 text (invalid byte at offset {}); expected a YAML or JSON manifest",
+            e.valid_up_to()
+        )),
+    }
+}
