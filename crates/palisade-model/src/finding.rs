@@ -10,34 +10,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-/// How bad a finding is. Ordered: `Info < Low < Medium < High < Critical`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use palisade_policy::Severity;
 
 /// One problem found in a model artifact.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -67,6 +40,31 @@ pub struct ModelFinding {
 }
 
 impl ModelFinding {
+    /// The finding in the shared `palisade-policy` model, for every output format. The
+    /// shared type has no fields for the callable and the call chain yet, so they are
+    /// appended to the message.
+    pub fn to_policy(&self) -> palisade_policy::Finding {
+        let rule = crate::rules::policy_rules()
+            .iter()
+            .find(|r| r.code == self.code)
+            .expect("every model finding comes from a registered rule");
+        let mut message = self.message.clone();
+        if let Some(c) = &self.call_chain {
+            message.push_str(&format!(" [call: {c}]"));
+        } else if let Some(c) = &self.callable {
+            message.push_str(&format!(" [callable: {c}]"));
+        }
+        let location = palisade_policy::Location {
+            file: self.file.to_string_lossy().as_ref().into(),
+            member: self.member.clone(),
+            offset: self.offset,
+            ..Default::default()
+        };
+        let mut f = palisade_policy::Finding::new(rule, message, location);
+        f.severity = self.severity;
+        f
+    }
+
     /// `file` plus `!/member` when the finding is inside an archive.
     pub fn location(&self) -> String {
         let mut s = self.file.display().to_string();

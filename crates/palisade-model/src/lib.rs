@@ -31,7 +31,7 @@ pub use detect::{Format, is_model_file};
 pub use finding::{ModelFinding, Severity};
 pub use pickle::classify::ImportPolicy;
 pub use pickle::vm::VmLimits;
-pub use rules::RuleMeta;
+pub use rules::{RuleMeta, policy_rules};
 
 use scan::{Ctx, Loc};
 use source::Src;

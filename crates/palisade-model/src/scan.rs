@@ -195,6 +195,9 @@ pub(crate) fn scan_stream(ctx: &mut Ctx<'_>, loc: &Loc, name: &str, reader: &mut
         {
             formats::archive::scan_compressed(ctx, loc, name, fmt, chained)
         }
+        Format::Unknown if !name.to_ascii_lowercase().ends_with("config.json") => {
+            // Nothing in an unrecognised stream can run on load: do not decompress the rest.
+        }
         _ => {
             let mut data = Vec::new();
             let mut chained = chained;
@@ -361,6 +364,15 @@ fn classified(ctx: &Ctx<'_>, report: &PickleReport) -> Vec<(Severity, String, St
                 Severity::High,
                 imp.full_name(),
                 "import target cannot be resolved statically".to_string(),
+                i,
+            ));
+            continue;
+        }
+        if imp.op == ImportOp::Ext {
+            out.push((
+                Severity::Medium,
+                imp.full_name(),
+                "an extension code whose target only the loading program knows".into(),
                 i,
             ));
             continue;

@@ -348,7 +348,8 @@ impl<'a> Vm<'a> {
 
     fn add_import(&mut self, module: String, name: String, offset: u64, op: ImportOp) -> V {
         let resolved = module != "?" && name != "?";
-        if resolved && !(identifier_like(&module) && identifier_like(&name)) {
+        if resolved && op != ImportOp::Ext && !(identifier_like(&module) && identifier_like(&name))
+        {
             // `find_class` cannot import such a name: loading fails here instead of running code.
             self.anomaly(
                 offset,
@@ -717,7 +718,7 @@ impl<'a> Vm<'a> {
     /// an argument that crosses the frame end, pickletools does not: a parser differential.
     fn check_frame(&mut self, arg_start: u64, n: u64, off: u64) {
         if let Some(end) = self.frame_end
-            && arg_start < end
+            && off < end
             && arg_start.saturating_add(n) > end
         {
             self.anomaly(

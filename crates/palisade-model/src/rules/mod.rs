@@ -13,8 +13,38 @@ pub const ATLAS_UNSAFE_ARTIFACT: &str = "AML.T0011.000";
 /// MITRE ATLAS AML.T0010: AI supply chain compromise.
 pub const ATLAS_SUPPLY_CHAIN: &str = "AML.T0010";
 
-const ATLAS_BOTH: &[&str] = &[ATLAS_UNSAFE_ARTIFACT, ATLAS_SUPPLY_CHAIN];
-const ATLAS_CHAIN: &[&str] = &[ATLAS_SUPPLY_CHAIN];
+/// ATLAS technique sets, as ids and as `palisade-policy` references.
+pub(crate) mod atlas {
+    use palisade_policy::{RefKind, Reference};
+
+    const UNSAFE: Reference = Reference {
+        kind: RefKind::Atlas,
+        id: super::ATLAS_UNSAFE_ARTIFACT,
+        url: "https://atlas.mitre.org/techniques/AML.T0011.000",
+    };
+    const CHAIN: Reference = Reference {
+        kind: RefKind::Atlas,
+        id: super::ATLAS_SUPPLY_CHAIN,
+        url: "https://atlas.mitre.org/techniques/AML.T0010",
+    };
+
+    /// Unsafe artifact executed on load, delivered through the supply chain.
+    #[allow(non_snake_case)]
+    pub(crate) mod BOTH {
+        pub(crate) const IDS: &[&str] = &[
+            super::super::ATLAS_UNSAFE_ARTIFACT,
+            super::super::ATLAS_SUPPLY_CHAIN,
+        ];
+        pub(crate) const REFS: &[palisade_policy::Reference] = &[super::UNSAFE, super::CHAIN];
+    }
+
+    /// Supply-chain tampering without direct code execution on load.
+    #[allow(non_snake_case)]
+    pub(crate) mod CHAIN {
+        pub(crate) const IDS: &[&str] = &[super::super::ATLAS_SUPPLY_CHAIN];
+        pub(crate) const REFS: &[palisade_policy::Reference] = &[super::CHAIN];
+    }
+}
 
 /// Metadata of one rule, as listed by `palisade rules`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +84,7 @@ macro_rules! declare_rule {
             code: $code:literal,
             name: $kebab:literal,
             severity: $sev:ident,
-            atlas: $atlas:expr,
+            atlas: $atlas:ident,
             summary: $summary:literal $(,)?
         }
     ) => {
@@ -68,7 +98,19 @@ macro_rules! declare_rule {
                 name: $kebab,
                 severity: $crate::finding::Severity::$sev,
                 summary: $summary,
-                atlas: $atlas,
+                atlas: $crate::rules::atlas::$atlas::IDS,
+                docs: concat!($($doc, "\n"),*),
+            };
+
+            /// The same rule in the shared `palisade-policy` model.
+            pub const POLICY: palisade_policy::RuleMeta = palisade_policy::RuleMeta {
+                code: $code,
+                name: $kebab,
+                family: "model",
+                severity: palisade_policy::Severity::$sev,
+                summary: $summary,
+                pss_check: None,
+                references: $crate::rules::atlas::$atlas::REFS,
                 docs: concat!($($doc, "\n"),*),
             };
         }
@@ -141,6 +183,32 @@ pub fn all() -> &'static [RuleMeta] {
     ALL
 }
 
+/// Every rule in the shared `palisade-policy` model (family `model`), ordered by code.
+pub fn policy_rules() -> &'static [palisade_policy::RuleMeta] {
+    static ALL: [palisade_policy::RuleMeta; 19] = [
+        DangerousPickleImport::POLICY,
+        UnknownPickleImport::POLICY,
+        UnresolvedPickleCall::POLICY,
+        PickleGlobalStateOverwrite::POLICY,
+        MalformedPickle::POLICY,
+        NestedPickle::POLICY,
+        KerasLambdaLayer::POLICY,
+        KerasCustomObject::POLICY,
+        TensorflowDangerousOp::POLICY,
+        OnnxExternalDataEscape::POLICY,
+        OnnxCustomOperator::POLICY,
+        SafetensorsInvalidHeader::POLICY,
+        SuspiciousMetadata::POLICY,
+        GgufTemplateInjection::POLICY,
+        GgufInvalidHeader::POLICY,
+        ArchiveAnomaly::POLICY,
+        UnscannedContent::POLICY,
+        RemoteCode::POLICY,
+        FormatMismatch::POLICY,
+    ];
+    &ALL
+}
+
 /// Looks a rule up by code (`PAL801`) or name (`dangerous-pickle-import`), case-insensitively.
 pub fn find(code_or_name: &str) -> Option<&'static RuleMeta> {
     all().iter().find(|r| {
@@ -182,6 +250,22 @@ mod tests {
         let mut sorted: Vec<_> = all().iter().map(|r| r.code).collect();
         sorted.sort_unstable();
         assert_eq!(sorted, all().iter().map(|r| r.code).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn policy_rules_mirror_local_metadata() {
+        assert_eq!(policy_rules().len(), all().len());
+        for (p, r) in policy_rules().iter().zip(all()) {
+            assert_eq!(
+                (p.code, p.name, p.severity, p.summary, p.docs),
+                (r.code, r.name, r.severity, r.summary, r.docs)
+            );
+            assert_eq!(
+                p.references.iter().map(|x| x.id).collect::<Vec<_>>(),
+                r.atlas.to_vec()
+            );
+            assert!(p.matches("model"));
+        }
     }
 
     #[test]

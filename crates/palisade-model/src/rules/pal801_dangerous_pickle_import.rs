@@ -27,7 +27,7 @@ declare_rule! {
         code: "PAL801",
         name: "dangerous-pickle-import",
         severity: Critical,
-        atlas: super::ATLAS_BOTH,
+        atlas: BOTH,
         summary: "Pickle imports a callable that can run code, touch files or the network",
     }
 }

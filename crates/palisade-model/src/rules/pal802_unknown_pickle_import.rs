@@ -20,7 +20,7 @@ declare_rule! {
         code: "PAL802",
         name: "unknown-pickle-import",
         severity: Medium,
-        atlas: super::ATLAS_BOTH,
+        atlas: BOTH,
         summary: "Pickle imports a callable that is not on the allowlist",
     }
 }

@@ -18,7 +18,7 @@ declare_rule! {
         code: "PAL803",
         name: "unresolved-pickle-call",
         severity: High,
-        atlas: super::ATLAS_BOTH,
+        atlas: BOTH,
         summary: "Pickle imports or calls something that cannot be resolved statically",
     }
 }

@@ -17,7 +17,7 @@ declare_rule! {
         code: "PAL804",
         name: "pickle-global-state-overwrite",
         severity: Critical,
-        atlas: super::ATLAS_BOTH,
+        atlas: BOTH,
         summary: "Pickle overwrites attributes of an imported module or class",
     }
 }

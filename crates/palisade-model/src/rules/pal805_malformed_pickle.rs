@@ -20,7 +20,7 @@ declare_rule! {
         code: "PAL805",
         name: "malformed-pickle",
         severity: Medium,
-        atlas: super::ATLAS_BOTH,
+        atlas: BOTH,
         summary: "Pickle stream is malformed or inconsistent (parser-differential risk)",
     }
 }

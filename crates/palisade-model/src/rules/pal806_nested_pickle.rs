@@ -19,7 +19,7 @@ declare_rule! {
         code: "PAL806",
         name: "nested-pickle",
         severity: High,
-        atlas: super::ATLAS_BOTH,
+        atlas: BOTH,
         summary: "A pickle stream is carried as data inside another pickle",
     }
 }

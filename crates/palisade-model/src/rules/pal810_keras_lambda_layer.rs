@@ -18,7 +18,7 @@ declare_rule! {
         code: "PAL810",
         name: "keras-lambda-layer",
         severity: High,
-        atlas: super::ATLAS_BOTH,
+        atlas: BOTH,
         summary: "Keras model contains a Lambda layer with serialized Python bytecode",
     }
 }

@@ -16,7 +16,7 @@ declare_rule! {
         code: "PAL811",
         name: "keras-custom-object",
         severity: Medium,
-        atlas: super::ATLAS_BOTH,
+        atlas: BOTH,
         summary: "Keras model references a custom object from a non-Keras module",
     }
 }

@@ -17,7 +17,7 @@ declare_rule! {
         code: "PAL815",
         name: "tensorflow-dangerous-op",
         severity: High,
-        atlas: super::ATLAS_BOTH,
+        atlas: BOTH,
         summary: "TensorFlow graph uses an operation that reads/writes files or runs Python",
     }
 }

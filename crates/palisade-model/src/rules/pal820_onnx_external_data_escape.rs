@@ -17,7 +17,7 @@ declare_rule! {
         code: "PAL820",
         name: "onnx-external-data-escape",
         severity: High,
-        atlas: super::ATLAS_BOTH,
+        atlas: BOTH,
         summary: "ONNX external data path escapes the model directory",
     }
 }

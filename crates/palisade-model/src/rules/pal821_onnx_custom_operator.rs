@@ -17,7 +17,7 @@ declare_rule! {
         code: "PAL821",
         name: "onnx-custom-operator",
         severity: Medium,
-        atlas: super::ATLAS_CHAIN,
+        atlas: CHAIN,
         summary: "ONNX model uses a custom operator domain",
     }
 }

@@ -18,7 +18,7 @@ declare_rule! {
         code: "PAL825",
         name: "safetensors-invalid-header",
         severity: Medium,
-        atlas: super::ATLAS_CHAIN,
+        atlas: CHAIN,
         summary: "safetensors header is invalid or inconsistent",
     }
 }

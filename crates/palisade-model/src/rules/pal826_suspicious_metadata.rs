@@ -17,7 +17,7 @@ declare_rule! {
         code: "PAL826",
         name: "suspicious-model-metadata",
         severity: Medium,
-        atlas: super::ATLAS_CHAIN,
+        atlas: CHAIN,
         summary: "Model metadata contains code, shell commands or URLs",
     }
 }

@@ -20,7 +20,7 @@ declare_rule! {
         code: "PAL830",
         name: "gguf-template-injection",
         severity: Critical,
-        atlas: super::ATLAS_BOTH,
+        atlas: BOTH,
         summary: "GGUF chat template reaches Python objects (Jinja SSTI)",
     }
 }

@@ -17,7 +17,7 @@ declare_rule! {
         code: "PAL831",
         name: "gguf-invalid-header",
         severity: Medium,
-        atlas: super::ATLAS_CHAIN,
+        atlas: CHAIN,
         summary: "GGUF header is invalid or exceeds sane limits",
     }
 }

@@ -20,7 +20,7 @@ declare_rule! {
         code: "PAL840",
         name: "archive-anomaly",
         severity: Medium,
-        atlas: super::ATLAS_CHAIN,
+        atlas: CHAIN,
         summary: "Archive structure is inconsistent or crafted",
     }
 }

@@ -16,7 +16,7 @@ declare_rule! {
         code: "PAL841",
         name: "unscanned-content",
         severity: Low,
-        atlas: super::ATLAS_CHAIN,
+        atlas: CHAIN,
         summary: "Part of the artifact could not be scanned",
     }
 }

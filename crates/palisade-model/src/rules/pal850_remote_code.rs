@@ -17,7 +17,7 @@ declare_rule! {
         code: "PAL850",
         name: "huggingface-remote-code",
         severity: High,
-        atlas: super::ATLAS_BOTH,
+        atlas: BOTH,
         summary: "Model directory runs custom Python code with trust_remote_code",
     }
 }

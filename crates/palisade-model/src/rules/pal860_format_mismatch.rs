@@ -17,7 +17,7 @@ declare_rule! {
         code: "PAL860",
         name: "format-mismatch",
         severity: Info,
-        atlas: super::ATLAS_CHAIN,
+        atlas: CHAIN,
         summary: "File content does not match its extension",
     }
 }
