@@ -4,5 +4,8 @@
 
 pub mod cli;
 mod commands;
+pub mod corpus;
 pub mod inputs;
 pub mod registry;
+
+pub use commands::scan::execute as execute_scan;
