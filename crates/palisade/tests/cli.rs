@@ -1,0 +1,355 @@
+//! The real binary, end to end: inputs, stdin, exit codes, policy, suppression, formats.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_palisade"));
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("palisade runs")
+}
+
+fn run_stdin(args: &[&str], stdin: &str) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("palisade runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
+}
+
+const PRIVILEGED_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ml}\nspec:\n  containers:\n    - name: app\n      image: nginx\n      securityContext: {privileged: true}\n";
+
+#[test]
+fn examples_fail_and_the_hardened_example_passes() {
+    let out = run(&["scan", examples().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("PAL007 privileged"), "{text}");
+    assert!(text.contains("RayCluster/ray/raycluster-train"), "{text}");
+    let out = run(&["scan", examples().join("hardened").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn stdin_stream_is_scanned_with_positions() {
+    let out = run_stdin(&["scan", "-", "--format", "json"], PRIVILEGED_POD);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = json(&out);
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "PAL007")
+        .expect("privileged finding");
+    assert_eq!(finding["file"], "<stdin>");
+    assert_eq!(finding["line"], 8);
+    assert_eq!(
+        finding["pointer"],
+        "/spec/containers/0/securityContext/privileged"
+    );
+    assert_eq!(finding["object"]["namespace"], "ml");
+}
+
+#[test]
+fn fail_on_decides_the_exit_code() {
+    let out = run_stdin(
+        &[
+            "scan",
+            "-",
+            "--fail-on",
+            "critical",
+            "--select",
+            "run-as-non-root",
+        ],
+        PRIVILEGED_POD,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "high findings below --fail-on critical: {}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains("PAL017"));
+    let out = run_stdin(&["scan", "-", "--fail-on", "critical"], PRIVILEGED_POD);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn select_by_family_and_ignore_by_name() {
+    let out = run_stdin(
+        &["scan", "-", "--format", "json", "--select", "pss-baseline"],
+        PRIVILEGED_POD,
+    );
+    let codes: Vec<String> = json(&out)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(codes, ["PAL007"]);
+    let out = run_stdin(
+        &[
+            "scan",
+            "-",
+            "--format",
+            "json",
+            "--ignore",
+            "privileged,pss-restricted",
+        ],
+        PRIVILEGED_POD,
+    );
+    assert_eq!(json(&out)["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn an_unknown_selector_is_a_usage_error() {
+    let out = run_stdin(&["scan", "-", "--select", "privilegd"], PRIVILEGED_POD);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("`privilegd` matches no rule"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn bad_input_exits_2_but_everything_else_is_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("good.yaml"), PRIVILEGED_POD).unwrap();
+    std::fs::write(
+        dir.path().join("broken.yaml"),
+        "apiVersion: v1\nkind: Pod\nspec: [\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not a manifest").unwrap();
+    let out = run(&["scan", dir.path().to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let report = json(&out);
+    assert_eq!(
+        report["summary"]["files"], 2,
+        "only .yaml/.yml/.json files are walked"
+    );
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "PAL007")
+    );
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0]["file"].as_str().unwrap().ends_with("broken.yaml"));
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid YAML")
+    );
+}
+
+#[test]
+fn a_missing_path_is_reported() {
+    let out = run(&["scan", "/nonexistent/palisade"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout(&out).contains("/nonexistent/palisade"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn kubernetes_version_selects_the_pss_version() {
+    // allowPrivilegeEscalation only exists from v1.8; at v1.7 only runAsNonRoot applies.
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: {runAsNonRoot: true}\n  containers: [{name: app, image: nginx}]\n";
+    let out = run_stdin(
+        &[
+            "scan",
+            "-",
+            "--kubernetes-version",
+            "v1.7",
+            "--format",
+            "json",
+        ],
+        pod,
+    );
+    assert_eq!(
+        json(&out)["findings"].as_array().unwrap().len(),
+        0,
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let out = run_stdin(&["scan", "-", "--kubernetes-version", "2.0"], pod);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("invalid Kubernetes version"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn policy_file_exceptions_and_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "apiVersion: palisade.dev/v1alpha1\nkind: Policy\nspec:\n  standard: baseline\n  exceptions:\n    - {rules: [privileged], namespaces: [ml], reason: GPU driver installer}\n    - {rules: [host-namespaces], reason: old, expires: 2020-01-01}\n",
+    )
+    .unwrap();
+    let pod = PRIVILEGED_POD.replace("spec:\n", "spec:\n  hostPID: true\n");
+    let out = run_stdin(
+        &[
+            "scan",
+            "-",
+            "--config",
+            policy.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &pod,
+    );
+    let report = json(&out);
+    let codes: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        ["PAL003"],
+        "privileged is excepted; the expired exception no longer hides hostPID"
+    );
+    assert_eq!(report["summary"]["suppressed"], 1);
+    assert!(
+        report["notices"][0]
+            .as_str()
+            .unwrap()
+            .contains("expired on 2020-01-01"),
+        "{report}"
+    );
+}
+
+#[test]
+fn policy_errors_name_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(&policy, "apiVersion: palisade.dev/v1alpha1\nkind: Policy\nspec:\n  standard: strict\n  rules: {PAL999: off}\n").unwrap();
+    let out = run_stdin(
+        &["scan", "-", "--config", policy.to_str().unwrap()],
+        PRIVILEGED_POD,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("policy.yaml:4:13: standard: unknown standard `strict`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn inline_suppression_on_the_object() {
+    let pod = PRIVILEGED_POD.replace(
+        "metadata: {name: p, namespace: ml}",
+        "metadata:\n  name: p\n  annotations:\n    palisade.dev/ignore: \"PAL007,run-as-non-root -- device plugin\"",
+    );
+    let out = run_stdin(
+        &[
+            "scan",
+            "-",
+            "--format",
+            "json",
+            "--select",
+            "privileged,run-as-non-root",
+        ],
+        &pod,
+    );
+    let report = json(&out);
+    assert_eq!(report["findings"].as_array().unwrap().len(), 0, "{report}");
+    assert_eq!(report["summary"]["suppressed"], 2);
+}
+
+#[test]
+fn every_format_renders_and_output_files_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["table", "json", "sarif", "junit"] {
+        let path = dir.path().join(format!("report.{format}"));
+        let out = run_stdin(
+            &[
+                "scan",
+                "-",
+                "--format",
+                format,
+                "--output",
+                path.to_str().unwrap(),
+            ],
+            PRIVILEGED_POD,
+        );
+        assert_eq!(out.status.code(), Some(1));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("PAL007"), "{format}: {text}");
+    }
+}
+
+#[test]
+fn rules_and_explain() {
+    let out = run(&["rules", "--format", "json"]);
+    let rules: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules = rules.as_array().unwrap();
+    assert!(
+        rules
+            .iter()
+            .any(|r| r["code"] == "PAL017" && r["name"] == "run-as-non-root")
+    );
+    assert!(
+        rules
+            .iter()
+            .all(|r| !r["references"].as_array().unwrap().is_empty()),
+        "every rule has references"
+    );
+    let out = run(&["explain", "run-as-non-root"]);
+    let text = stdout(&out);
+    assert!(text.starts_with("# run-as-non-root (PAL017)"), "{text}");
+    for section in [
+        "## What it does",
+        "## Why is this bad?",
+        "## Example",
+        "## Fix",
+    ] {
+        assert!(text.contains(section), "{section} in {text}");
+    }
+    assert_eq!(run(&["explain", "PAL999"]).status.code(), Some(2));
+}
