@@ -49,6 +49,8 @@ pub struct Capabilities<'a> {
     pub pos: Pos,
     pub add: Vec<Sp<&'a str>>,
     pub drop: Vec<Sp<&'a str>>,
+    /// Where the `drop` key is written, when it is.
+    pub drop_pos: Option<Pos>,
 }
 
 /// The security context fields common to pods and containers, plus the container-only ones.
@@ -403,6 +405,7 @@ fn decode_security_context<'a>(
             pos: caps.pos,
             add,
             drop,
+            drop_pos: caps.get_entry("drop").map(|e| e.key_pos),
         }
     });
     SecurityContext {

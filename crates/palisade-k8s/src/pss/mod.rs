@@ -127,5 +127,62 @@ pub fn rules() -> Vec<&'static RuleMeta> {
 /// `"a"` → `container "a"`; upstream words details per container this way.
 #[must_use]
 pub fn container_phrase(name: &str) -> String {
-    format!("container {name:?}")
+    format!("container {}", quote(name))
+}
+
+/// Upstream's `joinQuote` for one item: wraps in double quotes without escaping.
+#[must_use]
+pub fn quote(s: &str) -> String {
+    format!("\"{s}\"")
+}
+
+/// Go's `%q` (`strconv.Quote`), which upstream uses for annotation values.
+#[must_use]
+pub fn go_quote(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            c if c == ' ' || !(c.is_control() || c.is_whitespace()) => out.push(c),
+            c if (c as u32) < 0x80 => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if (c as u32) < 0x1_0000 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => {
+                let _ = write!(out, "\\U{:08x}", c as u32);
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_quote_escapes_like_strconv_quote() {
+        assert_eq!(go_quote("unconfined"), r#""unconfined""#);
+        assert_eq!(go_quote("a\"b\\c\n\u{1}"), r#""a\"b\\c\n\x01""#);
+        assert_eq!(go_quote("é x"), r#""é x""#);
+    }
+
+    #[test]
+    fn quote_does_not_escape_like_join_quote() {
+        assert_eq!(quote(r#"k="v""#), r#""k="v"""#);
+        assert_eq!(container_phrase("app"), r#"container "app""#);
+    }
 }

@@ -1,9 +1,70 @@
 //! One file per upstream check ID.
 
+mod allow_privilege_escalation;
+mod app_armor_profile;
+mod capabilities_baseline;
+mod capabilities_restricted;
+mod host_namespaces;
+mod host_path_volumes;
+mod host_ports;
+mod host_probes_and_host_lifecycle;
 mod privileged;
+mod proc_mount;
+mod proc_mount_restricted;
+mod restricted_volumes;
 mod run_as_non_root;
+mod run_as_user;
+mod seccomp_profile_baseline;
+mod seccomp_profile_restricted;
+mod selinux_options;
+mod sysctls;
+mod windows_host_process;
+
+use palisade_yaml::{Pos, push_key};
 
 use super::PssCheck;
+use crate::model::{Container, PodSpec};
 
-/// Every check, in upstream's ID order within each level.
-pub static ALL: &[&PssCheck] = &[&privileged::CHECK, &run_as_non_root::CHECK];
+/// Every check, in upstream's ID order within each level (baseline, then restricted).
+pub static ALL: &[&PssCheck] = &[
+    &app_armor_profile::CHECK,
+    &capabilities_baseline::CHECK,
+    &host_namespaces::CHECK,
+    &host_path_volumes::CHECK,
+    &host_ports::CHECK,
+    &host_probes_and_host_lifecycle::CHECK,
+    &privileged::CHECK,
+    &proc_mount::CHECK,
+    &selinux_options::CHECK,
+    &seccomp_profile_baseline::CHECK,
+    &sysctls::CHECK,
+    &windows_host_process::CHECK,
+    &allow_privilege_escalation::CHECK,
+    &capabilities_restricted::CHECK,
+    &proc_mount_restricted::CHECK,
+    &restricted_volumes::CHECK,
+    &run_as_non_root::CHECK,
+    &run_as_user::CHECK,
+    &seccomp_profile_restricted::CHECK,
+];
+
+/// `base` followed by `keys`, each escaped as a JSON pointer token.
+fn pointer(base: &str, keys: &[&str]) -> String {
+    keys.iter().fold(base.to_string(), |p, k| push_key(&p, k))
+}
+
+/// Pointer to a field under a container's `securityContext`.
+fn container_sc_ptr(c: &Container<'_>, keys: &[&str]) -> String {
+    pointer(&push_key(&c.ptr, "securityContext"), keys)
+}
+
+/// Pointer to a field under the pod's `securityContext`.
+fn pod_sc_ptr(spec: &PodSpec<'_>, keys: &[&str]) -> String {
+    pointer(&push_key(&spec.ptr, "securityContext"), keys)
+}
+
+/// Where a missing container security field is reported: its `securityContext`, else the
+/// container.
+fn container_sc_pos(c: &Container<'_>) -> Pos {
+    c.security_context.as_ref().map_or(c.pos, |sc| sc.pos)
+}
