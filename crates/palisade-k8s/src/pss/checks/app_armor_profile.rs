@@ -118,11 +118,14 @@ fn check(pod: &PodView<'_, '_>, out: &mut Vec<Violation>) {
     }
     let annotations = &pod.meta.annotations;
     for (i, (k, v)) in annotations.iter().enumerate() {
+        if !k.value.starts_with(ANNOTATION_PREFIX) || allowed_annotation(v.value) {
+            continue;
+        }
         // A repeated key: the API keeps the last value, as does this check.
-        let shadowed = annotations[i + 1..]
+        if annotations[i + 1..]
             .iter()
-            .any(|(k2, _)| k2.value == k.value);
-        if shadowed || !k.value.starts_with(ANNOTATION_PREFIX) || allowed_annotation(v.value) {
+            .any(|(k2, _)| k2.value == k.value)
+        {
             continue;
         }
         let container = k.value[ANNOTATION_PREFIX.len()..].to_string();

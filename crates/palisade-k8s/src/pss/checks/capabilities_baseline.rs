@@ -90,7 +90,6 @@ fn check(pod: &PodView<'_, '_>, out: &mut Vec<Violation>) {
         else {
             continue;
         };
-        let add_ptr = container_sc_ptr(c, &["capabilities", "add"]);
         for (i, cap) in caps.add.iter().enumerate() {
             if !ALLOWED.contains(&cap.value) {
                 out.push(Violation {
@@ -99,7 +98,7 @@ fn check(pod: &PodView<'_, '_>, out: &mut Vec<Violation>) {
                         container_phrase(c.name),
                         quote(cap.value)
                     ),
-                    pointer: push_index(&add_ptr, i),
+                    pointer: push_index(&container_sc_ptr(c, &["capabilities", "add"]), i),
                     pos: cap.pos,
                     container: Some(c.name.to_string()),
                 });

@@ -93,7 +93,6 @@ fn check_1_22(pod: &PodView<'_, '_>, out: &mut Vec<Violation>) {
         let Some(caps) = caps else {
             continue;
         };
-        let add_ptr = container_sc_ptr(c, &["capabilities", "add"]);
         for (i, cap) in caps.add.iter().enumerate() {
             if cap.value != "NET_BIND_SERVICE" {
                 added.push(Violation {
@@ -102,7 +101,7 @@ fn check_1_22(pod: &PodView<'_, '_>, out: &mut Vec<Violation>) {
                         container_phrase(c.name),
                         quote(cap.value)
                     ),
-                    pointer: push_index(&add_ptr, i),
+                    pointer: push_index(&container_sc_ptr(c, &["capabilities", "add"]), i),
                     pos: cap.pos,
                     container: Some(c.name.to_string()),
                 });

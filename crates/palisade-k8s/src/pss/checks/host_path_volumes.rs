@@ -56,12 +56,14 @@ pub static CHECK: PssCheck = PssCheck {
 };
 
 fn check(pod: &PodView<'_, '_>, out: &mut Vec<Violation>) {
-    let volumes_ptr = push_key(&pod.spec.ptr, "volumes");
     for v in &pod.spec.volumes {
         if let Some(source) = v.sources.iter().find(|s| s.value == "hostPath") {
             out.push(Violation {
                 detail: format!("volume {}", quote(v.name)),
-                pointer: push_key(&push_index(&volumes_ptr, v.index), "hostPath"),
+                pointer: push_key(
+                    &push_index(&push_key(&pod.spec.ptr, "volumes"), v.index),
+                    "hostPath",
+                ),
                 pos: source.pos,
                 container: None,
             });

@@ -55,12 +55,14 @@ pub static CHECK: PssCheck = PssCheck {
 
 fn check(pod: &PodView<'_, '_>, out: &mut Vec<Violation>) {
     for c in &pod.spec.containers {
-        let ports_ptr = push_key(&c.ptr, "ports");
         for port in &c.ports {
             if let Some(hp) = port.host_port.filter(|hp| hp.value != 0) {
                 out.push(Violation {
                     detail: format!("{} uses hostPort {}", container_phrase(c.name), hp.value),
-                    pointer: push_key(&push_index(&ports_ptr, port.index), "hostPort"),
+                    pointer: push_key(
+                        &push_index(&push_key(&c.ptr, "ports"), port.index),
+                        "hostPort",
+                    ),
                     pos: hp.pos,
                     container: Some(c.name.to_string()),
                 });

@@ -9,7 +9,8 @@ palisade_policy::declare_rule! {
     /// and `secret` (Pod Security Standards, restricted check `restrictedVolumes`, which
     /// replaces `host-path-volumes`). Everything else (`hostPath`, `nfs`, `gitRepo`, `iscsi`,
     /// cloud disks, …) is reported with its type; a source Palisade does not recognise is
-    /// reported as `unknown`.
+    /// reported as `unknown`. A volume with no source at all is accepted: the API server
+    /// defaults it to `emptyDir`.
     ///
     /// ## Why is this bad?
     /// Inline volume sources bypass the PersistentVolume layer where administrators decide
@@ -98,7 +99,6 @@ const RESTRICTED: [&str; 21] = [
 ];
 
 fn check(pod: &PodView<'_, '_>, out: &mut Vec<Violation>) {
-    let volumes_ptr = push_key(&pod.spec.ptr, "volumes");
     for v in &pod.spec.volumes {
         // A volume without a source is defaulted to `emptyDir` by the API server.
         if v.sources.is_empty() || v.sources.iter().any(|s| ALLOWED.contains(&s.value)) {
@@ -117,7 +117,10 @@ fn check(pod: &PodView<'_, '_>, out: &mut Vec<Violation>) {
                 quote(v.name),
                 quote(type_name)
             ),
-            pointer: push_key(&push_index(&volumes_ptr, v.index), source.value),
+            pointer: push_key(
+                &push_index(&push_key(&pod.spec.ptr, "volumes"), v.index),
+                source.value,
+            ),
             pos: source.pos,
             container: None,
         });

@@ -133,13 +133,15 @@ fn check_with(pod: &PodView<'_, '_>, allowed: &[&[&str]], out: &mut Vec<Violatio
     let Some(sc) = &pod.spec.security_context else {
         return;
     };
-    let sysctls_ptr = pod_sc_ptr(pod.spec, &["sysctls"]);
     for s in &sc.sysctls {
         if !allowed.iter().any(|group| group.contains(&s.name.value)) {
             out.push(Violation {
                 // Upstream's detail is the bare list of names.
                 detail: s.name.value.to_string(),
-                pointer: palisade_yaml::push_key(&push_index(&sysctls_ptr, s.index), "name"),
+                pointer: palisade_yaml::push_key(
+                    &push_index(&pod_sc_ptr(pod.spec, &["sysctls"]), s.index),
+                    "name",
+                ),
                 pos: s.name.pos,
                 container: None,
             });
