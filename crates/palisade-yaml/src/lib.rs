@@ -10,10 +10,14 @@
 //! reader asks for a type: Kubernetes decodes `name: 0123` into a string field as `"0123"`,
 //! and `runAsNonRoot: "true"` (quoted) is a type error, not a boolean.
 
+mod fast;
 mod node;
 mod parse;
 mod pointer;
 
 pub use node::{Entry, Node, NodeKind, Pos, Scalar, TypeName};
-pub use parse::{Document, MAX_ALIAS_EXPANSION, ParseError, parse_stream};
+pub use parse::{
+    Document, MAX_ALIAS_EXPANSION, ParseError, ParseStats, parse_stream, parse_stream_reference,
+    parse_stream_with_stats,
+};
 pub use pointer::{escape_token, push_index, push_key};

@@ -39,17 +39,64 @@ pub struct ParseError {
 /// The stream is split on lines that are exactly `---` (optionally followed by a comment),
 /// as `k8s.io/apimachinery/pkg/util/yaml.YAMLReader` does, so a syntax error stays inside its
 /// document. Empty documents (only comments or whitespace) are skipped.
+///
+/// Each document first goes to a fast parser for the YAML manifests actually use; whatever it
+/// is unsure about (including every error) is parsed by `saphyr-parser`, with the same result.
 #[must_use]
 pub fn parse_stream(src: &str) -> Vec<Result<Document<'_>, ParseError>> {
+    parse_stream_with_stats(src).0
+}
+
+/// How the documents of a stream were parsed: lets tests and benchmarks check that the fast
+/// path is actually taken.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ParseStats {
+    /// Documents built by the fast path.
+    pub fast: usize,
+    /// Documents (or failed documents) handed to saphyr.
+    pub fallback: usize,
+}
+
+/// [`parse_stream`], also reporting which parser handled each document.
+#[must_use]
+pub fn parse_stream_with_stats(src: &str) -> (Vec<Result<Document<'_>, ParseError>>, ParseStats) {
+    parse_stream_inner(src, true)
+}
+
+/// [`parse_stream`] with the saphyr path only: the reference the fast path is tested against.
+#[doc(hidden)]
+#[must_use]
+pub fn parse_stream_reference(src: &str) -> Vec<Result<Document<'_>, ParseError>> {
+    parse_stream_inner(src, false).0
+}
+
+fn parse_stream_inner(
+    src: &str,
+    fast: bool,
+) -> (Vec<Result<Document<'_>, ParseError>>, ParseStats) {
     let mut out = Vec::new();
+    let mut stats = ParseStats::default();
     let mut index = 0;
     for (start_line, chunk) in split_documents(src) {
         if is_blank(chunk) {
             continue;
         }
+        if fast {
+            if let Some(root) = crate::fast::parse_document(chunk, start_line - 1) {
+                out.push(Ok(Document {
+                    index,
+                    start_line,
+                    root,
+                }));
+                index += 1;
+                stats.fast += 1;
+                continue;
+            }
+        }
+        stats.fallback += 1;
         parse_chunk(chunk, start_line, &mut index, &mut out);
     }
-    out
+    (out, stats)
 }
 
 fn is_separator(line: &str) -> bool {
