@@ -102,14 +102,14 @@ fn one_finding_per_offending_field_in_a_template() {
         ),
         (
             "PAL013",
-            "26:13",
+            "25:11",
             "/spec/template/spec/containers/0/securityContext/allowPrivilegeEscalation",
             "server",
             r#"allowPrivilegeEscalation != false (container "server" must set securityContext.allowPrivilegeEscalation=false)"#,
         ),
         (
             "PAL014",
-            "27:15",
+            "26:13",
             "/spec/template/spec/containers/0/securityContext/capabilities/drop",
             "server",
             r#"unrestricted capabilities (container "server" must set securityContext.capabilities.drop=["ALL"])"#,
@@ -130,7 +130,7 @@ fn one_finding_per_offending_field_in_a_template() {
         ),
         (
             "PAL017",
-            "26:13",
+            "25:11",
             "/spec/template/spec/containers/0/securityContext/runAsNonRoot",
             "server",
             r#"runAsNonRoot != true (pod or container "server" must set securityContext.runAsNonRoot=true)"#,
@@ -144,7 +144,7 @@ fn one_finding_per_offending_field_in_a_template() {
         ),
         (
             "PAL019",
-            "26:13",
+            "25:11",
             "/spec/template/spec/containers/0/securityContext/seccompProfile/type",
             "server",
             r#"seccompProfile (pod or container "server" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")"#,

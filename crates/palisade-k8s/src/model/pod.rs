@@ -243,7 +243,10 @@ impl<'a> PodSpec<'a> {
             },
             security_context: d
                 .map(field("securityContext"), &p("securityContext"))
-                .map(|sc| decode_pod_security_context(sc, &p("securityContext"), d)),
+                .map(|sc| PodSecurityContext {
+                    pos: key_pos(node, "securityContext"),
+                    ..decode_pod_security_context(sc, &p("securityContext"), d)
+                }),
             volumes: Vec::new(),
             containers: Vec::new(),
             raw: node,
@@ -317,13 +320,14 @@ impl<'a> PodSpec<'a> {
 }
 
 fn decode_profile<'a>(
-    node: Option<&'a Node<'a>>,
+    parent: &'a Node<'a>,
+    key: &str,
     ptr: &str,
     d: &mut Decoder,
 ) -> Option<ProfileRef<'a>> {
-    let m = d.map(node, ptr)?;
+    let m = d.map(parent.get(key), ptr)?;
     Some(ProfileRef {
-        pos: m.pos,
+        pos: key_pos(parent, key),
         type_: d.str(m.get("type"), &push_key(ptr, "type")),
         localhost_profile: d.str(
             m.get("localhostProfile"),
@@ -333,13 +337,14 @@ fn decode_profile<'a>(
 }
 
 fn decode_selinux<'a>(
-    node: Option<&'a Node<'a>>,
+    parent: &'a Node<'a>,
+    key: &str,
     ptr: &str,
     d: &mut Decoder,
 ) -> Option<SeLinuxOptions<'a>> {
-    let m = d.map(node, ptr)?;
+    let m = d.map(parent.get(key), ptr)?;
     Some(SeLinuxOptions {
-        pos: m.pos,
+        pos: key_pos(parent, key),
         type_: d.str(m.get("type"), &push_key(ptr, "type")),
         user: d.str(m.get("user"), &push_key(ptr, "user")),
         role: d.str(m.get("role"), &push_key(ptr, "role")),
@@ -375,9 +380,9 @@ fn decode_pod_security_context<'a>(
         run_as_user: d.int(sc.get("runAsUser"), &p("runAsUser")),
         run_as_group: d.int(sc.get("runAsGroup"), &p("runAsGroup")),
         fs_group: d.int(sc.get("fsGroup"), &p("fsGroup")),
-        se_linux_options: decode_selinux(sc.get("seLinuxOptions"), &p("seLinuxOptions"), d),
-        seccomp_profile: decode_profile(sc.get("seccompProfile"), &p("seccompProfile"), d),
-        app_armor_profile: decode_profile(sc.get("appArmorProfile"), &p("appArmorProfile"), d),
+        se_linux_options: decode_selinux(sc, "seLinuxOptions", &p("seLinuxOptions"), d),
+        seccomp_profile: decode_profile(sc, "seccompProfile", &p("seccompProfile"), d),
+        app_armor_profile: decode_profile(sc, "appArmorProfile", &p("appArmorProfile"), d),
         sysctls,
         windows_host_process: decode_windows_host_process(sc, ptr, d),
     }
@@ -402,7 +407,7 @@ fn decode_security_context<'a>(
         let add = list("add");
         let drop = list("drop");
         Capabilities {
-            pos: caps.pos,
+            pos: key_pos(sc, "capabilities"),
             add,
             drop,
             drop_pos: caps.get_entry("drop").map(|e| e.key_pos),
@@ -423,9 +428,9 @@ fn decode_security_context<'a>(
         run_as_non_root: d.bool(sc.get("runAsNonRoot"), &p("runAsNonRoot")),
         run_as_user: d.int(sc.get("runAsUser"), &p("runAsUser")),
         run_as_group: d.int(sc.get("runAsGroup"), &p("runAsGroup")),
-        se_linux_options: decode_selinux(sc.get("seLinuxOptions"), &p("seLinuxOptions"), d),
-        seccomp_profile: decode_profile(sc.get("seccompProfile"), &p("seccompProfile"), d),
-        app_armor_profile: decode_profile(sc.get("appArmorProfile"), &p("appArmorProfile"), d),
+        se_linux_options: decode_selinux(sc, "seLinuxOptions", &p("seLinuxOptions"), d),
+        seccomp_profile: decode_profile(sc, "seccompProfile", &p("seccompProfile"), d),
+        app_armor_profile: decode_profile(sc, "appArmorProfile", &p("appArmorProfile"), d),
         proc_mount: d.str(sc.get("procMount"), &p("procMount")),
         windows_host_process: decode_windows_host_process(sc, ptr, d),
     }
@@ -437,6 +442,7 @@ fn decode_handler<'a>(
     ptr: &str,
     d: &mut Decoder,
 ) -> Option<Handler<'a>> {
+    let handler_pos = node.map_or_else(Pos::default, |n| n.pos);
     let h = d.map(node, ptr)?;
     let host = |d: &mut Decoder, action: &str| {
         let aptr = push_key(ptr, action);
@@ -447,7 +453,7 @@ fn decode_handler<'a>(
     let tcp_socket_host = host(d, "tcpSocket");
     Some(Handler {
         field,
-        pos: h.pos,
+        pos: handler_pos,
         http_get_host,
         tcp_socket_host,
     })
@@ -498,10 +504,19 @@ fn decode_container<'a>(
         image: d.str(c.get("image"), &p("image")),
         security_context: d
             .map(c.get("securityContext"), &p("securityContext"))
-            .map(|sc| decode_security_context(sc, &p("securityContext"), d)),
+            .map(|sc| SecurityContext {
+                pos: key_pos(c, "securityContext"),
+                ..decode_security_context(sc, &p("securityContext"), d)
+            }),
         ports,
         handlers,
         raw: c,
         ptr,
     }
+}
+
+/// Where `key` is written in `parent`: findings about a missing field point at the line of the
+/// parent key (`securityContext:`), which is where the fix goes.
+fn key_pos(parent: &Node<'_>, key: &str) -> Pos {
+    parent.get_entry(key).map_or(parent.pos, |e| e.key_pos)
 }
