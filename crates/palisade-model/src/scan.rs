@@ -152,11 +152,12 @@ pub(crate) fn scan_src(ctx: &mut Ctx<'_>, loc: &Loc, name: &str, src: Src<'_>) {
         Format::SavedModel => formats::savedmodel::scan(ctx, loc, src),
         Format::Unknown => {
             let lower = name.to_ascii_lowercase();
-            if lower.ends_with("config.json") && src.len() < 64 * 1024 * 1024 {
-                if let Ok(data) = src.read_vec(0, src.len()) {
-                    formats::keras::scan_config_json(ctx, loc, &data);
-                    formats::hf::scan_config_json(ctx, loc, &data);
-                }
+            if lower.ends_with("config.json")
+                && src.len() < 64 * 1024 * 1024
+                && let Ok(data) = src.read_vec(0, src.len())
+            {
+                formats::keras::scan_config_json(ctx, loc, &data);
+                formats::hf::scan_config_json(ctx, loc, &data);
             }
         }
     }

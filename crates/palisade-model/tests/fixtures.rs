@@ -299,10 +299,12 @@ fn decompression_limit_is_enforced_and_reported() {
 
 #[test]
 fn policy_allow_and_deny_lists_apply() {
-    let mut opts = ScanOptions::default();
-    opts.import_policy = ImportPolicy {
-        allow: vec!["mylib.helpers.Config".into()],
-        deny: vec![],
+    let mut opts = ScanOptions {
+        import_policy: ImportPolicy {
+            allow: vec!["mylib.helpers.Config".into()],
+            deny: vec![],
+        },
+        ..ScanOptions::default()
     };
     assert!(scan_path(&fixture("pickle/unknown_import.pkl"), &opts).is_empty());
     opts.import_policy = ImportPolicy {

@@ -496,24 +496,19 @@ pub fn classify(module: &str, name: &str, policy: &ImportPolicy) -> Verdict {
         )));
     }
     if parts.len() == 1 {
-        if module == "torch" {
-            if name.ends_with("Storage") || name.ends_with("Tensor") || TORCH_DTYPES.contains(&name)
-            {
-                return Verdict::Safe;
-            }
-        } else if module == "torch._utils" && name.starts_with("_rebuild_") {
-            return Verdict::Safe;
-        } else if module == "numpy" && NUMPY_SCALARS.contains(&name) {
-            return Verdict::Safe;
-        } else if module == "torch.jit._pickle"
-            && (name.starts_with("build_") || name == "restore_type_tag")
-        {
-            // TorchScript's own list/tensor rebuild helpers (torch.jit.load archives).
-            return Verdict::Safe;
-        } else if (module == "__torch__" || module.starts_with("__torch__."))
-            && name.starts_with(|c: char| c.is_ascii_uppercase())
-        {
-            // Classes compiled by TorchScript; their code is the archive's TorchScript, not Python.
+        let torch_type = module == "torch"
+            && (name.ends_with("Storage")
+                || name.ends_with("Tensor")
+                || TORCH_DTYPES.contains(&name));
+        let tensor_rebuild = module == "torch._utils" && name.starts_with("_rebuild_");
+        let numpy_scalar = module == "numpy" && NUMPY_SCALARS.contains(&name);
+        // TorchScript's own list/tensor rebuild helpers (torch.jit.load archives).
+        let torchscript_helper = module == "torch.jit._pickle"
+            && (name.starts_with("build_") || name == "restore_type_tag");
+        // Classes compiled by TorchScript; their code is the archive's TorchScript, not Python.
+        let torchscript_class = (module == "__torch__" || module.starts_with("__torch__."))
+            && name.starts_with(|c: char| c.is_ascii_uppercase());
+        if torch_type || tensor_rebuild || numpy_scalar || torchscript_helper || torchscript_class {
             return Verdict::Safe;
         }
         let prefixed = CLASS_PREFIXES.iter().any(|p| full.starts_with(p));

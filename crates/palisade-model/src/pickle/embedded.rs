@@ -29,7 +29,7 @@ pub(crate) fn decode_candidate(data: &[u8]) -> Option<(Encoding, Vec<u8>)> {
     let text = trim_ascii(data);
     // "80 02/03/04/05" in hex.
     if text.len() >= 8
-        && text.len() % 2 == 0
+        && text.len().is_multiple_of(2)
         && text[..2].eq_ignore_ascii_case(b"80")
         && text.iter().all(u8::is_ascii_hexdigit)
     {

@@ -426,11 +426,7 @@ impl<'a> Vm<'a> {
         }
         *budget -= 1;
         match v {
-            V::Global(i) => {
-                if !out.contains(&i) {
-                    out.push(i)
-                }
-            }
+            V::Global(i) if !out.contains(&i) => out.push(i),
             V::Node(i) => match self.nodes.get(i as usize) {
                 Some(Node::Tuple(items)) | Some(Node::List(items)) | Some(Node::Set(items)) => {
                     for it in items.iter().take(16) {
@@ -634,7 +630,7 @@ impl<'a> Vm<'a> {
     }
 
     fn set_items(&mut self, target: V, items: Vec<V>, off: u64, op: &str) {
-        if items.len() % 2 != 0 {
+        if !items.len().is_multiple_of(2) {
             self.anomaly(off, format!("{op}: odd number of items"));
         }
         let pairs: Vec<(V, V)> = items.chunks_exact(2).map(|c| (c[0], c[1])).collect();
