@@ -190,7 +190,7 @@ mod tests {
 
     #[test]
     fn limited_reader_flags_overflow() {
-        let data = vec![7u8; 100];
+        let data = [7u8; 100];
         assert_eq!(read_limited(&data[..], 100).unwrap().len(), 100);
         let (partial, _) = read_limited(&data[..], 50).unwrap_err();
         assert_eq!(partial.len(), 50);
