@@ -68,6 +68,10 @@ pub struct FileScan {
     pub pod_specs: usize,
     /// Findings dropped by inline `palisade.dev/ignore` annotations.
     pub suppressed: usize,
+    /// Whether any document parsed, and none had `apiVersion` or `kind`: a YAML/JSON file
+    /// that is not a Kubernetes manifest (a Helm `values.yaml`, a `package.json`). Directory
+    /// walks skip such files instead of reporting every document as an error.
+    pub not_kubernetes: bool,
 }
 
 /// Scans one YAML/JSON stream. Errors in one document never stop the others.
@@ -75,6 +79,8 @@ pub struct FileScan {
 pub fn scan_source(file: &Arc<str>, src: &str, opts: &ScanOptions) -> FileScan {
     let mut out = FileScan::default();
     let lines = LineIndex::new(src);
+    let mut parsed = 0usize;
+    let mut kubernetes_like = 0usize;
     for doc in parse_stream(src) {
         let doc = match doc {
             Ok(doc) => doc,
@@ -88,6 +94,10 @@ pub fn scan_source(file: &Arc<str>, src: &str, opts: &ScanOptions) -> FileScan {
                 continue;
             }
         };
+        parsed += 1;
+        if doc.root.get("apiVersion").is_some() || doc.root.get("kind").is_some() {
+            kubernetes_like += 1;
+        }
         let (resources, errors) = resources_in_document(&doc.root);
         push_decode_errors(&mut out.errors, file, doc.index, errors);
         for res in &resources {
@@ -95,6 +105,7 @@ pub fn scan_source(file: &Arc<str>, src: &str, opts: &ScanOptions) -> FileScan {
             scan_resource(file, doc.index, res, opts, &lines, &mut out);
         }
     }
+    out.not_kubernetes = parsed > 0 && kubernetes_like == 0 && out.errors.len() == parsed;
     out
 }
 

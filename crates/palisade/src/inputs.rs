@@ -1,28 +1,39 @@
-//! Finding the files to scan.
+//! Finding the files to scan and which scanner reads each.
 
 use std::path::{Path, PathBuf};
 
 use palisade_policy::InputError;
 
+/// Which scanner reads an input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// YAML or JSON Kubernetes manifests.
+    Manifest,
+    /// Model artifacts (pickles, PyTorch, safetensors, GGUF, …), read by `palisade-model`.
+    Model,
+}
+
 /// A file to scan, or standard input.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Input {
-    Stdin,
-    File(PathBuf),
+pub struct Input {
+    /// `None` for stdin.
+    pub path: Option<PathBuf>,
+    pub kind: Kind,
+    /// Named on the command line (rather than found by walking a directory). A walked YAML
+    /// file that is not a Kubernetes manifest is skipped; a named one is an error.
+    pub explicit: bool,
 }
 
 impl Input {
     #[must_use]
     pub fn display_name(&self) -> String {
-        match self {
-            Input::Stdin => "<stdin>".into(),
-            Input::File(p) => p.display().to_string(),
-        }
+        self.path
+            .as_ref()
+            .map_or_else(|| "<stdin>".into(), |p| p.display().to_string())
     }
 }
 
-/// Extensions of manifest files picked up when walking a directory. Files named on the
-/// command line are scanned whatever their extension.
+/// Extensions of manifest files picked up when walking a directory.
 pub const MANIFEST_EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
 /// Expands the command-line paths: directories recursively (skipping hidden directories and
@@ -32,12 +43,27 @@ pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
     let mut errors = Vec::new();
     for path in paths {
         if path.as_os_str() == "-" {
-            inputs.push(Input::Stdin);
+            inputs.push(Input {
+                path: None,
+                kind: Kind::Manifest,
+                explicit: true,
+            });
             continue;
         }
         match std::fs::metadata(path) {
             Ok(meta) if meta.is_dir() => walk(path, &mut inputs, &mut errors),
-            Ok(_) => inputs.push(Input::File(path.clone())),
+            Ok(_) => {
+                let kind = if is_manifest(path) {
+                    Kind::Manifest
+                } else {
+                    Kind::Model
+                };
+                inputs.push(Input {
+                    path: Some(path.clone()),
+                    kind,
+                    explicit: true,
+                });
+            }
             Err(e) => errors.push(io_error(path, &e)),
         }
     }
@@ -73,8 +99,21 @@ fn walk(dir: &Path, out: &mut Vec<Input>, errors: &mut Vec<InputError>) {
             if !name.to_string_lossy().starts_with('.') {
                 walk(&path, out, errors);
             }
-        } else if is_manifest(&path) && (file_type.is_file() || path.is_file()) {
-            out.push(Input::File(path));
+        } else if file_type.is_file() {
+            let kind = if is_manifest(&path) {
+                Some(Kind::Manifest)
+            } else if palisade_model::is_model_file(&path) {
+                Some(Kind::Model)
+            } else {
+                None
+            };
+            if let Some(kind) = kind {
+                out.push(Input {
+                    path: Some(path),
+                    kind,
+                    explicit: false,
+                });
+            }
         }
     }
 }

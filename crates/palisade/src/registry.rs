@@ -5,6 +5,7 @@ use palisade_policy::RuleMeta;
 #[must_use]
 pub fn all_rules() -> Vec<&'static RuleMeta> {
     let mut rules = palisade_k8s::rules();
+    rules.extend(palisade_model::policy_rules().iter());
     rules.sort_by_key(|r| r.code);
     rules
 }

@@ -353,3 +353,48 @@ fn rules_and_explain() {
     }
     assert_eq!(run(&["explain", "PAL999"]).status.code(), Some(2));
 }
+
+#[test]
+fn walked_yaml_that_is_not_kubernetes_is_skipped_but_a_named_one_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("values.yaml"),
+        "replicaCount: 2\nimage: {tag: latest}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("pod.yaml"), PRIVILEGED_POD).unwrap();
+    let out = run(&["scan", dir.path().to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let report = json(&out);
+    assert_eq!(report["errors"].as_array().unwrap().len(), 0);
+    assert!(
+        report["notices"][0]
+            .as_str()
+            .unwrap()
+            .contains("skipped 1 YAML/JSON file"),
+        "{report}"
+    );
+    let named = dir.path().join("values.yaml");
+    let out = run(&["scan", named.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn model_files_are_routed_to_the_model_scanner() {
+    let dir = tempfile::tempdir().unwrap();
+    // Protocol 2 pickle: GLOBAL os.system, then a call with one string argument.
+    let pickle: &[u8] = b"\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03.";
+    std::fs::write(dir.path().join("model.pkl"), pickle).unwrap();
+    std::fs::write(dir.path().join("pod.yaml"), PRIVILEGED_POD).unwrap();
+    let out = run(&["scan", dir.path().to_str().unwrap(), "--format", "json"]);
+    let report = json(&out);
+    let model_findings: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["file"].as_str().unwrap().ends_with("model.pkl"))
+        .collect();
+    assert!(!model_findings.is_empty(), "{report}");
+    assert!(model_findings.iter().any(|f| f["severity"] == "critical" && f["code"].as_str().unwrap().starts_with("PAL8")), "{report}");
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -10,7 +10,7 @@ use palisade_report::{Format, RenderOptions, ScanReport, render};
 use rayon::prelude::*;
 
 use crate::cli::{ScanArgs, use_color};
-use crate::inputs::{Input, collect_inputs};
+use crate::inputs::{Input, Kind, collect_inputs};
 use crate::registry::all_rules;
 
 pub fn run(args: &ScanArgs) -> i32 {
@@ -110,19 +110,31 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
     );
 
     let (inputs, mut errors) = collect_inputs(&args.paths);
+    let model_opts = palisade_model::ScanOptions {
+        // Files are already spread over all cores here.
+        parallel: false,
+        ..palisade_model::ScanOptions::default()
+    };
     let scans: Vec<FileScan> = inputs
         .par_iter()
-        .map(|input| scan_input(input, &opts))
+        .map(|input| match input.kind {
+            Kind::Manifest => scan_input(input, &opts),
+            Kind::Model => scan_model(input, &model_opts, &opts.selection),
+        })
         .collect();
 
     let mut report = ScanReport::new(policy.fail_on);
-    report.files_scanned = inputs.len();
+    report.files_scanned = scans.iter().filter(|s| !s.not_kubernetes).count();
     report.rules = rules
         .into_iter()
         .filter(|r| opts.selection.is_enabled(r))
         .collect();
     let mut findings = Vec::new();
+    let mut skipped = 0usize;
     for scan in scans {
+        if scan.not_kubernetes && scan.errors.is_empty() {
+            skipped += 1;
+        }
         findings.extend(scan.findings);
         errors.extend(scan.errors);
         report.resources_scanned += scan.resources;
@@ -135,18 +147,54 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     report.suppressed += applied.suppressed;
     report.notices = applied.notices;
+    if skipped > 0 {
+        report.notices.push(format!(
+            "skipped {skipped} YAML/JSON file(s) without apiVersion or kind (not Kubernetes manifests)"
+        ));
+    }
     report.errors = errors;
     Ok(report)
 }
 
+/// Model artifacts go to `palisade-model`; its findings join the same report.
+fn scan_model(
+    input: &Input,
+    opts: &palisade_model::ScanOptions,
+    selection: &Selection,
+) -> FileScan {
+    let Some(path) = &input.path else {
+        return FileScan::default();
+    };
+    let result = palisade_model::scan_path_report(path, opts);
+    FileScan {
+        findings: result
+            .findings
+            .iter()
+            .map(palisade_model::ModelFinding::to_policy)
+            .filter(|f| selection.is_enabled(f.rule))
+            .collect(),
+        errors: result
+            .errors
+            .into_iter()
+            .map(|e| InputError {
+                file: e.path.display().to_string().into(),
+                line: 0,
+                column: 0,
+                message: e.message,
+            })
+            .collect(),
+        ..FileScan::default()
+    }
+}
+
 fn scan_input(input: &Input, opts: &ScanOptions) -> FileScan {
     let name: Arc<str> = input.display_name().into();
-    let bytes = match input {
-        Input::Stdin => {
+    let bytes = match &input.path {
+        None => {
             let mut buf = Vec::new();
             std::io::stdin().read_to_end(&mut buf).map(|_| buf)
         }
-        Input::File(path) => std::fs::read(path),
+        Some(path) => std::fs::read(path),
     };
     let error = |message: String| FileScan {
         errors: vec![InputError {
@@ -162,7 +210,14 @@ fn scan_input(input: &Input, opts: &ScanOptions) -> FileScan {
         Err(e) => return error(format!("cannot read: {e}")),
     };
     match std::str::from_utf8(&bytes) {
-        Ok(src) => scan_source(&name, src.strip_prefix('\u{feff}').unwrap_or(src), opts),
+        Ok(src) => {
+            let mut scan = scan_source(&name, src.strip_prefix('\u{feff}').unwrap_or(src), opts);
+            if scan.not_kubernetes && !input.explicit {
+                // A values.yaml or package.json met while walking a directory.
+                scan.errors.clear();
+            }
+            scan
+        }
         Err(e) => error(format!(
             "not UTF-8 text (invalid byte at offset {}); expected a YAML or JSON manifest",
             e.valid_up_to()
