@@ -81,17 +81,15 @@ fn parse_stream_inner(
         if is_blank(chunk) {
             continue;
         }
-        if fast {
-            if let Some(root) = crate::fast::parse_document(chunk, start_line - 1) {
-                out.push(Ok(Document {
-                    index,
-                    start_line,
-                    root,
-                }));
-                index += 1;
-                stats.fast += 1;
-                continue;
-            }
+        if fast && let Some(root) = crate::fast::parse_document(chunk, start_line - 1) {
+            out.push(Ok(Document {
+                index,
+                start_line,
+                root,
+            }));
+            index += 1;
+            stats.fast += 1;
+            continue;
         }
         stats.fallback += 1;
         parse_chunk(chunk, start_line, &mut index, &mut out);

@@ -94,3 +94,123 @@ fn repository_examples_and_rule_fixtures() {
     );
     assert!(total.1 > 0);
 }
+
+/// A few generated manifests in the shape of the benchmark corpus (palisade-yaml cannot
+/// depend on the `palisade` crate that owns the real generator).
+fn corpus_document(i: usize) -> String {
+    let mut out = format!(
+        "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: model-{i}
+  labels: {{app: model-{i}, tier: serving}}
+  annotations:
+    deployment.kubernetes.io/revision: \"3\"
+    note: 'it''s {i}'
+spec:
+  replicas: {i}
+  template:
+    spec:
+      securityContext:
+        runAsNonRoot: true
+        seccompProfile: {{type: RuntimeDefault}}
+      containers:
+        - name: server
+          image: registry.example.com/ml/server:1.2.{i}
+          args: [\"--port=8080\", \"--model-name=model-{i}\"]
+          ports:
+            - {{name: http, containerPort: 8080, protocol: TCP}}
+          env:
+            - name: MODEL_NAME
+              value: \"resnet\\u00e9{i}\"
+            - name: EMPTY
+              value:
+          command:
+          - sh
+          - -c
+          - |
+            echo start {i}
+
+            exec server --port 8080
+          resources:
+            limits: {{cpu: \"2\", memory: 4Gi}}   # per replica
+          securityContext:
+            capabilities:
+              drop: [\"ALL\"]
+      volumes:
+      - name: models
+        configMap:
+          name: cfg-{i}
+"
+    );
+    if i.is_multiple_of(3) {
+        out.push_str("  description: >-\n    folded text\n    over lines\n\n    and a paragraph\n");
+    }
+    out
+}
+
+#[test]
+fn generated_corpus() {
+    let mut src = String::new();
+    for i in 0..200usize {
+        src.push_str(if i.is_multiple_of(5) {
+            "--- # doc\n"
+        } else {
+            "---\n"
+        });
+        src.push_str(&corpus_document(i));
+    }
+    let stats = assert_same(&src, "generated corpus");
+    assert_eq!(stats.fallback, 0, "{stats:?}");
+    assert_eq!(stats.fast, 200);
+}
+
+/// Hand-picked constructs: what the fast path takes and what it must leave to saphyr.
+#[test]
+fn constructs() {
+    let fast = [
+        "a: 1\nb:\n  - x\n  - y: 1\n    z: \"q\"\nc:\n- k: v\n- [1, {a: b}]\nd:\ne: |\n  hi\n  there\n",
+        "f: \"é\" \n\"g\": 'h'\nü: [x, y]\nk: é # c\n",
+        "{\"kind\": \"Pod\", \"spec\": {\"hostPID\": true, \"x\": [1, 2.5, null]}}\n",
+        "{\n  \"a\": [\n    1,\n    \"b\"\n  ],\n\"c\": {}\n}\n",
+        "a: |+\n  keep\n\n\nb: >2\n   more\n  indented\n\nc: |-\n  strip\n",
+        "x: >\n  folded\n   more\n  back\n\n  para\ny: 1\n",
+        "a: b]\nc: x,y}\nurl: http://x:80/p#frag\nneg: -1\nopt: --flag\n",
+        "  a: 1\n  b:\n    c: 2\n",
+        "- a\n- b: c\n  d: e\n-   f: g\n    h: i\n",
+        "a: \"tab\\there\\x41\\u263A\\U0001F600\\\\ \\\"\"\n",
+        "a: 'x'\n# comment\n\nb: 'y'   # trailing\n",
+        "text: |\n  no final newline",
+    ];
+    for src in fast {
+        let stats = assert_same(src, "fast construct");
+        assert_eq!(stats.fallback, 0, "expected the fast path for {src:?}");
+    }
+    let fallback = [
+        "a: &x 1\nb: *x\n",
+        "a: !!str 1\n",
+        "base: &b {x: 1}\nd:\n  <<: *b\n",
+        "? complex\n: value\n",
+        "%YAML 1.2\na: 1\n",
+        "a: multi\n  line plain\n",
+        "a: \"multi\n  line\"\n",
+        "a:\n\t- tab\n",
+        "kind: [unclosed\n",
+        "a: 1\n b: 2\n",
+        "a: b: c\n",
+        "- - nested\n",
+        "-\n  a: 1\n",
+        "a: [x, ]\n",
+        "a: |\nb: 1\n",
+        "just a scalar\n",
+        "a: 1\r\nb: 2\r\n",
+        "\u{feff}a: 1\n",
+        "a: 1\n...\nb: 2\n",
+        "--- a\n",
+        "a: \"x\"#c\n",
+    ];
+    for src in fallback {
+        let stats = assert_same(src, "fallback construct");
+        assert_eq!(stats.fast, 0, "expected a fallback for {src:?}");
+    }
+}
