@@ -88,7 +88,7 @@ fn container(out: &mut String, indent: &str, name: &str, image: &str, i: usize, 
 {indent}      drop: [\"ALL\"]
 "
         );
-    } else if i % 7 == 0 {
+    } else if i.is_multiple_of(7) {
         let _ = writeln!(
             out,
             "{indent}  securityContext:\n{indent}    privileged: true"
@@ -97,7 +97,7 @@ fn container(out: &mut String, indent: &str, name: &str, image: &str, i: usize, 
 }
 
 fn pod_spec(out: &mut String, indent: &str, i: usize, gpu: bool) {
-    let hardened = i % 2 == 0;
+    let hardened = i.is_multiple_of(2);
     if hardened {
         let _ = write!(
             out,
@@ -159,7 +159,7 @@ spec:
 ",
         ns = i % 17
     );
-    pod_spec(&mut out, "      ", i, i % 4 == 0);
+    pod_spec(&mut out, "      ", i, i.is_multiple_of(4));
     out
 }
 
