@@ -5,6 +5,7 @@
 pub mod model;
 pub mod pss;
 pub mod resource;
+pub mod rules;
 pub mod scan;
 pub mod workload;
 
@@ -15,5 +16,7 @@ use palisade_policy::RuleMeta;
 /// Every rule this crate implements.
 #[must_use]
 pub fn rules() -> Vec<&'static RuleMeta> {
-    pss::rules()
+    let mut all = pss::rules();
+    all.extend(rules::rules());
+    all
 }

@@ -11,6 +11,10 @@ use palisade_yaml::{Pos, parse_stream};
 use crate::model::{DecodeError, Decoder, PodMeta, PodSpec};
 use crate::pss::{ActiveCheck, PodView, Version, active_checks};
 use crate::resource::{Resource, resources_in_document};
+use crate::rules::{
+    POD_RULES, PodContext, PodRule, RESOURCE_RULES, ResourceContext, ResourceRule, RuleConfig,
+    Violation,
+};
 use crate::workload::pod_sites;
 
 /// What to check, resolved once per run and shared by every file.
@@ -20,8 +24,11 @@ pub struct ScanOptions {
     pub version: Version,
     pub selection: Selection,
     pub custom_resources: Vec<CustomResource>,
+    pub config: RuleConfig,
     /// Resolved from `standard`, `version` and `selection`.
     checks: Vec<ActiveCheck>,
+    pod_rules: Vec<&'static PodRule>,
+    resource_rules: Vec<&'static ResourceRule>,
 }
 
 impl ScanOptions {
@@ -36,13 +43,33 @@ impl ScanOptions {
             .into_iter()
             .filter(|a| selection.is_enabled(a.check.rule))
             .collect();
+        let pod_rules = POD_RULES
+            .iter()
+            .copied()
+            .filter(|r| selection.is_enabled(r.rule))
+            .collect();
+        let resource_rules = RESOURCE_RULES
+            .iter()
+            .copied()
+            .filter(|r| selection.is_enabled(r.rule))
+            .collect();
         ScanOptions {
             standard,
             version,
             selection,
             custom_resources,
+            config: RuleConfig::default(),
             checks,
+            pod_rules,
+            resource_rules,
         }
+    }
+
+    /// Sets the policy settings rules read (allowed registries, …).
+    #[must_use]
+    pub fn with_config(mut self, config: RuleConfig) -> Self {
+        self.config = config;
+        self
     }
 }
 
@@ -142,6 +169,26 @@ fn scan_resource(
         .meta
         .annotation(SUPPRESS_ANNOTATION)
         .map(|a| parse_suppression(a.value));
+    let mut emitter = Emitter {
+        file,
+        doc_index,
+        res,
+        lines,
+        out,
+    };
+    let mut violations = Vec::new();
+    for rule in opts.resource_rules.iter().filter(|r| r.applies_to(res)) {
+        violations.clear();
+        (rule.check)(
+            &ResourceContext {
+                resource: res,
+                config: &opts.config,
+            },
+            &mut violations,
+        );
+        let suppressed = object_suppression.iter().any(|s| s.covers(rule.rule));
+        emitter.emit(rule.rule, None, suppressed, &mut violations);
+    }
     for site in sites {
         let mut decoder = Decoder::default();
         let meta = match site.meta {
@@ -159,49 +206,93 @@ fn scan_resource(
         );
         if !decoder.errors.is_empty() {
             // The API server would reject this object; its verdict would be meaningless.
-            push_decode_errors(&mut out.errors, file, doc_index, decoder.errors);
+            push_decode_errors(&mut emitter.out.errors, file, doc_index, decoder.errors);
             continue;
         }
-        out.pod_specs += 1;
+        emitter.out.pod_specs += 1;
         let template_suppression = meta
             .annotation(SUPPRESS_ANNOTATION)
             .map(|a| parse_suppression(a.value));
+        let suppresses = |rule: &palisade_policy::RuleMeta| {
+            object_suppression
+                .iter()
+                .chain(&template_suppression)
+                .any(|s| s.covers(rule))
+        };
         let view = PodView {
             meta: &meta,
             spec: &spec,
         };
-        let mut violations = Vec::new();
         for active in &opts.checks {
             violations.clear();
             (active.implementation.check)(&view, &mut violations);
             let rule = active.check.rule;
-            let suppressed = object_suppression
-                .iter()
-                .chain(&template_suppression)
-                .any(|s| s.covers(rule));
-            if suppressed {
-                out.suppressed += violations.len();
-                continue;
-            }
-            for v in violations.drain(..) {
-                let mut finding = Finding::new(
-                    rule,
-                    format!("{} ({})", active.check.reason, v.detail),
-                    Location {
-                        file: file.clone(),
-                        line: v.pos.line,
-                        column: v.pos.column,
-                        document: Some(doc_index),
-                        pointer: v.pointer,
-                        member: None,
-                        offset: None,
-                    },
-                );
-                finding.object = Some(res.object_ref());
-                finding.container = v.container;
-                finding.snippet = lines.line(v.pos).map(str::to_string);
-                out.findings.push(finding);
-            }
+            emitter.emit(
+                rule,
+                Some(active.check.reason),
+                suppresses(rule),
+                &mut violations,
+            );
+        }
+        let cx = PodContext {
+            resource: res,
+            pod: view,
+            config: &opts.config,
+        };
+        for rule in &opts.pod_rules {
+            violations.clear();
+            (rule.check)(&cx, &mut violations);
+            emitter.emit(rule.rule, None, suppresses(rule.rule), &mut violations);
+        }
+    }
+}
+
+/// Turns violations into findings for one object.
+struct Emitter<'e, 'a> {
+    file: &'e Arc<str>,
+    doc_index: usize,
+    res: &'e Resource<'a>,
+    lines: &'e LineIndex<'e>,
+    out: &'e mut FileScan,
+}
+
+impl Emitter<'_, '_> {
+    /// PSS findings read `reason (detail)` as upstream prints them; other rules' details
+    /// are whole sentences.
+    fn emit(
+        &mut self,
+        rule: &'static palisade_policy::RuleMeta,
+        reason: Option<&str>,
+        suppressed: bool,
+        violations: &mut Vec<Violation>,
+    ) {
+        if suppressed {
+            self.out.suppressed += violations.len();
+            violations.clear();
+            return;
+        }
+        for v in violations.drain(..) {
+            let message = match reason {
+                Some(reason) => format!("{reason} ({})", v.detail),
+                None => v.detail,
+            };
+            let mut finding = Finding::new(
+                rule,
+                message,
+                Location {
+                    file: self.file.clone(),
+                    line: v.pos.line,
+                    column: v.pos.column,
+                    document: Some(self.doc_index),
+                    pointer: v.pointer,
+                    member: None,
+                    offset: None,
+                },
+            );
+            finding.object = Some(self.res.object_ref());
+            finding.container = v.container;
+            finding.snippet = self.lines.line(v.pos).map(str::to_string);
+            self.out.findings.push(finding);
         }
     }
 }

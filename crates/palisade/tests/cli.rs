@@ -47,7 +47,7 @@ fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
 }
 
-const PRIVILEGED_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ml}\nspec:\n  containers:\n    - name: app\n      image: nginx\n      securityContext: {privileged: true}\n";
+const PRIVILEGED_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ml}\nspec:\n  containers:\n    - name: app\n      image: nginx:1.27\n      securityContext: {privileged: true}\n";
 
 #[test]
 fn examples_fail_and_the_hardened_example_passes() {
@@ -192,7 +192,7 @@ fn a_missing_path_is_reported() {
 #[test]
 fn kubernetes_version_selects_the_pss_version() {
     // allowPrivilegeEscalation only exists from v1.8; at v1.7 only runAsNonRoot applies.
-    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: {runAsNonRoot: true}\n  containers: [{name: app, image: nginx}]\n";
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: {runAsNonRoot: true}\n  containers: [{name: app, image: nginx:1.27}]\n";
     let out = run_stdin(
         &[
             "scan",

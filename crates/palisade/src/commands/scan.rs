@@ -4,6 +4,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use palisade_k8s::pss::Version;
+use palisade_k8s::rules::RuleConfig;
 use palisade_k8s::{FileScan, ScanOptions, scan_source};
 use palisade_policy::{Date, InputError, Policy, Selection, Severity, Standard, apply_policy};
 use palisade_report::{Format, RenderOptions, ScanReport, render};
@@ -107,7 +108,10 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
         version,
         selection,
         policy.custom_resources.clone(),
-    );
+    )
+    .with_config(RuleConfig {
+        images: policy.images.clone(),
+    });
 
     let (inputs, mut errors) = collect_inputs(&args.paths);
     let model_opts = palisade_model::ScanOptions {

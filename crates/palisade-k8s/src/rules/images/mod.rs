@@ -1,0 +1,3 @@
+//! Image references: tags, digests, registries, pull policies.
+
+pub mod mutable_tag;

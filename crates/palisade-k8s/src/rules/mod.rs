@@ -1,0 +1,154 @@
+//! Rules beyond the Pod Security Standards: workload hardening, images, resources, GPUs,
+//! model servers, model files, secrets, service accounts, namespaces.
+//!
+//! Two shapes of rule, each a file in a family directory with its `declare_rule!` metadata
+//! and docs:
+//! - [`PodRule`]: runs once per pod spec (wherever the workload locator found it), with the
+//!   owning object and the policy settings.
+//! - [`ResourceRule`]: runs once per object of the kinds it names (Services, ConfigMaps,
+//!   Namespaces, …).
+
+use palisade_policy::{ImagePolicy, RuleMeta};
+
+use crate::pss::PodView;
+use crate::resource::Resource;
+
+pub use crate::pss::Violation;
+
+/// Policy settings rules read, resolved once per run.
+#[derive(Clone, Debug, Default)]
+pub struct RuleConfig {
+    pub images: ImagePolicy,
+}
+
+/// What a pod rule sees.
+#[derive(Clone, Copy, Debug)]
+pub struct PodContext<'c, 'v, 'a> {
+    pub resource: &'c Resource<'a>,
+    pub pod: PodView<'v, 'a>,
+    pub config: &'c RuleConfig,
+}
+
+/// What a resource rule sees.
+#[derive(Clone, Copy, Debug)]
+pub struct ResourceContext<'c, 'a> {
+    pub resource: &'c Resource<'a>,
+    pub config: &'c RuleConfig,
+}
+
+pub type PodCheckFn = fn(&PodContext<'_, '_, '_>, &mut Vec<Violation>);
+pub type ResourceCheckFn = fn(&ResourceContext<'_, '_>, &mut Vec<Violation>);
+
+#[derive(Debug)]
+pub struct PodRule {
+    pub rule: &'static RuleMeta,
+    pub check: PodCheckFn,
+}
+
+#[derive(Debug)]
+pub struct ResourceRule {
+    pub rule: &'static RuleMeta,
+    /// `(group, kind)` pairs the rule inspects; group is empty for the core API group.
+    pub kinds: &'static [(&'static str, &'static str)],
+    pub check: ResourceCheckFn,
+}
+
+impl ResourceRule {
+    #[must_use]
+    pub fn applies_to(&self, res: &Resource<'_>) -> bool {
+        self.kinds
+            .iter()
+            .any(|(g, k)| *k == res.kind && *g == res.group())
+    }
+}
+
+mod images;
+
+/// Every pod rule.
+pub static POD_RULES: &[&PodRule] = &[&images::mutable_tag::RULE_IMPL];
+
+/// Every resource rule.
+pub static RESOURCE_RULES: &[&ResourceRule] = &[];
+
+/// Metadata of every non-PSS rule.
+#[must_use]
+pub fn rules() -> Vec<&'static RuleMeta> {
+    POD_RULES
+        .iter()
+        .map(|r| r.rule)
+        .chain(RESOURCE_RULES.iter().map(|r| r.rule))
+        .collect()
+}
+
+/// Splits an image reference into (registry, repository, tag, digest) the way the container
+/// runtime resolves it: no registry means Docker Hub, no tag and no digest means `latest`.
+#[must_use]
+pub fn parse_image(image: &str) -> ImageRef<'_> {
+    let (rest, digest) = match image.split_once('@') {
+        Some((r, d)) => (r, Some(d)),
+        None => (image, None),
+    };
+    // A tag is after the last ':' that follows the last '/' (a ':' before it is a port).
+    let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match rest[last_slash..].rfind(':') {
+        Some(i) => (&rest[..last_slash + i], Some(&rest[last_slash + i + 1..])),
+        None => (rest, None),
+    };
+    let (registry, repository) = match name.split_once('/') {
+        Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => (first, rest),
+        _ => ("docker.io", name),
+    };
+    ImageRef {
+        registry,
+        repository,
+        tag,
+        digest,
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImageRef<'a> {
+    pub registry: &'a str,
+    pub repository: &'a str,
+    pub tag: Option<&'a str>,
+    pub digest: Option<&'a str>,
+}
+
+impl ImageRef<'_> {
+    /// `latest`, or no tag and no digest (which the runtime resolves to `latest`).
+    #[must_use]
+    pub fn is_mutable_latest(&self) -> bool {
+        self.digest.is_none() && matches!(self.tag, None | Some("latest"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_references() {
+        let r = parse_image("nvcr.io/nvidia/tritonserver:24.08-py3");
+        assert_eq!(
+            (r.registry, r.repository, r.tag, r.digest),
+            ("nvcr.io", "nvidia/tritonserver", Some("24.08-py3"), None)
+        );
+        let r = parse_image("python");
+        assert_eq!(
+            (r.registry, r.repository, r.tag),
+            ("docker.io", "python", None)
+        );
+        assert!(r.is_mutable_latest());
+        let r = parse_image("localhost:5000/ml/model@sha256:abc");
+        assert_eq!(
+            (r.registry, r.repository, r.tag, r.digest),
+            ("localhost:5000", "ml/model", None, Some("sha256:abc"))
+        );
+        assert!(!r.is_mutable_latest());
+        let r = parse_image("registry.internal:443/team/app:1.2@sha256:def");
+        assert_eq!(
+            (r.registry, r.tag, r.digest),
+            ("registry.internal:443", Some("1.2"), Some("sha256:def"))
+        );
+    }
+}
