@@ -95,6 +95,8 @@ pub struct FileScan {
     pub pod_specs: usize,
     /// Findings dropped by inline `palisade.dev/ignore` annotations.
     pub suppressed: usize,
+    /// What this file contributes to whole-scan rules (`rules::stream`).
+    pub inventory: crate::rules::stream::Inventory,
     /// Whether any document parsed, and none had `apiVersion` or `kind`: a YAML/JSON file
     /// that is not a Kubernetes manifest (a Helm `values.yaml`, a `package.json`). Directory
     /// walks skip such files instead of reporting every document as an error.
@@ -129,6 +131,7 @@ pub fn scan_source(file: &Arc<str>, src: &str, opts: &ScanOptions) -> FileScan {
         push_decode_errors(&mut out.errors, file, doc.index, errors);
         for res in &resources {
             out.resources += 1;
+            crate::rules::stream::record(res, file, doc.index, &mut out.inventory);
             scan_resource(file, doc.index, res, opts, &lines, &mut out);
         }
     }

@@ -63,6 +63,7 @@ impl ResourceRule {
 }
 
 mod images;
+pub mod stream;
 
 /// Every pod rule.
 pub static POD_RULES: &[&PodRule] = &[&images::mutable_tag::RULE_IMPL];

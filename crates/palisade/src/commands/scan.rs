@@ -133,7 +133,8 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
         .into_iter()
         .filter(|r| opts.selection.is_enabled(r))
         .collect();
-    let mut findings = Vec::new();
+    let inventories: Vec<_> = scans.iter().map(|s| &s.inventory).collect();
+    let mut findings = palisade_k8s::rules::stream::check(&inventories, &opts);
     let mut skipped = 0usize;
     for scan in scans {
         if scan.not_kubernetes && scan.errors.is_empty() {
