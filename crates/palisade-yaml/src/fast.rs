@@ -25,12 +25,29 @@ const MAX_FAST_DEPTH: usize = 100;
 /// longer keys are left to it. Compared against bytes, which are never fewer than chars.
 const MAX_KEY_LEN: usize = 1000;
 
+/// Collections under construction, shared by every document of a stream.
+///
+/// A collection's children are pushed here while it is parsed and moved into a `Vec` of
+/// exactly the right size when it ends: one allocation per collection instead of the
+/// 4 → 8 → 16 … growth of pushing into a fresh `Vec`, and none for the stacks themselves
+/// after the first documents. Nested collections use the part above their parent's, and a
+/// document abandoned half-way (fallback to saphyr) is cleared by the next `parse_document`.
+#[derive(Default)]
+pub(crate) struct Scratch<'a> {
+    entries: Vec<Entry<'a>>,
+    items: Vec<Node<'a>>,
+}
+
 /// Parses one `---`-separated chunk, or returns `None` when the chunk should go to saphyr.
 /// `line_offset` is added to the 1-based line of every position, as in the saphyr path.
-pub(crate) fn parse_document(chunk: &str, line_offset: u32) -> Option<Node<'_>> {
-    if !plain_text(chunk) {
-        return None;
-    }
+pub(crate) fn parse_document<'a>(
+    chunk: &'a str,
+    line_offset: u32,
+    scratch: &mut Scratch<'a>,
+) -> Option<Node<'a>> {
+    let ascii = plain_text(chunk)?;
+    scratch.entries.clear();
+    scratch.items.clear();
     let mut p = Fast {
         src: chunk,
         b: chunk.as_bytes(),
@@ -38,20 +55,39 @@ pub(crate) fn parse_document(chunk: &str, line_offset: u32) -> Option<Node<'_>> 
         line: line_offset.checked_add(1)?,
         line_start: 0,
         depth: 0,
+        ascii,
+        scratch,
     };
     p.document()
 }
 
 /// Rejects characters whose handling in saphyr is subtle: control characters (a NUL even
 /// ends its input), carriage returns (CRLF line breaks and positions) and byte order marks.
-/// One cheap pass; the precise BOM check only runs when a 0xEF lead byte is present.
-fn plain_text(s: &str) -> bool {
+/// Returns whether the chunk is pure ASCII (then columns are byte offsets), or `None` to
+/// reject it.
+///
+/// This pass touches every byte of the input, so it works on 64-byte blocks without an
+/// early exit inside a block, which the compiler turns into vector code; the precise BOM
+/// check only runs for chunks that have non-ASCII bytes at all.
+fn plain_text(s: &str) -> Option<bool> {
     let b = s.as_bytes();
-    let suspicious = |c: &u8| (*c < 0x20 && *c != b'\n' && *c != b'\t') || *c == 0xEF;
-    if !b.iter().any(suspicious) {
-        return true;
+    let mut high = false;
+    for block in b.chunks(64) {
+        let (ctrl, hi) = block.iter().fold((false, false), |(ctrl, hi), &c| {
+            (
+                ctrl | ((c < 0x20) & (c != b'\n') & (c != b'\t')),
+                hi | (c >= 0x80),
+            )
+        });
+        if ctrl {
+            return None;
+        }
+        high |= hi;
     }
-    !b.iter().any(|&c| c < 0x20 && c != b'\n' && c != b'\t') && !s.contains('\u{FEFF}')
+    if high && s.contains('\u{FEFF}') {
+        return None;
+    }
+    Some(!high)
 }
 
 /// Stands for "end of input" in byte look-ups; `plain_text` rejects real NULs.
@@ -111,7 +147,7 @@ enum Chomp {
     Keep,
 }
 
-struct Fast<'a> {
+struct Fast<'a, 's> {
     src: &'a str,
     b: &'a [u8],
     pos: usize,
@@ -119,6 +155,9 @@ struct Fast<'a> {
     line: u32,
     line_start: usize,
     depth: usize,
+    /// The whole chunk is ASCII, so a column is a byte offset from the line start.
+    ascii: bool,
+    scratch: &'s mut Scratch<'a>,
 }
 
 fn scalar(text: Cow<'_, str>, plain: bool, pos: Pos) -> Node<'_> {
@@ -128,7 +167,7 @@ fn scalar(text: Cow<'_, str>, plain: bool, pos: Pos) -> Node<'_> {
     }
 }
 
-impl<'a> Fast<'a> {
+impl<'a> Fast<'a, '_> {
     fn at(&self, i: usize) -> u8 {
         self.b.get(i).copied().unwrap_or(EOF)
     }
@@ -143,6 +182,9 @@ impl<'a> Fast<'a> {
 
     /// Characters (not bytes) from the line start to `i`, as saphyr counts columns.
     fn chars_before(&self, i: usize) -> usize {
+        if self.ascii {
+            return i.saturating_sub(self.line_start);
+        }
         let line = self.b.get(self.line_start..i).unwrap_or_default();
         // UTF-8 continuation bytes are 0b10xx_xxxx; everything else starts a character.
         line.iter().filter(|&&c| (c & 0xC0) != 0x80).count()
@@ -292,7 +334,7 @@ impl<'a> Fast<'a> {
     fn block_map(&mut self, col: usize) -> Option<Node<'a>> {
         self.enter()?;
         let map_pos = self.pos_of(self.pos)?;
-        let mut entries = Vec::new();
+        let base = self.scratch.entries.len();
         loop {
             let (key, key_pos, colon) = self.block_key()?;
             // Merge keys are applied by the saphyr path's builder.
@@ -321,7 +363,7 @@ impl<'a> Fast<'a> {
                 }
                 _ => self.inline_value(col)?,
             };
-            entries.push(Entry {
+            self.scratch.entries.push(Entry {
                 key,
                 key_pos,
                 value,
@@ -341,7 +383,7 @@ impl<'a> Fast<'a> {
         }
         self.depth -= 1;
         Some(Node {
-            kind: NodeKind::Map(entries),
+            kind: NodeKind::Map(self.scratch.entries.drain(base..).collect()),
             pos: map_pos,
         })
     }
@@ -466,7 +508,7 @@ impl<'a> Fast<'a> {
     fn block_seq(&mut self, col: usize, indentless: bool) -> Option<Node<'a>> {
         self.enter()?;
         let mut seq_pos = None;
-        let mut items = Vec::new();
+        let base = self.scratch.items.len();
         loop {
             let dash = self.pos;
             self.pos += 1;
@@ -482,7 +524,8 @@ impl<'a> Fast<'a> {
                 seq_pos = Some(self.pos_of(if indentless { self.pos } else { dash })?);
             }
             let item_col = self.pos - self.line_start;
-            items.push(self.seq_item(col, item_col)?);
+            let item = self.seq_item(col, item_col)?;
+            self.scratch.items.push(item);
             match self.next_content_line()? {
                 None => break,
                 Some(n) if n == col => {
@@ -502,7 +545,7 @@ impl<'a> Fast<'a> {
         }
         self.depth -= 1;
         Some(Node {
-            kind: NodeKind::Seq(items),
+            kind: NodeKind::Seq(self.scratch.items.drain(base..).collect()),
             pos: seq_pos?,
         })
     }
@@ -660,12 +703,13 @@ impl<'a> Fast<'a> {
         self.pos += 1;
         self.flow_space(min_indent)?;
         let kind = if open == b'[' {
-            let mut items = Vec::new();
+            let base = self.scratch.items.len();
             if self.peek() == b']' {
                 self.pos += 1;
             } else {
                 loop {
-                    items.push(self.flow_node(min_indent)?);
+                    let item = self.flow_node(min_indent)?;
+                    self.scratch.items.push(item);
                     self.flow_space(min_indent)?;
                     match self.peek() {
                         b',' => {
@@ -684,14 +728,15 @@ impl<'a> Fast<'a> {
                     }
                 }
             }
-            NodeKind::Seq(items)
+            NodeKind::Seq(self.scratch.items.drain(base..).collect())
         } else {
-            let mut entries = Vec::new();
+            let base = self.scratch.entries.len();
             if self.peek() == b'}' {
                 self.pos += 1;
             } else {
                 loop {
-                    entries.push(self.flow_entry(min_indent)?);
+                    let entry = self.flow_entry(min_indent)?;
+                    self.scratch.entries.push(entry);
                     self.flow_space(min_indent)?;
                     match self.peek() {
                         b',' => {
@@ -709,7 +754,7 @@ impl<'a> Fast<'a> {
                     }
                 }
             }
-            NodeKind::Map(entries)
+            NodeKind::Map(self.scratch.entries.drain(base..).collect())
         };
         self.depth -= 1;
         Some(Node { kind, pos })

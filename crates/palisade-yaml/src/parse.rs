@@ -77,11 +77,13 @@ fn parse_stream_inner(
     let mut out = Vec::new();
     let mut stats = ParseStats::default();
     let mut index = 0;
+    let mut scratch = crate::fast::Scratch::default();
     for (start_line, chunk) in split_documents(src) {
         if is_blank(chunk) {
             continue;
         }
-        if fast && let Some(root) = crate::fast::parse_document(chunk, start_line - 1) {
+        if fast && let Some(root) = crate::fast::parse_document(chunk, start_line - 1, &mut scratch)
+        {
             out.push(Ok(Document {
                 index,
                 start_line,
