@@ -10,6 +10,7 @@
 //! reader asks for a type: Kubernetes decodes `name: 0123` into a string field as `"0123"`,
 //! and `runAsNonRoot: "true"` (quoted) is a type error, not a boolean.
 
+pub mod edit;
 mod fast;
 mod node;
 mod parse;
