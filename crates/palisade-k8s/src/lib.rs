@@ -2,6 +2,8 @@
 //! (built-ins and ML CRDs), and the rules that inspect them, starting with the exact Pod
 //! Security Standards.
 
+pub mod fix;
+pub mod harden;
 pub mod model;
 pub mod pss;
 pub mod resource;

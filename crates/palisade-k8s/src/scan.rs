@@ -25,6 +25,8 @@ pub struct ScanOptions {
     pub selection: Selection,
     pub custom_resources: Vec<CustomResource>,
     pub config: RuleConfig,
+    /// When set, findings carry their fixes (`palisade harden`, the mutating webhook).
+    pub fixes: Option<crate::fix::HardenOptions>,
     /// Resolved from `standard`, `version` and `selection`.
     checks: Vec<ActiveCheck>,
     pod_rules: Vec<&'static PodRule>,
@@ -59,10 +61,18 @@ impl ScanOptions {
             selection,
             custom_resources,
             config: RuleConfig::default(),
+            fixes: None,
             checks,
             pod_rules,
             resource_rules,
         }
+    }
+
+    /// Sets the policy settings rules read (allowed registries, …).
+    #[must_use]
+    pub fn with_fixes(mut self, options: crate::fix::HardenOptions) -> Self {
+        self.fixes = Some(options);
+        self
     }
 
     /// Sets the policy settings rules read (allowed registries, …).
@@ -178,6 +188,7 @@ fn scan_resource(
         res,
         lines,
         out,
+        fixes: opts.fixes.as_ref(),
     };
     let mut violations = Vec::new();
     for rule in opts.resource_rules.iter().filter(|r| r.applies_to(res)) {
@@ -190,7 +201,7 @@ fn scan_resource(
             &mut violations,
         );
         let suppressed = object_suppression.iter().any(|s| s.covers(rule.rule));
-        emitter.emit(rule.rule, None, suppressed, &mut violations);
+        emitter.emit(rule.rule, None, suppressed, &mut violations, None);
     }
     for site in sites {
         let mut decoder = Decoder::default();
@@ -235,6 +246,7 @@ fn scan_resource(
                 Some(active.check.reason),
                 suppresses(rule),
                 &mut violations,
+                Some(view),
             );
         }
         let cx = PodContext {
@@ -245,7 +257,13 @@ fn scan_resource(
         for rule in &opts.pod_rules {
             violations.clear();
             (rule.check)(&cx, &mut violations);
-            emitter.emit(rule.rule, None, suppresses(rule.rule), &mut violations);
+            emitter.emit(
+                rule.rule,
+                None,
+                suppresses(rule.rule),
+                &mut violations,
+                Some(view),
+            );
         }
     }
 }
@@ -257,6 +275,7 @@ struct Emitter<'e, 'a> {
     res: &'e Resource<'a>,
     lines: &'e LineIndex<'e>,
     out: &'e mut FileScan,
+    fixes: Option<&'e crate::fix::HardenOptions>,
 }
 
 impl Emitter<'_, '_> {
@@ -268,13 +287,18 @@ impl Emitter<'_, '_> {
         reason: Option<&str>,
         suppressed: bool,
         violations: &mut Vec<Violation>,
+        pod: Option<PodView<'_, '_>>,
     ) {
         if suppressed {
             self.out.suppressed += violations.len();
             violations.clear();
             return;
         }
+        let fix = self
+            .fixes
+            .and_then(|options| crate::fix::fix_for(rule.code).map(|f| (f, options)));
         for v in violations.drain(..) {
+            let fix_ops = fix.map(|(f, options)| f(&v, &crate::fix::FixContext { options, pod }));
             let message = match reason {
                 Some(reason) => format!("{reason} ({})", v.detail),
                 None => v.detail,
@@ -295,6 +319,7 @@ impl Emitter<'_, '_> {
             finding.object = Some(self.res.object_ref());
             finding.container = v.container;
             finding.snippet = self.lines.line(v.pos).map(str::to_string);
+            finding.fix = fix_ops.unwrap_or_default();
             self.out.findings.push(finding);
         }
     }

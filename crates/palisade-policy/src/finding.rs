@@ -56,6 +56,10 @@ pub struct Finding {
     pub container: Option<String>,
     /// The source line the location points at, for excerpts.
     pub snippet: Option<String>,
+    /// The fix, as JSON Patch operations against the finding's document, when the rule has
+    /// one and fixes were asked for. `add` here means "set, creating parents as needed";
+    /// `palisade harden` and the mutating webhook turn it into strict RFC 6902.
+    pub fix: Vec<palisade_yaml::edit::PatchOp>,
 }
 
 impl Finding {
@@ -69,6 +73,7 @@ impl Finding {
             object: None,
             container: None,
             snippet: None,
+            fix: Vec::new(),
         }
     }
 

@@ -26,6 +26,8 @@ pub struct Cli {
 pub enum Command {
     /// Scan manifests (files, directories, or `-` for stdin)
     Scan(ScanArgs),
+    /// Apply the fixes of a scan: hardened YAML, a diff, in-place rewrite or patches
+    Harden(HardenArgs),
     /// List every rule
     Rules(RulesArgs),
     /// Print a rule's documentation
@@ -53,6 +55,16 @@ pub struct ScanArgs {
     /// Write the report to FILE instead of stdout
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// When to colour the table output
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+/// How findings are decided: shared by `scan` and `harden` so both read the same policy.
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
     /// Policy file (`kind: Policy`)
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -71,9 +83,38 @@ pub struct ScanArgs {
     /// Skip these rules: codes, code prefixes, names or families, comma-separated
     #[arg(long, value_name = "RULES", value_delimiter = ',')]
     pub ignore: Vec<String>,
-    /// When to colour the table output
-    #[arg(long, value_enum, default_value = "auto")]
-    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PatchFormat {
+    /// RFC 6902 JSON Patch per document, as JSON
+    JsonPatch,
+    /// A kustomization.yaml with one JSON 6902 patch per object
+    Kustomize,
+}
+
+#[derive(Debug, Args)]
+pub struct HardenArgs {
+    /// Files or directories to harden; `-` reads a stream from stdin
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Rewrite the files in place (atomically; documents without fixes stay byte-for-byte)
+    #[arg(long, conflicts_with_all = ["diff", "patch_format"])]
+    pub write: bool,
+    /// Print a unified diff instead of the hardened YAML
+    #[arg(long, conflicts_with = "patch_format")]
+    pub diff: bool,
+    /// Print the fixes as patches instead of the hardened YAML
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub patch_format: Option<PatchFormat>,
+    /// UID for pods that would otherwise run as root
+    #[arg(long, value_name = "UID", default_value_t = 65532)]
+    pub run_as_user: i64,
+    /// Seccomp profile to set: `RuntimeDefault` or `Localhost:<path>`
+    #[arg(long, value_name = "PROFILE", default_value = "RuntimeDefault")]
+    pub seccomp: String,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 #[derive(Debug, Args)]
@@ -107,6 +148,7 @@ pub fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Scan(args) => commands::scan::run(&args),
+        Command::Harden(args) => commands::harden::run(&args),
         Command::Rules(args) => commands::rules::run(&args),
         Command::Explain { rule } => commands::explain::run(&rule),
     };

@@ -1,4 +1,5 @@
 pub mod explain;
+pub mod harden;
 pub mod rules;
 pub mod scan;
 

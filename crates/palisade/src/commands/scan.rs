@@ -10,7 +10,7 @@ use palisade_policy::{Date, InputError, Policy, Selection, Severity, Standard, a
 use palisade_report::{Format, RenderOptions, ScanReport, render};
 use rayon::prelude::*;
 
-use crate::cli::{ScanArgs, use_color};
+use crate::cli::{PolicyArgs, ScanArgs, use_color};
 use crate::inputs::{Input, Kind, collect_inputs};
 use crate::registry::all_rules;
 
@@ -38,7 +38,7 @@ pub fn run(args: &ScanArgs) -> i32 {
 
 /// Writes through a temporary file in the same directory and renames it into place, so a
 /// reader never sees half a report.
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -54,7 +54,7 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
 }
 
 /// Loads the policy file (if any) and lets command-line flags override it.
-pub fn resolve_policy(args: &ScanArgs) -> Result<Policy, String> {
+pub fn resolve_policy(args: &PolicyArgs) -> Result<Policy, String> {
     let mut policy = match &args.config {
         Some(path) => {
             let src = std::fs::read_to_string(path)
@@ -96,8 +96,8 @@ pub fn resolve_policy(args: &ScanArgs) -> Result<Policy, String> {
     Ok(policy)
 }
 
-/// Runs the scan and returns the report (before rendering).
-pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
+/// The policy and the scan options it implies, as `scan` and `harden` both use them.
+pub fn resolve_options(args: &PolicyArgs) -> Result<(Policy, ScanOptions), String> {
     let policy = resolve_policy(args)?;
     let rules = all_rules();
     let selection =
@@ -112,7 +112,13 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
     .with_config(RuleConfig {
         images: policy.images.clone(),
     });
+    Ok((policy, opts))
+}
 
+/// Runs the scan and returns the report (before rendering).
+pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
+    let (policy, opts) = resolve_options(&args.policy)?;
+    let rules = all_rules();
     let (inputs, mut errors) = collect_inputs(&args.paths);
     let model_opts = palisade_model::ScanOptions {
         // Files are already spread over all cores here.
@@ -192,40 +198,51 @@ fn scan_model(
     }
 }
 
-fn scan_input(input: &Input, opts: &ScanOptions) -> FileScan {
+/// Reads an input as text (a BOM is dropped), or says why it cannot be read.
+pub fn read_input(input: &Input) -> Result<String, InputError> {
     let name: Arc<str> = input.display_name().into();
+    let error = |message: String| InputError {
+        file: name.clone(),
+        line: 0,
+        column: 0,
+        message,
+    };
     let bytes = match &input.path {
         None => {
             let mut buf = Vec::new();
             std::io::stdin().read_to_end(&mut buf).map(|_| buf)
         }
         Some(path) => std::fs::read(path),
-    };
-    let error = |message: String| FileScan {
-        errors: vec![InputError {
-            file: name.clone(),
-            line: 0,
-            column: 0,
-            message,
-        }],
-        ..FileScan::default()
-    };
-    let bytes = match bytes {
-        Ok(b) => b,
-        Err(e) => return error(format!("cannot read: {e}")),
-    };
-    match std::str::from_utf8(&bytes) {
+    }
+    .map_err(|e| error(format!("cannot read: {e}")))?;
+    match String::from_utf8(bytes) {
+        Ok(mut text) => {
+            if text.starts_with('\u{feff}') {
+                text.drain(..3);
+            }
+            Ok(text)
+        }
+        Err(e) => Err(error(format!(
+            "not UTF-8 text (invalid byte at offset {}); expected a YAML or JSON manifest",
+            e.utf8_error().valid_up_to()
+        ))),
+    }
+}
+
+fn scan_input(input: &Input, opts: &ScanOptions) -> FileScan {
+    let name: Arc<str> = input.display_name().into();
+    match read_input(input) {
         Ok(src) => {
-            let mut scan = scan_source(&name, src.strip_prefix('\u{feff}').unwrap_or(src), opts);
+            let mut scan = scan_source(&name, &src, opts);
             if scan.not_kubernetes && !input.explicit {
                 // A values.yaml or package.json met while walking a directory.
                 scan.errors.clear();
             }
             scan
         }
-        Err(e) => error(format!(
-            "not UTF-8 text (invalid byte at offset {}); expected a YAML or JSON manifest",
-            e.valid_up_to()
-        )),
+        Err(e) => FileScan {
+            errors: vec![e],
+            ..FileScan::default()
+        },
     }
 }

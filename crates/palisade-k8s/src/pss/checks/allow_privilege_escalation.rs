@@ -89,3 +89,11 @@ fn check_1_25(pod: &PodView<'_, '_>, out: &mut Vec<Violation>) {
         check_1_8(pod, out);
     }
 }
+
+/// Sets `allowPrivilegeEscalation: false` on the container.
+pub fn fix(
+    v: &Violation,
+    _cx: &crate::fix::FixContext<'_, '_, '_>,
+) -> Vec<palisade_yaml::edit::PatchOp> {
+    vec![crate::fix::set(v.pointer.clone(), false.into())]
+}

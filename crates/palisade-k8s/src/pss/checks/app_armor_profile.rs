@@ -144,3 +144,16 @@ fn check(pod: &PodView<'_, '_>, out: &mut Vec<Violation>) {
         });
     }
 }
+
+/// Sets the profile to `RuntimeDefault` (or the annotation to `runtime/default`).
+pub fn fix(
+    v: &Violation,
+    _cx: &crate::fix::FixContext<'_, '_, '_>,
+) -> Vec<palisade_yaml::edit::PatchOp> {
+    let value = if v.pointer.ends_with("/type") {
+        "RuntimeDefault"
+    } else {
+        "runtime/default"
+    };
+    vec![crate::fix::set(v.pointer.clone(), value.into())]
+}

@@ -106,3 +106,11 @@ fn check(pod: &PodView<'_, '_>, out: &mut Vec<Violation>) {
         }
     }
 }
+
+/// Keeps only the capabilities the baseline level allows in `add`.
+pub fn fix(
+    v: &Violation,
+    cx: &crate::fix::FixContext<'_, '_, '_>,
+) -> Vec<palisade_yaml::edit::PatchOp> {
+    crate::fix::filtered_capabilities_add(cx, &v.pointer, |c| ALLOWED.contains(&c))
+}

@@ -117,3 +117,29 @@ fn check_1_25(pod: &PodView<'_, '_>, out: &mut Vec<Violation>) {
         check_1_22(pod, out);
     }
 }
+
+/// Adds `ALL` to `drop` and keeps only `NET_BIND_SERVICE` in `add`.
+pub fn fix(
+    v: &Violation,
+    cx: &crate::fix::FixContext<'_, '_, '_>,
+) -> Vec<palisade_yaml::edit::PatchOp> {
+    if v.pointer.ends_with("/capabilities/drop") {
+        let has_drop = crate::fix::container_of(cx.pod, &v.pointer)
+            .and_then(|c| c.security_context.as_ref())
+            .and_then(|sc| sc.capabilities.as_ref())
+            .is_some_and(|caps| caps.drop_pos.is_some());
+        if has_drop {
+            vec![palisade_yaml::edit::PatchOp::Add {
+                path: format!("{}/-", v.pointer),
+                value: "ALL".into(),
+            }]
+        } else {
+            vec![crate::fix::set(
+                v.pointer.clone(),
+                serde_json::json!(["ALL"]),
+            )]
+        }
+    } else {
+        crate::fix::filtered_capabilities_add(cx, &v.pointer, |c| c == "NET_BIND_SERVICE")
+    }
+}

@@ -1,24 +1,24 @@
 //! One file per upstream check ID.
 
-mod allow_privilege_escalation;
-mod app_armor_profile;
-mod capabilities_baseline;
-mod capabilities_restricted;
-mod host_namespaces;
-mod host_path_volumes;
-mod host_ports;
-mod host_probes_and_host_lifecycle;
-mod privileged;
-mod proc_mount;
-mod proc_mount_restricted;
-mod restricted_volumes;
-mod run_as_non_root;
-mod run_as_user;
-mod seccomp_profile_baseline;
-mod seccomp_profile_restricted;
-mod selinux_options;
-mod sysctls;
-mod windows_host_process;
+pub(crate) mod allow_privilege_escalation;
+pub(crate) mod app_armor_profile;
+pub(crate) mod capabilities_baseline;
+pub(crate) mod capabilities_restricted;
+pub(crate) mod host_namespaces;
+pub(crate) mod host_path_volumes;
+pub(crate) mod host_ports;
+pub(crate) mod host_probes_and_host_lifecycle;
+pub(crate) mod privileged;
+pub(crate) mod proc_mount;
+pub(crate) mod proc_mount_restricted;
+pub(crate) mod restricted_volumes;
+pub(crate) mod run_as_non_root;
+pub(crate) mod run_as_user;
+pub(crate) mod seccomp_profile_baseline;
+pub(crate) mod seccomp_profile_restricted;
+pub(crate) mod selinux_options;
+pub(crate) mod sysctls;
+pub(crate) mod windows_host_process;
 
 use palisade_yaml::{Pos, push_key};
 

@@ -70,3 +70,11 @@ fn check(pod: &PodView<'_, '_>, out: &mut Vec<Violation>) {
         }
     }
 }
+
+/// Sets `privileged: false`; devices such as GPUs come from resource limits instead.
+pub fn fix(
+    v: &Violation,
+    _cx: &crate::fix::FixContext<'_, '_, '_>,
+) -> Vec<palisade_yaml::edit::PatchOp> {
+    vec![crate::fix::set(v.pointer.clone(), false.into())]
+}

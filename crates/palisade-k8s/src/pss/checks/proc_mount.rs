@@ -87,3 +87,11 @@ fn check_1_35(pod: &PodView<'_, '_>, out: &mut Vec<Violation>) {
         check_1_0(pod, out);
     }
 }
+
+/// Sets `procMount: Default`.
+pub fn fix(
+    v: &Violation,
+    _cx: &crate::fix::FixContext<'_, '_, '_>,
+) -> Vec<palisade_yaml::edit::PatchOp> {
+    vec![crate::fix::set(v.pointer.clone(), "Default".into())]
+}

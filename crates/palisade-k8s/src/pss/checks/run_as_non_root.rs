@@ -119,3 +119,43 @@ fn check_1_0(pod: &PodView<'_, '_>, out: &mut Vec<Violation>) {
         out.extend(explicit);
     }
 }
+
+/// An explicit `false` becomes `true` where it is written. A container that is not covered
+/// gets a pod-level `runAsNonRoot: true`, plus `runAsUser` (`--run-as-user`) when nothing
+/// sets a UID, since an image whose USER is root or a name would otherwise fail to start.
+pub fn fix(
+    v: &Violation,
+    cx: &crate::fix::FixContext<'_, '_, '_>,
+) -> Vec<palisade_yaml::edit::PatchOp> {
+    let Some(pod) = cx.pod else { return Vec::new() };
+    let pod_sc = pod.spec.security_context.as_ref();
+    let container = crate::fix::container_of(cx.pod, &v.pointer);
+    let explicit_false = match container {
+        Some(c) => c
+            .security_context
+            .as_ref()
+            .and_then(|sc| sc.run_as_non_root)
+            .is_some_and(|b| !b.value),
+        None => true,
+    };
+    if explicit_false {
+        return vec![crate::fix::set(v.pointer.clone(), true.into())];
+    }
+    let sc_ptr = format!("{}/securityContext", pod.spec.ptr);
+    let mut ops = vec![crate::fix::set(
+        format!("{sc_ptr}/runAsNonRoot"),
+        true.into(),
+    )];
+    let uid_set = pod_sc.and_then(|sc| sc.run_as_user).is_some()
+        || container
+            .and_then(|c| c.security_context.as_ref())
+            .and_then(|sc| sc.run_as_user)
+            .is_some();
+    if !uid_set {
+        ops.push(crate::fix::set(
+            format!("{sc_ptr}/runAsUser"),
+            cx.options.run_as_user.into(),
+        ));
+    }
+    ops
+}

@@ -102,3 +102,14 @@ fn check_1_35(pod: &PodView<'_, '_>, out: &mut Vec<Violation>) {
         check_1_23(pod, out);
     }
 }
+
+/// Replaces UID 0 with the hardening UID (`--run-as-user`).
+pub fn fix(
+    v: &Violation,
+    cx: &crate::fix::FixContext<'_, '_, '_>,
+) -> Vec<palisade_yaml::edit::PatchOp> {
+    vec![crate::fix::set(
+        v.pointer.clone(),
+        cx.options.run_as_user.into(),
+    )]
+}

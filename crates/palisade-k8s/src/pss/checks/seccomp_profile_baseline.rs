@@ -156,3 +156,17 @@ pub(super) fn forbidden_container_profile(c: &Container<'_>) -> Option<Violation
         container: Some(c.name.to_string()),
     })
 }
+
+/// Replaces an `Unconfined` profile with the hardening profile (`--seccomp`); the
+/// pre-1.19 annotations get `runtime/default`.
+pub fn fix(
+    v: &Violation,
+    cx: &crate::fix::FixContext<'_, '_, '_>,
+) -> Vec<palisade_yaml::edit::PatchOp> {
+    if v.pointer.ends_with("/seccompProfile/type") {
+        let profile = crate::fix::parent(&v.pointer, 1);
+        vec![crate::fix::set(profile, cx.options.seccomp_profile())]
+    } else {
+        vec![crate::fix::set(v.pointer.clone(), "runtime/default".into())]
+    }
+}

@@ -112,3 +112,26 @@ fn check_1_25(pod: &PodView<'_, '_>, out: &mut Vec<Violation>) {
         check_1_19(pod, out);
     }
 }
+
+/// An explicit bad profile is replaced where it is; a missing one is set once at pod level,
+/// which covers every container that does not set its own.
+pub fn fix(
+    v: &Violation,
+    cx: &crate::fix::FixContext<'_, '_, '_>,
+) -> Vec<palisade_yaml::edit::PatchOp> {
+    let Some(pod) = cx.pod else { return Vec::new() };
+    let explicit = match crate::fix::container_of(cx.pod, &v.pointer) {
+        Some(c) => c
+            .security_context
+            .as_ref()
+            .and_then(|sc| sc.seccomp_profile.as_ref())
+            .is_some_and(|p| p.type_.is_some()),
+        None => true,
+    };
+    let target = if explicit {
+        crate::fix::parent(&v.pointer, 1).to_string()
+    } else {
+        format!("{}/securityContext/seccompProfile", pod.spec.ptr)
+    };
+    vec![crate::fix::set(target, cx.options.seccomp_profile())]
+}

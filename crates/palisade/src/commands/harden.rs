@@ -1,0 +1,241 @@
+//! `palisade harden`: scan, then apply the fixes the findings carry.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use palisade_k8s::fix::HardenOptions;
+use palisade_k8s::harden::{Hardened, harden_source};
+use palisade_policy::{Finding, ObjectRef};
+use rayon::prelude::*;
+
+use crate::cli::{HardenArgs, PatchFormat};
+use crate::commands::scan::{read_input, resolve_options, write_atomically};
+use crate::inputs::{Input, Kind, collect_inputs};
+
+struct FileResult {
+    input: Input,
+    original: String,
+    hardened: Hardened,
+}
+
+pub fn run(args: &HardenArgs) -> i32 {
+    let options = match harden_options(args) {
+        Ok(o) => o,
+        Err(e) => return super::fail(e),
+    };
+    let (policy, opts) = match resolve_options(&args.policy) {
+        Ok(x) => x,
+        Err(e) => return super::fail(e),
+    };
+    let opts = opts.with_fixes(options);
+    let (inputs, mut errors) = collect_inputs(&args.paths);
+    let inputs: Vec<Input> = inputs
+        .into_iter()
+        .filter(|i| i.kind == Kind::Manifest)
+        .collect();
+    if args.write && inputs.iter().any(|i| i.path.is_none()) {
+        return super::fail("--write cannot rewrite stdin; drop --write to print the result");
+    }
+    let results: Vec<FileResult> = inputs
+        .into_par_iter()
+        .filter_map(|input| match read_input(&input) {
+            Ok(original) => {
+                let name: Arc<str> = input.display_name().into();
+                let hardened = harden_source(&name, &original, &opts);
+                Some(FileResult {
+                    input,
+                    original,
+                    hardened,
+                })
+            }
+            Err(e) => {
+                eprintln!("palisade: {e}");
+                None
+            }
+        })
+        .collect();
+
+    let mut stdout = String::new();
+    match args.patch_format {
+        Some(PatchFormat::JsonPatch) => stdout = json_patches(&results),
+        Some(PatchFormat::Kustomize) => stdout = kustomization(&results),
+        None if args.diff => {
+            for r in &results {
+                stdout.push_str(&unified_diff(
+                    &r.input.display_name(),
+                    &r.original,
+                    &r.hardened.text,
+                ));
+            }
+        }
+        None if args.write => {
+            for r in results.iter().filter(|r| r.hardened.text != r.original) {
+                if let Some(path) = &r.input.path {
+                    if let Err(e) = write_atomically(path, r.hardened.text.as_bytes()) {
+                        errors.push(palisade_policy::InputError {
+                            file: r.input.display_name().into(),
+                            line: 0,
+                            column: 0,
+                            message: format!("cannot write: {e}"),
+                        });
+                    } else {
+                        eprintln!("palisade: hardened {}", path.display());
+                    }
+                }
+            }
+        }
+        None => {
+            let several = results.len() > 1;
+            for r in &results {
+                if several {
+                    let _ = writeln!(stdout, "---\n# Source: {}", r.input.display_name());
+                }
+                stdout.push_str(&r.hardened.text);
+                if !r.hardened.text.ends_with('\n') {
+                    stdout.push('\n');
+                }
+            }
+        }
+    }
+    print!("{stdout}");
+
+    // The summary goes to stderr so stdout stays valid YAML / JSON.
+    let fixed: usize = results.iter().map(|r| r.hardened.fixed.len()).sum();
+    let unfixable: Vec<&Finding> = results.iter().flat_map(|r| &r.hardened.unfixable).collect();
+    for r in &results {
+        errors.extend(r.hardened.errors.iter().cloned());
+        for note in &r.hardened.notes {
+            eprintln!("note: {}: {note}", r.input.display_name());
+        }
+    }
+    for f in &unfixable {
+        eprintln!(
+            "needs a person: {}:{}:{} {} {}: {}",
+            f.location.file,
+            f.location.line,
+            f.location.column,
+            f.rule.code,
+            f.rule.name,
+            f.message
+        );
+    }
+    for e in &errors {
+        eprintln!("palisade: {e}");
+    }
+    eprintln!(
+        "palisade: fixed {fixed} finding(s) in {} file(s); {} finding(s) have no automatic fix",
+        results
+            .iter()
+            .filter(|r| !r.hardened.patches.is_empty())
+            .count(),
+        unfixable.len()
+    );
+    if !errors.is_empty() {
+        2
+    } else if unfixable.iter().any(|f| f.severity >= policy.fail_on) {
+        1
+    } else {
+        0
+    }
+}
+
+fn harden_options(args: &HardenArgs) -> Result<HardenOptions, String> {
+    let mut options = HardenOptions {
+        run_as_user: args.run_as_user,
+        ..HardenOptions::default()
+    };
+    if args.run_as_user <= 0 {
+        return Err("--run-as-user must be a non-root UID (1 or more)".into());
+    }
+    match args.seccomp.split_once(':') {
+        None if args.seccomp == "RuntimeDefault" => {}
+        Some(("Localhost", path)) if !path.is_empty() => {
+            options.seccomp = "Localhost".into();
+            options.seccomp_localhost_profile = Some(path.to_string());
+        }
+        _ => {
+            return Err(format!(
+                "--seccomp: expected `RuntimeDefault` or `Localhost:<profile path>`, found `{}`",
+                args.seccomp
+            ));
+        }
+    }
+    Ok(options)
+}
+
+/// The object a document's findings are about (the first finding names it).
+fn object_of<'r>(r: &'r FileResult, doc: usize) -> Option<&'r ObjectRef> {
+    r.hardened
+        .fixed
+        .iter()
+        .find(|f| f.location.document == Some(doc))
+        .and_then(|f| f.object.as_ref())
+}
+
+fn json_patches(results: &[FileResult]) -> String {
+    let mut out = Vec::new();
+    for r in results {
+        for (doc, ops) in &r.hardened.patches {
+            out.push(serde_json::json!({
+                "file": r.input.display_name(),
+                "document": doc,
+                "object": object_of(r, *doc),
+                "patch": ops,
+            }));
+        }
+    }
+    serde_json::to_string_pretty(&out).unwrap_or_default() + "\n"
+}
+
+/// A kustomization with one JSON 6902 patch per object, for GitOps repositories.
+fn kustomization(results: &[FileResult]) -> String {
+    let mut out = String::from(
+        "# Generated by `palisade harden --patch-format kustomize`.\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\npatches:\n",
+    );
+    let mut any = false;
+    for r in results {
+        for (doc, ops) in &r.hardened.patches {
+            let Some(object) = object_of(r, *doc) else {
+                continue;
+            };
+            if ops.iter().any(|op| op.path().starts_with("/items/")) {
+                // Kustomize targets objects, not List items.
+                continue;
+            }
+            any = true;
+            let (group, version) = object
+                .api_version
+                .rsplit_once('/')
+                .map_or(("", object.api_version.as_str()), |(g, v)| (g, v));
+            let _ = writeln!(out, "  - target:");
+            if !group.is_empty() {
+                let _ = writeln!(out, "      group: {group}");
+            }
+            let _ = writeln!(
+                out,
+                "      version: {version}\n      kind: {}\n      name: {}",
+                object.kind, object.name
+            );
+            if let Some(ns) = &object.namespace {
+                let _ = writeln!(out, "      namespace: {ns}");
+            }
+            let patch = serde_json::to_string(ops).unwrap_or_default();
+            let _ = writeln!(out, "    patch: |-\n      {patch}");
+        }
+    }
+    if !any {
+        out.push_str("  []\n");
+    }
+    out
+}
+
+fn unified_diff(name: &str, old: &str, new: &str) -> String {
+    if old == new {
+        return String::new();
+    }
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string()
+}
