@@ -1,4 +1,56 @@
-use palisade_yaml::{Node, Pos, TypeName};
+use palisade_yaml::{Node, Pos, TypeName, escape_token};
+
+/// A JSON pointer that is only spelled out when an error needs it.
+///
+/// Decoding checks every field of every pod spec, and almost all of them are well-typed:
+/// building a `String` pointer per field read (most of them absent) used to cost more than
+/// the checks. Field pointers are therefore chains of [`Key`] and [`Index`] on the stack,
+/// rendered by [`Decoder::error`].
+pub trait Pointer {
+    fn write_to(&self, out: &mut String);
+
+    fn render(&self) -> String {
+        let mut out = String::new();
+        self.write_to(&mut out);
+        out
+    }
+}
+
+impl Pointer for str {
+    fn write_to(&self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl Pointer for String {
+    fn write_to(&self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+/// `parent` extended with a mapping key (escaped per RFC 6901 when rendered).
+#[derive(Clone, Copy)]
+pub struct Key<'p>(pub &'p dyn Pointer, pub &'p str);
+
+impl Pointer for Key<'_> {
+    fn write_to(&self, out: &mut String) {
+        self.0.write_to(out);
+        out.push('/');
+        out.push_str(&escape_token(self.1));
+    }
+}
+
+/// `parent` extended with a sequence index.
+#[derive(Clone, Copy)]
+pub struct Index<'p>(pub &'p dyn Pointer, pub usize);
+
+impl Pointer for Index<'_> {
+    fn write_to(&self, out: &mut String) {
+        use std::fmt::Write;
+        self.0.write_to(out);
+        let _ = write!(out, "/{}", self.1);
+    }
+}
 
 /// A field whose value has the wrong type or shape.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,15 +67,16 @@ pub struct Decoder {
 }
 
 impl Decoder {
-    pub fn error(&mut self, node: &Node<'_>, pointer: &str, expected: &str) {
+    pub fn error(&mut self, node: &Node<'_>, pointer: &(impl Pointer + ?Sized), expected: &str) {
+        let pointer = pointer.render();
         self.errors.push(DecodeError {
             pos: node.pos,
-            pointer: pointer.to_string(),
             message: format!(
                 "{}: expected {expected}, found {}",
-                field_name(pointer),
+                field_name(&pointer),
                 describe(node)
             ),
+            pointer,
         });
     }
 
@@ -31,7 +84,7 @@ impl Decoder {
     pub fn map<'n, 'a>(
         &mut self,
         node: Option<&'n Node<'a>>,
-        pointer: &str,
+        pointer: &(impl Pointer + ?Sized),
     ) -> Option<&'n Node<'a>> {
         let node = node?;
         if node.as_map().is_some() {
@@ -44,7 +97,11 @@ impl Decoder {
         }
     }
 
-    pub fn seq<'n, 'a>(&mut self, node: Option<&'n Node<'a>>, pointer: &str) -> &'n [Node<'a>] {
+    pub fn seq<'n, 'a>(
+        &mut self,
+        node: Option<&'n Node<'a>>,
+        pointer: &(impl Pointer + ?Sized),
+    ) -> &'n [Node<'a>] {
         match node {
             Some(n) => match n.as_seq() {
                 Some(items) => items,
@@ -59,7 +116,11 @@ impl Decoder {
         }
     }
 
-    pub fn bool(&mut self, node: Option<&Node<'_>>, pointer: &str) -> Option<Sp<bool>> {
+    pub fn bool(
+        &mut self,
+        node: Option<&Node<'_>>,
+        pointer: &(impl Pointer + ?Sized),
+    ) -> Option<Sp<bool>> {
         let node = node?;
         match node.as_bool() {
             Some(v) => Some(Sp {
@@ -75,7 +136,11 @@ impl Decoder {
         }
     }
 
-    pub fn int(&mut self, node: Option<&Node<'_>>, pointer: &str) -> Option<Sp<i64>> {
+    pub fn int(
+        &mut self,
+        node: Option<&Node<'_>>,
+        pointer: &(impl Pointer + ?Sized),
+    ) -> Option<Sp<i64>> {
         let node = node?;
         match node.as_i64() {
             Some(v) => Some(Sp {
@@ -93,7 +158,11 @@ impl Decoder {
 
     /// A string. Plain scalars of other types are accepted as their text, as the API server
     /// accepts `name: 123`; collections are errors.
-    pub fn str<'n>(&mut self, node: Option<&'n Node<'_>>, pointer: &str) -> Option<Sp<&'n str>> {
+    pub fn str<'n>(
+        &mut self,
+        node: Option<&'n Node<'_>>,
+        pointer: &(impl Pointer + ?Sized),
+    ) -> Option<Sp<&'n str>> {
         let node = node?;
         if node.as_map().is_some() || node.as_seq().is_some() {
             self.error(node, pointer, "a string");

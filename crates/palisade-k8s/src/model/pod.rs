@@ -1,6 +1,7 @@
-use palisade_yaml::{Node, Pos, push_index, push_key};
+use palisade_yaml::{Node, Pos};
 
 use super::Decoder;
+use super::decode::{Index, Key, Pointer};
 
 /// A value and where it was written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,8 +160,8 @@ impl<'a> PodMeta<'a> {
             ..PodMeta::default()
         };
         if let Some(m) = d.map(node, &ptr) {
-            meta.annotations = string_map(m.get("annotations"), &push_key(&ptr, "annotations"), d);
-            meta.labels = string_map(m.get("labels"), &push_key(&ptr, "labels"), d);
+            meta.annotations = string_map(m.get("annotations"), &Key(&ptr, "annotations"), d);
+            meta.labels = string_map(m.get("labels"), &Key(&ptr, "labels"), d);
         }
         meta.ptr = ptr;
         meta
@@ -169,15 +170,16 @@ impl<'a> PodMeta<'a> {
 
 fn string_map<'a>(
     node: Option<&'a Node<'a>>,
-    ptr: &str,
+    ptr: &dyn Pointer,
     d: &mut Decoder,
 ) -> Vec<(Sp<&'a str>, Sp<&'a str>)> {
     let Some(m) = d.map(node, ptr) else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    for e in m.as_map().unwrap_or_default() {
-        let value_ptr = push_key(ptr, &e.key);
+    let entries = m.as_map().unwrap_or_default();
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        let value_ptr = Key(ptr, &e.key);
         // Annotation and label values are strings; a plain `true` is an API error too.
         if let Some(v) = d.str(Some(&e.value), &value_ptr) {
             out.push((
@@ -230,7 +232,7 @@ impl<'a> PodSpec<'a> {
         d: &mut Decoder,
     ) -> PodSpec<'a> {
         let field = |k: &str| node.get(k);
-        let p = |k: &str| push_key(&ptr, k);
+        let p = |k: &'static str| Key(&ptr, k);
         let mut spec = PodSpec {
             pos: node.pos,
             host_network: d.bool(field("hostNetwork"), &p("hostNetwork")),
@@ -239,7 +241,7 @@ impl<'a> PodSpec<'a> {
             host_users: d.bool(field("hostUsers"), &p("hostUsers")),
             os_name: {
                 let os = d.map(field("os"), &p("os"));
-                d.str(os.and_then(|o| o.get("name")), &push_key(&p("os"), "name"))
+                d.str(os.and_then(|o| o.get("name")), &Key(&p("os"), "name"))
             },
             security_context: d
                 .map(field("securityContext"), &p("securityContext"))
@@ -254,12 +256,12 @@ impl<'a> PodSpec<'a> {
         };
         let volumes_ptr = p("volumes");
         for (i, v) in d.seq(field("volumes"), &volumes_ptr).iter().enumerate() {
-            let vptr = push_index(&volumes_ptr, i);
+            let vptr = Index(&volumes_ptr, i);
             let Some(vm) = d.map(Some(v), &vptr) else {
                 continue;
             };
             let name = d
-                .str(vm.get("name"), &push_key(&vptr, "name"))
+                .str(vm.get("name"), &Key(&vptr, "name"))
                 .map_or("", |s| s.value);
             let sources = vm
                 .as_map()
@@ -286,9 +288,12 @@ impl<'a> PodSpec<'a> {
         ] {
             let list_ptr = p(kind.field());
             for (i, c) in d.seq(field(kind.field()), &list_ptr).iter().enumerate() {
-                let cptr = push_index(&list_ptr, i);
+                let cptr = Index(&list_ptr, i);
                 if let Some(c) = d.map(Some(c), &cptr) {
-                    spec.containers.push(decode_container(c, kind, cptr, d));
+                    // Rules name the container's pointer in their findings, so this one
+                    // is a `String`.
+                    spec.containers
+                        .push(decode_container(c, kind, cptr.render(), d));
                 }
             }
         }
@@ -322,54 +327,55 @@ impl<'a> PodSpec<'a> {
 fn decode_profile<'a>(
     parent: &'a Node<'a>,
     key: &str,
-    ptr: &str,
+    ptr: &dyn Pointer,
     d: &mut Decoder,
 ) -> Option<ProfileRef<'a>> {
     let m = d.map(parent.get(key), ptr)?;
     Some(ProfileRef {
         pos: key_pos(parent, key),
-        type_: d.str(m.get("type"), &push_key(ptr, "type")),
-        localhost_profile: d.str(
-            m.get("localhostProfile"),
-            &push_key(ptr, "localhostProfile"),
-        ),
+        type_: d.str(m.get("type"), &Key(ptr, "type")),
+        localhost_profile: d.str(m.get("localhostProfile"), &Key(ptr, "localhostProfile")),
     })
 }
 
 fn decode_selinux<'a>(
     parent: &'a Node<'a>,
     key: &str,
-    ptr: &str,
+    ptr: &dyn Pointer,
     d: &mut Decoder,
 ) -> Option<SeLinuxOptions<'a>> {
     let m = d.map(parent.get(key), ptr)?;
     Some(SeLinuxOptions {
         pos: key_pos(parent, key),
-        type_: d.str(m.get("type"), &push_key(ptr, "type")),
-        user: d.str(m.get("user"), &push_key(ptr, "user")),
-        role: d.str(m.get("role"), &push_key(ptr, "role")),
-        level: d.str(m.get("level"), &push_key(ptr, "level")),
+        type_: d.str(m.get("type"), &Key(ptr, "type")),
+        user: d.str(m.get("user"), &Key(ptr, "user")),
+        role: d.str(m.get("role"), &Key(ptr, "role")),
+        level: d.str(m.get("level"), &Key(ptr, "level")),
     })
 }
 
-fn decode_windows_host_process(node: &Node<'_>, ptr: &str, d: &mut Decoder) -> Option<Sp<bool>> {
-    let wptr = push_key(ptr, "windowsOptions");
+fn decode_windows_host_process(
+    node: &Node<'_>,
+    ptr: &dyn Pointer,
+    d: &mut Decoder,
+) -> Option<Sp<bool>> {
+    let wptr = Key(ptr, "windowsOptions");
     let w = d.map(node.get("windowsOptions"), &wptr)?;
-    d.bool(w.get("hostProcess"), &push_key(&wptr, "hostProcess"))
+    d.bool(w.get("hostProcess"), &Key(&wptr, "hostProcess"))
 }
 
 fn decode_pod_security_context<'a>(
     sc: &'a Node<'a>,
-    ptr: &str,
+    ptr: &dyn Pointer,
     d: &mut Decoder,
 ) -> PodSecurityContext<'a> {
-    let p = |k: &str| push_key(ptr, k);
+    let p = |k: &'static str| Key(ptr, k);
     let sysctls_ptr = p("sysctls");
     let mut sysctls = Vec::new();
     for (i, s) in d.seq(sc.get("sysctls"), &sysctls_ptr).iter().enumerate() {
-        let sptr = push_index(&sysctls_ptr, i);
+        let sptr = Index(&sysctls_ptr, i);
         if let Some(sm) = d.map(Some(s), &sptr)
-            && let Some(name) = d.str(sm.get("name"), &push_key(&sptr, "name"))
+            && let Some(name) = d.str(sm.get("name"), &Key(&sptr, "name"))
         {
             sysctls.push(Sysctl { index: i, name });
         }
@@ -390,18 +396,18 @@ fn decode_pod_security_context<'a>(
 
 fn decode_security_context<'a>(
     sc: &'a Node<'a>,
-    ptr: &str,
+    ptr: &dyn Pointer,
     d: &mut Decoder,
 ) -> SecurityContext<'a> {
-    let p = |k: &str| push_key(ptr, k);
+    let p = |k: &'static str| Key(ptr, k);
     let caps_ptr = p("capabilities");
     let capabilities = d.map(sc.get("capabilities"), &caps_ptr).map(|caps| {
-        let mut list = |key: &str| {
-            let lptr = push_key(&caps_ptr, key);
+        let mut list = |key: &'static str| {
+            let lptr = Key(&caps_ptr, key);
             d.seq(caps.get(key), &lptr)
                 .iter()
                 .enumerate()
-                .filter_map(|(i, n)| d.str(Some(n), &push_index(&lptr, i)))
+                .filter_map(|(i, n)| d.str(Some(n), &Index(&lptr, i)))
                 .collect::<Vec<_>>()
         };
         let add = list("add");
@@ -439,15 +445,15 @@ fn decode_security_context<'a>(
 fn decode_handler<'a>(
     node: Option<&'a Node<'a>>,
     field: &'static str,
-    ptr: &str,
+    ptr: &dyn Pointer,
     d: &mut Decoder,
 ) -> Option<Handler<'a>> {
     let handler_pos = node.map_or_else(Pos::default, |n| n.pos);
     let h = d.map(node, ptr)?;
-    let host = |d: &mut Decoder, action: &str| {
-        let aptr = push_key(ptr, action);
+    let host = |d: &mut Decoder, action: &'static str| {
+        let aptr = Key(ptr, action);
         let a = d.map(h.get(action), &aptr)?;
-        d.str(a.get("host"), &push_key(&aptr, "host"))
+        d.str(a.get("host"), &Key(&aptr, "host"))
     };
     let http_get_host = host(d, "httpGet");
     let tcp_socket_host = host(d, "tcpSocket");
@@ -465,17 +471,17 @@ fn decode_container<'a>(
     ptr: String,
     d: &mut Decoder,
 ) -> Container<'a> {
-    let p = |k: &str| push_key(&ptr, k);
+    let p = |k: &'static str| Key(&ptr, k);
     let ports_ptr = p("ports");
     let mut ports = Vec::new();
     for (i, port) in d.seq(c.get("ports"), &ports_ptr).iter().enumerate() {
-        let pp = push_index(&ports_ptr, i);
+        let pp = Index(&ports_ptr, i);
         if let Some(pm) = d.map(Some(port), &pp) {
             ports.push(PortSpec {
                 index: i,
                 pos: pm.pos,
-                container_port: d.int(pm.get("containerPort"), &push_key(&pp, "containerPort")),
-                host_port: d.int(pm.get("hostPort"), &push_key(&pp, "hostPort")),
+                container_port: d.int(pm.get("containerPort"), &Key(&pp, "containerPort")),
+                host_port: d.int(pm.get("hostPort"), &Key(&pp, "hostPort")),
             });
         }
     }
@@ -492,7 +498,7 @@ fn decode_container<'a>(
             handlers.extend(decode_handler(
                 lc.get(hook),
                 field,
-                &push_key(&lifecycle_ptr, hook),
+                &Key(&lifecycle_ptr, hook),
                 d,
             ));
         }
