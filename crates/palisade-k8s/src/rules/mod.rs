@@ -63,13 +63,30 @@ impl ResourceRule {
 }
 
 mod images;
+pub mod model_files;
+pub mod model_servers;
+pub mod namespaces;
 pub mod stream;
 
 /// Every pod rule.
-pub static POD_RULES: &[&PodRule] = &[&images::mutable_tag::RULE_IMPL];
+pub static POD_RULES: &[&PodRule] = &[
+    &images::mutable_tag::RULE_IMPL,
+    &model_servers::triton_model_control::RULE_IMPL,
+    &model_servers::torchserve_token_auth::RULE_IMPL,
+    &model_servers::ray_dashboard_exposed::RULE_IMPL,
+    &model_servers::jupyter_no_token::RULE_IMPL,
+    &model_servers::mlflow_no_auth::RULE_IMPL,
+    &model_servers::llm_server_no_auth::RULE_IMPL,
+    &model_files::writable_model_volume::RULE_IMPL,
+    &model_files::unpinned_revision::RULE_IMPL,
+    &model_files::trust_remote_code::RULE_IMPL,
+];
 
 /// Every resource rule.
-pub static RESOURCE_RULES: &[&ResourceRule] = &[];
+pub static RESOURCE_RULES: &[&ResourceRule] = &[
+    &model_servers::torchserve_config_token_auth::RULE_IMPL,
+    &namespaces::psa_enforce_missing::RULE_IMPL,
+];
 
 /// Metadata of every non-PSS rule.
 #[must_use]
@@ -78,6 +95,7 @@ pub fn rules() -> Vec<&'static RuleMeta> {
         .iter()
         .map(|r| r.rule)
         .chain(RESOURCE_RULES.iter().map(|r| r.rule))
+        .chain(stream::rules())
         .collect()
 }
 

@@ -1,0 +1,349 @@
+//! Recognising model servers and ML control planes from a container's image, command, args
+//! and env, and reading those fields with their positions. Shared by the model-server,
+//! model-file and whole-scan rules.
+
+use palisade_yaml::{Node, Pos, push_index, push_key};
+
+use crate::rules::parse_image;
+
+/// One word of a container's command line, with where it was written.
+#[derive(Clone, Debug)]
+pub struct Word {
+    /// The word with shell quotes removed (`--NotebookApp.token=''` reads `--NotebookApp.token=`).
+    pub text: String,
+    /// Pointer of the `command`/`args` element the word is in.
+    pub ptr: String,
+    /// Pointer of the list (`…/args`) the element is in.
+    pub list_ptr: String,
+    pub pos: Pos,
+    /// The element held several words (a `sh -c` script): editing it means rewriting the script.
+    pub in_script: bool,
+}
+
+/// `command` then `args`, split into words. Elements with whitespace are shell scripts
+/// (`sh -c "jupyter lab --ServerApp.token=''"`), so their words are read too.
+#[must_use]
+pub fn words(container: &Node<'_>, container_ptr: &str) -> Vec<Word> {
+    let mut out = Vec::new();
+    for field in ["command", "args"] {
+        let list_ptr = push_key(container_ptr, field);
+        let Some(items) = container.get(field).and_then(Node::as_seq) else {
+            continue;
+        };
+        for (i, item) in items.iter().enumerate() {
+            let Some(text) = item.as_str() else { continue };
+            let ptr = push_index(&list_ptr, i);
+            let in_script = text.split_whitespace().nth(1).is_some();
+            for w in text.split_whitespace() {
+                out.push(Word {
+                    text: w.replace(['\'', '"'], ""),
+                    ptr: ptr.clone(),
+                    list_ptr: list_ptr.clone(),
+                    pos: item.pos,
+                    in_script,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// A flag found on the command line.
+#[derive(Clone, Copy, Debug)]
+pub struct Flag<'w> {
+    pub word: &'w Word,
+    /// `--x=v` or `--x v`; `None` for a bare `--x`.
+    pub value: Option<&'w str>,
+}
+
+/// The last occurrence of any of `names` (argparse and traitlets let the last one win), as
+/// `--name=value`, `--name value` or a bare `--name`.
+#[must_use]
+pub fn flag<'w>(words: &'w [Word], names: &[&str]) -> Option<Flag<'w>> {
+    let mut found = None;
+    for (i, w) in words.iter().enumerate() {
+        for name in names {
+            if let Some(rest) = w.text.strip_prefix(name) {
+                if let Some(value) = rest.strip_prefix('=') {
+                    found = Some(Flag {
+                        word: w,
+                        value: Some(value),
+                    });
+                } else if rest.is_empty() {
+                    let value = words
+                        .get(i + 1)
+                        .filter(|n| n.ptr == w.ptr || !n.in_script)
+                        .map(|n| n.text.as_str())
+                        .filter(|v| !v.starts_with('-'));
+                    found = Some(Flag { word: w, value });
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Every flag occurrence of `names` (for repeatable flags such as `--http-restricted-api`).
+#[must_use]
+pub fn flag_values<'w>(words: &'w [Word], names: &[&str]) -> Vec<Flag<'w>> {
+    let mut out = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        for name in names {
+            if let Some(rest) = w.text.strip_prefix(name) {
+                if let Some(value) = rest.strip_prefix('=') {
+                    out.push(Flag {
+                        word: w,
+                        value: Some(value),
+                    });
+                } else if rest.is_empty() {
+                    out.push(Flag {
+                        word: w,
+                        value: words
+                            .get(i + 1)
+                            .map(|n| n.text.as_str())
+                            .filter(|v| !v.starts_with('-')),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether any word is exactly `text`.
+#[must_use]
+pub fn has_word(words: &[Word], text: &str) -> bool {
+    words.iter().any(|w| w.text == text)
+}
+
+/// One `env` entry.
+#[derive(Clone, Debug)]
+pub struct EnvVar<'a> {
+    pub name: &'a str,
+    /// The literal value; `None` for `valueFrom` (a Secret or ConfigMap decides it).
+    pub value: Option<&'a str>,
+    pub from_ref: bool,
+    /// Pointer of the entry.
+    pub ptr: String,
+    pub pos: Pos,
+    /// Where the value is written (the entry when there is no `value`).
+    pub value_pos: Pos,
+}
+
+/// The container's env entries in order.
+#[must_use]
+pub fn env<'a>(container: &'a Node<'a>, container_ptr: &str) -> Vec<EnvVar<'a>> {
+    let list_ptr = push_key(container_ptr, "env");
+    let Some(items) = container.get("env").and_then(Node::as_seq) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let name = e.get("name")?.as_str()?;
+            let value_node = e.get("value");
+            Some(EnvVar {
+                name,
+                // A present-but-null `value` is the empty string to the API server.
+                value: match value_node {
+                    Some(v) => Some(v.as_str().unwrap_or("")),
+                    None if e.get("valueFrom").is_some() => None,
+                    None => Some(""),
+                },
+                from_ref: e.get("valueFrom").is_some(),
+                ptr: push_index(&list_ptr, i),
+                pos: e.pos,
+                value_pos: value_node.map_or(e.pos, |v| v.pos),
+            })
+        })
+        .collect()
+}
+
+/// The last entry named `name` (the kubelet lets later duplicates win).
+#[must_use]
+pub fn env_var<'e, 'a>(env: &'e [EnvVar<'a>], name: &str) -> Option<&'e EnvVar<'a>> {
+    env.iter().rev().find(|e| e.name == name)
+}
+
+/// Whether an env var is set to something that is not empty (a `valueFrom` counts as set:
+/// the Secret decides).
+#[must_use]
+pub fn env_set(env: &[EnvVar<'_>], name: &str) -> bool {
+    env_var(env, name).is_some_and(|e| e.from_ref || e.value.is_some_and(|v| !v.trim().is_empty()))
+}
+
+/// Model servers and ML control planes Palisade recognises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Server {
+    Triton,
+    TorchServe,
+    Ray,
+    Jupyter,
+    Mlflow,
+    TfServing,
+    Vllm,
+    Tgi,
+    Ollama,
+}
+
+impl Server {
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Server::Triton => "Triton Inference Server",
+            Server::TorchServe => "TorchServe",
+            Server::Ray => "Ray",
+            Server::Jupyter => "Jupyter",
+            Server::Mlflow => "MLflow",
+            Server::TfServing => "TensorFlow Serving",
+            Server::Vllm => "vLLM",
+            Server::Tgi => "text-generation-inference",
+            Server::Ollama => "Ollama",
+        }
+    }
+
+    /// Servers that serve models for inference (as opposed to notebooks, trackers and
+    /// cluster dashboards).
+    #[must_use]
+    pub fn is_inference(self) -> bool {
+        !matches!(self, Server::Ray | Server::Jupyter | Server::Mlflow)
+    }
+}
+
+/// The server a container runs, from its command line first (a generic Python image can run
+/// any of them) and then its image.
+#[must_use]
+pub fn classify(image: Option<&str>, words: &[Word]) -> Option<Server> {
+    let base = |w: &Word| {
+        let t = w.text.rsplit('/').next().unwrap_or("");
+        t.to_string()
+    };
+    for (i, w) in words.iter().enumerate() {
+        let b = base(w);
+        let next = words.get(i + 1).map(|n| n.text.as_str());
+        let found = match b.as_str() {
+            "tritonserver" => Some(Server::Triton),
+            "torchserve" => Some(Server::TorchServe),
+            "tensorflow_model_server" => Some(Server::TfServing),
+            "text-generation-launcher" => Some(Server::Tgi),
+            "jupyter"
+            | "jupyter-lab"
+            | "jupyter-notebook"
+            | "jupyterhub-singleuser"
+            | "start-notebook.sh"
+            | "start-notebook.py"
+            | "start-singleuser.sh" => Some(Server::Jupyter),
+            "mlflow" if matches!(next, Some("server" | "ui")) => Some(Server::Mlflow),
+            "vllm" if next == Some("serve") => Some(Server::Vllm),
+            "ollama" if next == Some("serve") => Some(Server::Ollama),
+            "ray" if next == Some("start") => Some(Server::Ray),
+            _ if w.text.starts_with("vllm.entrypoints") => Some(Server::Vllm),
+            _ => None,
+        };
+        if found.is_some() {
+            return found;
+        }
+    }
+    let repo = parse_image(image?).repository.to_ascii_lowercase();
+    let last = repo.rsplit('/').next().unwrap_or("");
+    if last.contains("tritonserver") {
+        Some(Server::Triton)
+    } else if last.contains("torchserve") {
+        Some(Server::TorchServe)
+    } else if repo.ends_with("tensorflow/serving") || last.contains("tensorflow-serving") {
+        Some(Server::TfServing)
+    } else if last.contains("text-generation-inference") {
+        Some(Server::Tgi)
+    } else if last.contains("vllm") {
+        Some(Server::Vllm)
+    } else if last == "ollama" {
+        Some(Server::Ollama)
+    } else if last.contains("mlflow") && has_word(words, "server") {
+        Some(Server::Mlflow)
+    } else if repo.starts_with("rayproject/") || repo.starts_with("anyscale/ray") {
+        Some(Server::Ray)
+    } else if last.contains("jupyter") || last.ends_with("-notebook") {
+        Some(Server::Jupyter)
+    } else {
+        None
+    }
+}
+
+/// Whether an address binds every interface (`0.0.0.0`, `::`, `[::]`, with or without a
+/// scheme and port).
+#[must_use]
+pub fn binds_all(addr: &str) -> bool {
+    let a = addr.trim();
+    let a = a.split_once("://").map_or(a, |(_, rest)| rest);
+    a == "0.0.0.0"
+        || a.starts_with("0.0.0.0:")
+        || a.starts_with("0.0.0.0/")
+        || a == "::"
+        || a.starts_with("[::]")
+        || a.starts_with(":::")
+}
+
+/// Whether an address is loopback only.
+#[must_use]
+pub fn binds_loopback(addr: &str) -> bool {
+    let a = addr.trim();
+    let a = a.split_once("://").map_or(a, |(_, rest)| rest);
+    a.starts_with("127.") || a.starts_with("localhost") || a.starts_with("[::1]") || a == "::1"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(src: &str) -> palisade_yaml::Node<'static> {
+        palisade_yaml::parse_stream(src)
+            .into_iter()
+            .next()
+            .unwrap()
+            .unwrap()
+            .root
+            .into_owned()
+    }
+
+    #[test]
+    fn words_flags_and_scripts() {
+        let c = parse(
+            "command: [sh, -c, \"jupyter lab --ServerApp.token='' --port 8888\"]\nargs: [--x=1, --y, two]\n",
+        );
+        let w = words(&c, "/c");
+        let f = flag(&w, &["--ServerApp.token"]).unwrap();
+        assert_eq!(f.value, Some(""));
+        assert_eq!(f.word.ptr, "/c/command/2");
+        assert!(f.word.in_script);
+        assert_eq!(flag(&w, &["--port"]).unwrap().value, Some("8888"));
+        assert_eq!(flag(&w, &["--y"]).unwrap().value, Some("two"));
+        assert_eq!(flag(&w, &["--x"]).unwrap().word.ptr, "/c/args/0");
+        assert_eq!(classify(Some("python:3.11"), &w), Some(Server::Jupyter));
+    }
+
+    #[test]
+    fn addresses() {
+        assert!(binds_all("http://0.0.0.0:8081"));
+        assert!(binds_all("[::]:8080"));
+        assert!(!binds_all("127.0.0.1"));
+        assert!(binds_loopback("http://127.0.0.1:8081"));
+    }
+
+    #[test]
+    fn images() {
+        assert_eq!(
+            classify(Some("nvcr.io/nvidia/tritonserver:24.08-py3"), &[]),
+            Some(Server::Triton)
+        );
+        assert_eq!(
+            classify(Some("tensorflow/serving:2.16.1"), &[]),
+            Some(Server::TfServing)
+        );
+        assert_eq!(
+            classify(Some("vllm/vllm-openai:v0.6.3"), &[]),
+            Some(Server::Vllm)
+        );
+        assert_eq!(classify(Some("redis:7"), &[]), None);
+    }
+}
