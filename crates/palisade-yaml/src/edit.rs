@@ -184,10 +184,14 @@ pub fn apply_patches_to_stream(
     let mut copied = 0;
     for (start, end, index, ops) in jobs {
         out.push_str(&src[copied..start]);
+        // The document's own line breaks win; the stream's are for a one-line document.
+        let chunk = &src[start..end];
         let edited =
-            apply_with_eol(&src[start..end], &ops, eol).map_err(|e| EditError::Document {
-                index,
-                error: Box::new(e),
+            apply_with_eol(chunk, &ops, detect_eol(chunk).unwrap_or(eol)).map_err(|e| {
+                EditError::Document {
+                    index,
+                    error: Box::new(e),
+                }
             })?;
         out.push_str(&edited);
         copied = end;
@@ -846,8 +850,25 @@ fn build(src: &str) -> Result<Option<SNode>, EditError> {
                                 .bytes()
                                 .take_while(|c| matches!(c, b'+' | b'-' | b'0'..=b'9'))
                                 .count();
-                        // The span runs into the next line's indentation; content ends earlier.
-                        (ind, trim_back(src, e).max(header_end))
+                        // The span runs into the next line's indentation; content ends earlier,
+                        // except that `+` (keep) makes the trailing blank lines content too:
+                        // then it ends before the last line break the span covers.
+                        let end = if src[ind..header_end].contains('+') {
+                            let ls = line_start(src, e);
+                            let last_break = if ls > 0 && src.as_bytes()[ls - 1] == b'\n' {
+                                ls - 1
+                            } else {
+                                ls
+                            };
+                            if last_break > 0 && src.as_bytes()[last_break - 1] == b'\r' {
+                                last_break - 1
+                            } else {
+                                last_break
+                            }
+                        } else {
+                            trim_back(src, e)
+                        };
+                        (ind, end.max(trim_back(src, e)).max(header_end))
                     }
                     ScalarStyle::Plain if text.is_empty() && s == e => (b.cursor, b.cursor),
                     // saphyr's span of a quoted scalar can run on over a trailing comment.
