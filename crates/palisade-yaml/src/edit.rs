@@ -1516,6 +1516,31 @@ fn locate<'t>(root: &'t SNode, toks: &[String]) -> Result<&'t SNode, String> {
     Ok(node)
 }
 
+/// Whether the last thing written in `node` is a `|`/`>` block scalar.
+fn ends_in_block_scalar(node: &SNode) -> bool {
+    let mut node = node;
+    loop {
+        node = match &node.kind {
+            SKind::Scalar { style } => {
+                return matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+            }
+            SKind::Map {
+                open: None,
+                entries,
+                ..
+            } => match entries.last() {
+                Some(e) => &e.value,
+                None => return false,
+            },
+            SKind::Seq { open: None, items } => match items.last() {
+                Some(i) => i,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+}
+
 fn is_collection(v: &Value) -> bool {
     matches!(v, Value::Object(m) if !m.is_empty()) || matches!(v, Value::Array(a) if !a.is_empty())
 }
@@ -1879,7 +1904,37 @@ impl Planner<'_> {
             return self.replace(parent, &empty);
         }
         if only_spaces(&src[line_start(src, s)..s]) {
-            return Ok(cut(line_start(src, s), next_line(src, e)));
+            let mut end = next_line(src, e);
+            // Comment lines indented past the member would become content of a block scalar
+            // that ends just above it: they go with the removed member.
+            let prev = i.checked_sub(1).and_then(|p| match &parent.kind {
+                SKind::Map { entries, .. } => entries.get(p).map(|e| &e.value),
+                SKind::Seq { items, .. } => items.get(p),
+                _ => None,
+            });
+            if prev.is_some_and(ends_in_block_scalar) {
+                let col = self.col(s);
+                loop {
+                    let next = next_line(src, end);
+                    let line = &src[end..next];
+                    let body = line.trim_start_matches(' ');
+                    let indent = line.len() - body.len();
+                    let blank = body.trim().is_empty();
+                    if next == end || !(blank || (body.starts_with('#') && indent > col)) {
+                        break;
+                    }
+                    end = next;
+                }
+                // Blank lines just before the next member stay where they were.
+                while end > next_line(src, e) {
+                    let ls = line_start(src, end - 1);
+                    if !src[ls..end].trim().is_empty() {
+                        break;
+                    }
+                    end = ls;
+                }
+            }
+            return Ok(cut(line_start(src, s), end));
         }
         if i != 0 {
             return Err("a member that does not start its own line".into());
@@ -2167,6 +2222,12 @@ spec:
             out.contains("  containers:\n  - image: nginx\n    args: |\n"),
             "{out}"
         );
+        // A comment indented under a removed member must not join the block scalar above.
+        let out = edit(
+            "- >-\n  folded\n- x\n  # about x\n\n- y\n",
+            json!([{"op": "remove", "path": "/1"}]),
+        );
+        assert_eq!(out, "- >-\n  folded\n\n- y\n");
         let out = edit(
             "- a: 1\n  # about b\n  b: 2\n",
             json!([{"op": "remove", "path": "/0/a"}]),

@@ -533,10 +533,14 @@ fn random_patch(doc: &Value, rng: &mut Rng, gentle: bool) -> Vec<Value> {
     ops
 }
 
+/// The generated comments (`# c123`); block scalar content may look like a comment too.
 fn comment_lines(src: &str) -> Vec<&str> {
     src.lines()
         .map(str::trim)
-        .filter(|l| l.starts_with('#'))
+        .filter(|l| {
+            l.strip_prefix("# c")
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
         .collect()
 }
 
