@@ -340,11 +340,10 @@ impl<'s> LineIndex<'s> {
     }
 
     fn line(&self, pos: Pos) -> Option<&'s str> {
-        let starts = self.starts.get_or_init(|| {
-            std::iter::once(0)
-                .chain(self.src.match_indices('\n').map(|(i, _)| i + 1))
-                .collect()
-        });
+        // A block-at-a-time scan: a `\n` search per line cost a fifth of the rule side.
+        let starts = self
+            .starts
+            .get_or_init(|| palisade_yaml::line_starts(self.src));
         let i = usize::try_from(pos.line).ok()?.checked_sub(1)?;
         let start = *starts.get(i)?;
         let end = starts.get(i + 1).map_or(self.src.len(), |e| e - 1);

@@ -116,44 +116,95 @@ fn is_blank(chunk: &str) -> bool {
 
 /// Yields `(first line number, text)` for each `---`-separated chunk.
 ///
-/// Only lines starting with `---` can separate documents, so this jumps from one `\n---` to
-/// the next (a vectorised substring search) and counts line breaks in between, instead of
-/// walking the stream line by line: splitting was a noticeable share of fast-path parsing.
+/// Only lines starting with `---` can separate documents, so this walks the line breaks
+/// with [`newlines`] (a block-at-a-time scan) and only looks closer at lines that start
+/// with `---`: splitting and line counting were a noticeable share of fast-path parsing.
 fn split_documents(src: &str) -> impl Iterator<Item = (u32, &str)> {
+    let b = src.as_bytes();
     let mut chunks = Vec::new();
     let mut start = 0usize;
     let mut start_line = 1u32;
-    // `line_no` is the 1-based line of byte offset `counted`.
-    let mut counted = 0usize;
-    let mut line_no = 1u32;
-    let mut search = 0usize;
-    loop {
-        let candidate = if search == 0 && src.starts_with("---") {
-            0
-        } else {
-            match src[search..].find("\n---") {
-                Some(i) => search + i + 1,
-                None => break,
-            }
-        };
-        let line_end = src[candidate..]
-            .find('\n')
-            .map_or(src.len(), |i| candidate + i);
-        if is_separator(src[candidate..line_end].trim_end_matches(['\n', '\r'])) {
-            let breaks = src.as_bytes()[counted..candidate]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            line_no = line_no.saturating_add(u32::try_from(breaks).unwrap_or(u32::MAX));
-            counted = candidate;
-            chunks.push((start_line, &src[start..candidate]));
+    // Line starts with their 1-based line numbers: the first line, then after every `\n`.
+    let line_starts = std::iter::once(0).chain(newlines(b).map(|i| i + 1));
+    for (line_no, at) in (1u32..).zip(line_starts) {
+        if !b[at..].starts_with(b"---") {
+            continue;
+        }
+        let line_end = src[at..].find('\n').map_or(src.len(), |i| at + i);
+        if is_separator(src[at..line_end].trim_end_matches(['\n', '\r'])) {
+            chunks.push((start_line, &src[start..at]));
             start = (line_end + 1).min(src.len());
             start_line = line_no.saturating_add(1);
         }
-        search = candidate + 1;
     }
     chunks.push((start_line, &src[start..]));
     chunks.into_iter()
+}
+
+/// Byte offsets of the first character of every line of `src` (`0`, then one past each
+/// `\n`), for turning a [`crate::Pos`] line back into source text.
+#[must_use]
+pub fn line_starts(src: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(newlines(src.as_bytes()).map(|i| i + 1))
+        .collect()
+}
+
+/// Offsets of the `\n` bytes of `b`, in order.
+///
+/// Works on 64-byte blocks: a block becomes a bit mask of its line breaks in a loop without
+/// branches (which the compiler vectorises), and the set bits are then read off one by one.
+/// Manifest lines are short, so this beats searching for each `\n` separately.
+fn newlines(b: &[u8]) -> Newlines<'_> {
+    Newlines {
+        b,
+        next_block: 0,
+        base: 0,
+        mask: 0,
+    }
+}
+
+struct Newlines<'s> {
+    b: &'s [u8],
+    /// Offset of the next block to scan.
+    next_block: usize,
+    /// Offset of the block `mask` describes.
+    base: usize,
+    /// Line breaks of the current block not yet returned.
+    mask: u64,
+}
+
+impl Iterator for Newlines<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        while self.mask == 0 {
+            let block = self.b.get(self.next_block..)?;
+            if block.is_empty() {
+                return None;
+            }
+            let block = &block[..block.len().min(64)];
+            self.base = self.next_block;
+            self.next_block += block.len();
+            self.mask = match <&[u8; 64]>::try_from(block) {
+                Ok(full) => newline_mask(full),
+                Err(_) => newline_mask(block),
+            };
+        }
+        let bit = self.mask.trailing_zeros() as usize;
+        self.mask &= self.mask - 1;
+        Some(self.base + bit)
+    }
+}
+
+/// Bit `i` is set when `block[i]` is a line break (`block` has at most 64 bytes).
+#[inline(always)]
+fn newline_mask<B: AsRef<[u8]> + ?Sized>(block: &B) -> u64 {
+    block
+        .as_ref()
+        .iter()
+        .enumerate()
+        .fold(0u64, |m, (i, &c)| m | (u64::from(c == b'\n') << (i & 63)))
 }
 
 enum Frame<'a> {
@@ -444,6 +495,18 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn splitting_matches_on_random_streams(src in "(---|--- #|-|\\.\\.\\.| |#|x|é|\n|\r){0,40}") {
+            proptest::prop_assert_eq!(split_documents(&src).collect::<Vec<_>>(), split_by_lines(&src));
+        }
+    }
+
+    proptest::proptest! {
+        /// Long enough to cross the 64-byte blocks of `newlines`.
+        #[test]
+        fn line_starts_and_splitting_across_blocks(src in "(---\n|a: b\n|\n|xxxxxxxxxxxxxxxxxxxxxxxxxxxx|é|\r){0,200}") {
+            let naive: Vec<usize> = std::iter::once(0)
+                .chain(src.match_indices('\n').map(|(i, _)| i + 1))
+                .collect();
+            proptest::prop_assert_eq!(line_starts(&src), naive);
             proptest::prop_assert_eq!(split_documents(&src).collect::<Vec<_>>(), split_by_lines(&src));
         }
     }
