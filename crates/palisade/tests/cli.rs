@@ -398,3 +398,96 @@ fn model_files_are_routed_to_the_model_scanner() {
     assert!(model_findings.iter().any(|f| f["severity"] == "critical" && f["code"].as_str().unwrap().starts_with("PAL8")), "{report}");
     assert_eq!(out.status.code(), Some(1));
 }
+
+const ROOT_POD: &str = "# the model server\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ml}\nspec:\n  containers:\n    - name: app  # serves /v1/models\n      image: registry.example.com/app:1.0\n";
+
+#[test]
+fn harden_prints_hardened_yaml_that_then_passes() {
+    let out = run_stdin(&["harden", "-", "--select", "pss"], ROOT_POD);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let hardened = stdout(&out);
+    assert!(hardened.starts_with("# the model server\n"), "{hardened}");
+    assert!(
+        hardened.contains("    - name: app  # serves /v1/models\n"),
+        "{hardened}"
+    );
+    assert!(stderr(&out).contains("fixed"), "{}", stderr(&out));
+    let rescan = run_stdin(&["scan", "-", "--select", "pss"], &hardened);
+    assert_eq!(rescan.status.code(), Some(0), "{}", stdout(&rescan));
+}
+
+#[test]
+fn harden_write_diff_and_patches() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pod.yaml");
+    std::fs::write(&path, ROOT_POD).unwrap();
+    let p = path.to_str().unwrap();
+
+    let diff = run(&["harden", p, "--diff", "--select", "pss"]);
+    let text = stdout(&diff);
+    assert!(
+        text.contains("+    runAsNonRoot: true") || text.contains("+  securityContext:"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        ROOT_POD,
+        "--diff writes nothing"
+    );
+
+    let patches = run(&[
+        "harden",
+        p,
+        "--patch-format",
+        "json-patch",
+        "--select",
+        "pss",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&patches.stdout).unwrap();
+    assert_eq!(json[0]["object"]["name"], "p");
+    assert!(
+        json[0]["patch"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|op| op["op"].is_string() && op["path"].is_string())
+    );
+
+    let kustomize = run(&[
+        "harden",
+        p,
+        "--patch-format",
+        "kustomize",
+        "--select",
+        "pss",
+    ]);
+    let k = stdout(&kustomize);
+    assert!(
+        k.contains("kind: Kustomization") && k.contains("kind: Pod") && k.contains("name: p"),
+        "{k}"
+    );
+
+    let write = run(&["harden", p, "--write", "--select", "pss"]);
+    assert_eq!(write.status.code(), Some(0), "{}", stderr(&write));
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        written.contains("allowPrivilegeEscalation: false"),
+        "{written}"
+    );
+    let again = run(&["harden", p, "--write", "--select", "pss"]);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        written,
+        "idempotent"
+    );
+    assert!(
+        stderr(&again).contains("fixed 0 finding"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(
+        run(&["harden", "-", "--write"]).status.code(),
+        Some(2),
+        "stdin cannot be rewritten"
+    );
+}
