@@ -363,8 +363,12 @@ impl Lexer<'_> {
     /// Appends the character at the current position to the word and advances.
     fn take(&mut self) {
         let src = self.t.src(self.i);
-        if let Some(c) = self.bump() {
-            self.word().text.push_char(c, src);
+        // The word must exist before advancing, so that its start is this character.
+        self.word();
+        if let Some(c) = self.bump()
+            && let Some(w) = self.word.as_mut()
+        {
+            w.text.push_char(c, src);
         }
     }
 

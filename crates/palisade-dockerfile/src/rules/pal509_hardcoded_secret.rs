@@ -58,7 +58,14 @@ fn scan_text(cx: &mut Ctx<'_>, instr: usize, what: &str, t: &Text) {
             &RULE,
             instr,
             t.src(off),
-            format!("{what} contains a {kind}"),
+            format!(
+                "{what} contains {} {kind}",
+                if kind.starts_with(['A', 'E', 'I', 'O', 'U']) {
+                    "an"
+                } else {
+                    "a"
+                }
+            ),
         );
     }
     if let Some(off) = url_credentials(&t.s) {
@@ -90,15 +97,21 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
                         _ => "the image labels",
                     };
                     if ins.kind != Kind::Label && secret_name(&kv.key) && literal_value(value) {
-                        let kind = find_token(value).map_or("a secret", |(_, k)| k);
+                        let kind = find_token(value).map_or("a secret".to_string(), |(_, k)| {
+                            let article = if k.starts_with(['A', 'E', 'I', 'O', 'U']) {
+                                "an"
+                            } else {
+                                "a"
+                            };
+                            format!("{article} {k}")
+                        });
                         cx.report(
                             &RULE,
                             i,
                             kv.value_src,
                             format!(
                                 "{kw} `{}` sets {} as a literal value; it is stored in {where_} and in the Dockerfile",
-                                kv.key,
-                                if kind == "a secret" { kind.to_string() } else { format!("a {kind}") }
+                                kv.key, kind
                             ),
                         );
                         continue;

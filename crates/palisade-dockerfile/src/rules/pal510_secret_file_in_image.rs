@@ -69,6 +69,7 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
             continue;
         }
         let words = ins.words(a.df.escape);
+        let mut source_reported = false;
         for (k, w) in words.iter().enumerate() {
             let s = w.text.as_str();
             if s.starts_with("<<") || s.contains("://") {
@@ -76,11 +77,16 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
             }
             if let Some(kind) = secret_path(s) {
                 let verb = crate::parser::kind_name(ins.kind);
-                let role = if k + 1 == words.len() { "to" } else { "" };
-                let msg = if role.is_empty() {
-                    format!("{verb} puts `{s}` ({kind}) {}", where_(cx, i))
+                let is_dest = k + 1 == words.len();
+                // `COPY id_rsa /root/.ssh/id_rsa` is one problem, reported at the source.
+                if is_dest && source_reported {
+                    continue;
+                }
+                source_reported |= !is_dest;
+                let msg = if is_dest {
+                    format!("{verb} writes to `{s}` ({kind}) {}", where_(cx, i))
                 } else {
-                    format!("{verb} writes {kind} to `{s}` {}", where_(cx, i))
+                    format!("{verb} puts `{s}` ({kind}) {}", where_(cx, i))
                 };
                 cx.report(
                     &RULE,

@@ -51,13 +51,19 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
             let Some(file) = p.requirements.first() else {
                 continue;
             };
+            // `--requirement=FILE` and `-rFILE` carry the file in the option word.
+            let s = file.as_str();
+            let name = s
+                .strip_prefix("--requirement=")
+                .or_else(|| s.strip_prefix("-r"))
+                .unwrap_or(s);
             cx.report(
                 &RULE,
                 run.instr,
                 file.start,
                 format!(
                     "`pip install -r {}` without --require-hashes: versions are pinned but the files are not",
-                    file.as_str()
+                    name
                 ),
             );
         }

@@ -102,7 +102,11 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
                     w.start,
                     format!(
                         "`{} {m}` makes files writable by every user in the container; grant write to the owner or group instead",
-                        cmd.program()
+                        if cmd.program() == "chmod" {
+                            "chmod".to_string()
+                        } else {
+                            format!("{} -m", cmd.program())
+                        }
                     ),
                 );
             }
