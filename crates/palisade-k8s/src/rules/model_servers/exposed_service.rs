@@ -1,6 +1,7 @@
 //! A whole-scan rule: run from [`crate::rules::stream`].
 
-use crate::rules::stream::{Scan, StreamViolation};
+use crate::rules::model_servers::detect::Server;
+use crate::rules::stream::{Scan, StreamViolation, Workload};
 
 palisade_policy::declare_rule! {
     /// ## What it does
@@ -48,6 +49,9 @@ palisade_policy::declare_rule! {
 
 pub(crate) fn check<'i>(scan: Scan<'i>, out: &mut Vec<StreamViolation<'i>>) {
     for svc in scan.services() {
+        // One finding per Service, naming every server it reaches (the same labels may be
+        // used by several workloads in the scan, e.g. a base and an overlay).
+        let mut reached: Vec<(&Workload, &str, Server)> = Vec::new();
         for w in scan.workloads().filter(|w| w.namespace == svc.namespace) {
             for pod in &w.pods {
                 let Some((container, server)) = pod.servers.first() else {
@@ -60,34 +64,54 @@ pub(crate) fn check<'i>(scan: Scan<'i>, out: &mut Vec<StreamViolation<'i>>) {
                         .find(|(lk, _)| lk == k)
                         .is_some_and(|(_, lv)| lv == v)
                 });
-                if !selected {
-                    continue;
+                if selected {
+                    reached.push((w, container, *server));
                 }
-                let same = std::ptr::eq(svc.origin.as_ref(), w.origin.as_ref());
-                out.push(StreamViolation {
-                    origin: &svc.origin,
-                    pointer: svc.type_ptr.clone(),
-                    pos: svc.type_pos,
-                    message: if same {
-                        format!(
-                            "serviceType {} exposes the {} head of {} outside the cluster",
-                            svc.type_,
-                            server.label(),
-                            w.origin.object
-                        )
-                    } else {
-                        format!(
-                            "Service of type {} selects {} ({}), which runs {} in container {container:?}: the server is reachable from outside the cluster",
-                            svc.type_,
-                            w.origin.object,
-                            w.origin.place(),
-                            server.label()
-                        )
-                    },
-                    container: Some(container.clone()),
-                    template_suppression: None,
-                });
             }
         }
+        // Deterministic whatever order the files were scanned in.
+        reached.sort_by(|a, b| {
+            (&a.0.origin.file, a.0.origin.document, &a.0.origin.ptr).cmp(&(
+                &b.0.origin.file,
+                b.0.origin.document,
+                &b.0.origin.ptr,
+            ))
+        });
+        let Some(&(first, container, server)) = reached.first() else {
+            continue;
+        };
+        let message = if std::ptr::eq(svc.origin.as_ref(), first.origin.as_ref()) {
+            format!(
+                "serviceType {} exposes the {} head of {} outside the cluster",
+                svc.type_,
+                server.label(),
+                first.origin.object
+            )
+        } else {
+            let targets: Vec<String> = reached
+                .iter()
+                .map(|(w, c, s)| {
+                    format!(
+                        "{} ({}) running {} in container {c:?}",
+                        w.origin.object,
+                        w.origin.place(),
+                        s.label()
+                    )
+                })
+                .collect();
+            format!(
+                "Service of type {} selects {}: the server is reachable from outside the cluster",
+                svc.type_,
+                targets.join("; ")
+            )
+        };
+        out.push(StreamViolation {
+            origin: &svc.origin,
+            pointer: svc.type_ptr.clone(),
+            pos: svc.type_pos,
+            message,
+            container: Some(container.to_string()),
+            template_suppression: None,
+        });
     }
 }
