@@ -62,15 +62,40 @@ impl ResourceRule {
     }
 }
 
+mod filesystem;
+mod gpus;
 mod images;
 pub mod model_files;
 pub mod model_servers;
 pub mod namespaces;
+mod pod_fields;
+mod resources;
+mod secrets;
+mod service_accounts;
 pub mod stream;
 
 /// Every pod rule.
 pub static POD_RULES: &[&PodRule] = &[
     &images::mutable_tag::RULE_IMPL,
+    &images::not_pinned_by_digest::RULE_IMPL,
+    &images::registry_not_allowed::RULE_IMPL,
+    &images::pull_policy::RULE_IMPL,
+    &resources::memory_limit::RULE_IMPL,
+    &resources::cpu_limit::RULE_IMPL,
+    &resources::requests::RULE_IMPL,
+    &resources::emptydir_size_limit::RULE_IMPL,
+    &resources::emptydir_memory_size_limit::RULE_IMPL,
+    &gpus::limit_missing::RULE_IMPL,
+    &gpus::visible_devices_env::RULE_IMPL,
+    &gpus::driver_capabilities_env::RULE_IMPL,
+    &gpus::device_host_access::RULE_IMPL,
+    &gpus::request_limit_mismatch::RULE_IMPL,
+    &secrets::env_credential::RULE_IMPL,
+    &secrets::env_secret_name::RULE_IMPL,
+    &service_accounts::token_automount::RULE_IMPL,
+    &service_accounts::default_service_account::RULE_IMPL,
+    &filesystem::read_only_root_filesystem::RULE_IMPL,
+    &filesystem::probes_missing::RULE_IMPL,
     &model_servers::triton_model_control::RULE_IMPL,
     &model_servers::torchserve_token_auth::RULE_IMPL,
     &model_servers::ray_dashboard_exposed::RULE_IMPL,
@@ -84,6 +109,8 @@ pub static POD_RULES: &[&PodRule] = &[
 
 /// Every resource rule.
 pub static RESOURCE_RULES: &[&ResourceRule] = &[
+    &secrets::configmap_credential::RULE_IMPL,
+    &secrets::configmap_secret_name::RULE_IMPL,
     &model_servers::torchserve_config_token_auth::RULE_IMPL,
     &namespaces::psa_enforce_missing::RULE_IMPL,
 ];

@@ -1,0 +1,79 @@
+use palisade_yaml::push_key;
+
+use crate::rules::pod_fields::runnable;
+use crate::rules::{PodContext, PodRule, Violation};
+
+palisade_policy::declare_rule! {
+    /// ## What it does
+    /// Flags init and regular containers whose `securityContext.readOnlyRootFilesystem` is
+    /// not `true` (unset or `false`). Ephemeral debug containers are not reported.
+    ///
+    /// ## Why is this bad?
+    /// A writable root filesystem lets whoever gets code execution in the container (through a
+    /// malicious pickle, a notebook, an inference-server bug) drop tools, replace the model
+    /// server's Python packages or the model files baked into the image, and persist across
+    /// process restarts (MITRE ATT&CK T1036, T1525; ATLAS AML.T0018 backdoor ML model).
+    /// A read-only root also makes it obvious where the workload writes. Severity medium.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// containers:
+    ///   - name: vllm
+    ///     image: vllm/vllm-openai:v0.6.3
+    /// ```
+    ///
+    /// ## Fix
+    /// Set the field and give the paths the server writes their own volumes: `/tmp`, and the
+    /// caches ML libraries use (`~/.cache/huggingface`, `~/.triton`, `~/.cache/torch`,
+    /// `~/.nv/ComputeCache`), each an `emptyDir` with a `sizeLimit`:
+    /// ```yaml
+    ///     securityContext:
+    ///       readOnlyRootFilesystem: true
+    ///     volumeMounts:
+    ///       - {name: tmp, mountPath: /tmp}
+    ///       - {name: hf-cache, mountPath: /home/app/.cache/huggingface}
+    /// ```
+    pub static RULE = {
+        code: "PAL230",
+        name: "read-only-root-filesystem",
+        family: "filesystem",
+        severity: Medium,
+        summary: "Containers should run with a read-only root filesystem",
+        references: [
+            Nsa "Kubernetes Hardening Guide: immutable container file systems" "https://media.defense.gov/2022/Aug/29/2003066362/-1/-1/0/CTR_KUBERNETES_HARDENING_GUIDANCE_1.2_20220829.PDF",
+            Nist "SP 800-190 4.5.3" "https://csrc.nist.gov/publications/detail/sp/800-190/final",
+            Attack "T1525" "https://attack.mitre.org/techniques/T1525/",
+            Atlas "AML.T0018" "https://atlas.mitre.org/techniques/AML.T0018",
+        ],
+    };
+}
+
+pub static RULE_IMPL: PodRule = PodRule { rule: &RULE, check };
+
+fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
+    for c in runnable(&cx.pod.spec.containers) {
+        let sc = c.security_context.as_ref();
+        let field = sc.and_then(|s| s.read_only_root_filesystem);
+        if field.is_some_and(|f| f.value) {
+            continue;
+        }
+        let detail = if field.is_some() {
+            format!("container {:?} sets readOnlyRootFilesystem: false", c.name)
+        } else {
+            format!(
+                "container {:?} does not set readOnlyRootFilesystem: true",
+                c.name
+            )
+        };
+        out.push(Violation {
+            detail,
+            pointer: push_key(
+                &push_key(&c.ptr, "securityContext"),
+                "readOnlyRootFilesystem",
+            ),
+            // The value when written, else the `securityContext:` key, else the container.
+            pos: field.map_or_else(|| sc.map_or(c.pos, |s| s.pos), |f| f.pos),
+            container: Some(c.name.to_string()),
+        });
+    }
+}

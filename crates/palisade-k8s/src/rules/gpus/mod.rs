@@ -1,0 +1,166 @@
+//! GPUs: how containers reach NVIDIA devices, and whether the device plugin bounds them.
+
+pub mod device_host_access;
+pub mod driver_capabilities_env;
+pub mod limit_missing;
+pub mod request_limit_mismatch;
+pub mod visible_devices_env;
+
+use palisade_yaml::Node;
+
+use crate::model::{Container, PodSpec};
+use crate::rules::parse_image;
+use crate::rules::pod_fields::{env, resource_map};
+
+/// Extended resources the NVIDIA device plugin advertises: `nvidia.com/gpu`, MIG slices
+/// (`nvidia.com/mig-1g.5gb`) and renamed shared GPUs (`nvidia.com/gpu.shared`).
+fn is_gpu_resource(name: &str) -> bool {
+    name.strip_prefix("nvidia.com/")
+        .is_some_and(|r| r == "gpu" || r.starts_with("gpu.") || r.starts_with("mig-"))
+}
+
+/// GPU resources under `resources.<which>`, with their nodes.
+fn gpu_entries<'n, 'a>(c: &'n Container<'a>, which: &str) -> Vec<(&'n str, &'n Node<'a>)> {
+    resource_map(c, which)
+        .and_then(Node::as_map)
+        .unwrap_or_default()
+        .iter()
+        .filter(|e| is_gpu_resource(&e.key))
+        .map(|e| (e.key.as_ref(), &e.value))
+        .collect()
+}
+
+/// Whether the container has a non-zero NVIDIA GPU limit, so the device plugin decides which
+/// GPUs it sees.
+fn has_gpu_limit(c: &Container<'_>) -> bool {
+    gpu_entries(c, "limits")
+        .iter()
+        .any(|(_, v)| v.as_str().is_some_and(|q| q.trim().parse::<u64>() != Ok(0)))
+}
+
+/// Images of the GPU stack itself (device plugin, GPU Operator, driver, DCGM): they need
+/// every GPU of the node by design and run as node agents, so GPU rules leave them alone.
+fn is_gpu_infrastructure(image: &str) -> bool {
+    const INFRA: &[&str] = &[
+        "k8s-device-plugin",
+        "gpu-operator",
+        "gpu-feature-discovery",
+        "dcgm-exporter",
+        "dcgm",
+        "driver",
+        "container-toolkit",
+        "k8s-mig-manager",
+        "k8s-driver-manager",
+        "gpu-operator-validator",
+        "k8s-dra-driver",
+        "k8s-dra-driver-gpu",
+        "kubevirt-gpu-device-plugin",
+    ];
+    let r = parse_image(image);
+    let last = r.repository.rsplit('/').next().unwrap_or_default();
+    (r.registry == "nvcr.io" || r.repository.starts_with("nvidia/")) && INFRA.contains(&last)
+}
+
+/// Why the container looks like it uses NVIDIA GPUs, if it does: a CUDA or NGC image, or
+/// `NVIDIA_*` env of its own. `runtimeClassName` is a pod-level signal handled by callers.
+fn gpu_signal(c: &Container<'_>) -> Option<String> {
+    if let Some(image) = c.image
+        && let Some(why) = gpu_image(image.value)
+    {
+        return Some(format!("{why} ({:?})", image.value));
+    }
+    env(c)
+        .into_iter()
+        .find(|v| v.name.starts_with("NVIDIA_") && !opts_out(v.value))
+        .map(|v| format!("it sets {}", v.name))
+}
+
+/// `NVIDIA_VISIBLE_DEVICES=void|none` (or empty) asks the NVIDIA runtime for no GPU.
+fn opts_out(value: Option<&Node<'_>>) -> bool {
+    value
+        .and_then(Node::as_str)
+        .is_some_and(|v| matches!(v.trim(), "" | "void" | "none"))
+}
+
+/// Whether the container explicitly asks for no GPU through its env.
+fn env_opts_out(c: &Container<'_>) -> bool {
+    env(c)
+        .iter()
+        .any(|v| v.name == "NVIDIA_VISIBLE_DEVICES" && !v.value_from && opts_out(v.value))
+}
+
+/// Recognises images built on CUDA: NGC (`nvcr.io/nvidia/…`), `cuda` in the repository or
+/// tag (`nvidia/cuda`, `pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime`), CUDA wheel tags
+/// (`cu121`) and `gpu` tags or repositories (`tensorflow/tensorflow:2.16.1-gpu`).
+fn gpu_image(image: &str) -> Option<&'static str> {
+    let r = parse_image(image);
+    if is_gpu_infrastructure(image) {
+        return None;
+    }
+    if r.registry == "nvcr.io" {
+        return Some("it runs an NVIDIA NGC image");
+    }
+    let repo = r.repository.to_ascii_lowercase();
+    let tag = r.tag.unwrap_or_default().to_ascii_lowercase();
+    let name = repo.rsplit('/').next().unwrap_or_default();
+    let tokens = || {
+        tag.split(['-', '_', '.'])
+            .chain(name.split(['-', '_', '.']))
+    };
+    if repo.contains("cuda") || tag.contains("cuda") || tokens().any(is_cuda_wheel_tag) {
+        return Some("it runs a CUDA image");
+    }
+    if tokens().any(|t| t == "gpu") {
+        return Some("it runs a GPU image");
+    }
+    None
+}
+
+/// `cu118`, `cu121`, `cu124`: the CUDA version tags of PyTorch builds.
+fn is_cuda_wheel_tag(t: &str) -> bool {
+    t.strip_prefix("cu")
+        .is_some_and(|v| v.len() >= 2 && v.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `runtimeClassName` selecting the NVIDIA container runtime (`nvidia`, `nvidia-cdi`, …).
+fn nvidia_runtime_class<'n>(spec: &'n PodSpec<'_>) -> Option<&'n str> {
+    spec.raw
+        .get("runtimeClassName")
+        .and_then(Node::as_str)
+        .filter(|r| r.to_ascii_lowercase().contains("nvidia"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_gpu_images() {
+        for image in [
+            "nvcr.io/nvidia/tritonserver:24.08-py3",
+            "nvidia/cuda:12.4.1-runtime-ubuntu22.04",
+            "pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime",
+            "tensorflow/tensorflow:2.16.1-gpu",
+            "rayproject/ray-ml:2.9.0-gpu",
+            "tensorflow/serving:latest-gpu",
+            "example.com/ml/train:cu121",
+        ] {
+            assert!(gpu_image(image).is_some(), "{image}");
+        }
+        for image in [
+            "python:3.11",
+            "tensorflow/serving:2.16.1",
+            "nvcr.io/nvidia/k8s-device-plugin:v0.16.2",
+            "example.com/gpuless/app:1.0",
+            "example.com/ml/cube:1.0",
+            "rayproject/ray:2.9.0",
+        ] {
+            assert!(gpu_image(image).is_none(), "{image}");
+        }
+        assert!(is_gpu_resource("nvidia.com/gpu"));
+        assert!(is_gpu_resource("nvidia.com/mig-1g.5gb"));
+        assert!(is_gpu_resource("nvidia.com/gpu.shared"));
+        assert!(!is_gpu_resource("amd.com/gpu"));
+        assert!(!is_gpu_resource("nvidia.com/gpux"));
+    }
+}
