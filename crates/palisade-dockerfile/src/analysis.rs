@@ -115,7 +115,6 @@ pub struct Analysis<'a> {
 impl<'a> Analysis<'a> {
     #[must_use]
     pub fn new(df: &'a Dockerfile, src: &'a str) -> Analysis<'a> {
-        let escape = df.escape;
         let mut global_args: HashMap<String, Option<String>> = HashMap::new();
         let mut stages: Vec<Stage> = Vec::new();
         let mut stage_of = Vec::with_capacity(df.instructions.len());
@@ -124,7 +123,7 @@ impl<'a> Analysis<'a> {
                 if let Some(last) = stages.last_mut() {
                     last.end = i;
                 }
-                let words = instr.words(escape);
+                let words = instr.words();
                 let (base_raw, base_src) = words
                     .first()
                     .map_or((String::new(), instr.src), |w| (w.text.clone(), w.src));
@@ -157,7 +156,7 @@ impl<'a> Analysis<'a> {
                 stage_of.push(Some(stages.len() - 1));
             } else {
                 if stages.is_empty() && instr.kind == Kind::Arg {
-                    for kv in key_values(instr, escape) {
+                    for kv in key_values(instr) {
                         let v = kv.value.as_deref().and_then(|v| expand(v, &global_args));
                         global_args.insert(kv.key, v);
                     }

@@ -196,6 +196,7 @@ pub struct Instruction {
     pub heredocs: Vec<Heredoc>,
     /// `ONBUILD`'s trigger instruction.
     pub onbuild: Option<Box<Instruction>>,
+    words: Vec<Word>,
 }
 
 impl Instruction {
@@ -208,11 +209,10 @@ impl Instruction {
 
     /// The arguments split into words, with quotes removed (shell-like, no expansion).
     #[must_use]
-    pub fn words(&self, escape: char) -> Vec<Word> {
-        if let Some(json) = &self.json {
-            return json.clone();
-        }
-        split_words(&self.args, escape)
+    /// Split once at parse time, because most rules ask. `RUN` arguments are not split
+    /// here: they go through the shell tokeniser instead.
+    pub fn words(&self) -> &[Word] {
+        &self.words
     }
 }
 
@@ -590,7 +590,13 @@ impl<'s> Parser<'s> {
             }
         }
 
+        let words = match (&json, kind) {
+            (Some(j), _) => j.clone(),
+            (None, Kind::Run) => Vec::new(),
+            (None, _) => split_words(&args, self.escape),
+        };
         let instr = Instruction {
+            words,
             kind,
             line: Self::line_no(i),
             column,
@@ -650,7 +656,13 @@ impl<'s> Parser<'s> {
             }
             _ => None,
         };
+        let words = match &json {
+            Some(j) => j.clone(),
+            None if kind == Kind::Run => Vec::new(),
+            None => split_words(&inner, self.escape),
+        };
         Some(Box::new(Instruction {
+            words,
             kind,
             line,
             column,
@@ -695,7 +707,7 @@ impl<'s> Parser<'s> {
         }
         match instr.kind {
             Kind::From => {
-                let words = split_words(&instr.args, self.escape);
+                let words = instr.words();
                 match words.len() {
                     1 => {}
                     3 if words
@@ -713,7 +725,7 @@ impl<'s> Parser<'s> {
                 let n = instr
                     .json
                     .as_ref()
-                    .map_or_else(|| split_words(&instr.args, self.escape).len(), Vec::len);
+                    .map_or_else(|| instr.words().len(), Vec::len);
                 if n < 2 {
                     self.error(
                         i,
@@ -732,7 +744,7 @@ impl<'s> Parser<'s> {
                     .into(),
             ),
             Kind::Env | Kind::Label => {
-                let words = split_words(&instr.args, self.escape);
+                let words = instr.words();
                 if words.first().is_some_and(|w| !w.text.contains('=')) && words.len() < 2 {
                     self.error(
                         i,
@@ -979,8 +991,8 @@ pub struct KeyValue {
 }
 
 #[must_use]
-pub fn key_values(instr: &Instruction, escape: char) -> Vec<KeyValue> {
-    let words = split_words(&instr.args, escape);
+pub fn key_values(instr: &Instruction) -> Vec<KeyValue> {
+    let words = instr.words();
     let legacy = instr.kind == Kind::Env && words.first().is_some_and(|w| !w.text.contains('='));
     if legacy {
         // `ENV KEY the rest of the line`
@@ -1005,7 +1017,7 @@ pub fn key_values(instr: &Instruction, escape: char) -> Vec<KeyValue> {
         }];
     }
     words
-        .into_iter()
+        .iter()
         .map(|w| match w.text.split_once('=') {
             Some((k, v)) => {
                 // The value starts after `KEY=` in the source (quotes around the key are rare).
@@ -1018,7 +1030,7 @@ pub fn key_values(instr: &Instruction, escape: char) -> Vec<KeyValue> {
                 }
             }
             None => KeyValue {
-                key: w.text,
+                key: w.text.clone(),
                 key_src: w.src,
                 value: None,
                 value_src: w.src,
@@ -1121,12 +1133,12 @@ mod tests {
     #[test]
     fn env_forms() {
         let df = parse("FROM x\nENV A=1 B=\"two words\"\nENV LEGACY some value\nARG X\n");
-        let kv = key_values(&df.instructions[1], '\\');
+        let kv = key_values(&df.instructions[1]);
         assert_eq!(kv[1].key, "B");
         assert_eq!(kv[1].value.as_deref(), Some("two words"));
-        let kv = key_values(&df.instructions[2], '\\');
+        let kv = key_values(&df.instructions[2]);
         assert_eq!(kv[0].value.as_deref(), Some("some value"));
-        let kv = key_values(&df.instructions[3], '\\');
+        let kv = key_values(&df.instructions[3]);
         assert!(kv[0].value.is_none());
     }
 }

@@ -98,7 +98,11 @@ pub fn find_token(s: &str) -> Option<(usize, &'static str)> {
     let b = s.as_bytes();
     let boundary_before =
         |i: usize| i == 0 || b.get(i - 1).is_none_or(|&c| !is_alnum(c) && c != b'_');
-    for i in 0..b.len() {
+    for (i, &c) in b.iter().enumerate() {
+        // Only these bytes start a token format; skip the rest cheaply.
+        if !matches!(c, b'h' | b's' | b'A' | b'g' | b'x' | b'-') {
+            continue;
+        }
         let rest = b.get(i..).unwrap_or(&[]);
         let found = if rest.starts_with(b"hf_") && boundary_before(i) {
             (run_len(b, i + 3, is_alnum) >= 30).then_some("Hugging Face token")

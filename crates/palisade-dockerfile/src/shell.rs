@@ -57,6 +57,8 @@ pub struct Command {
     pub stdin: Option<Text>,
     /// `sh -c` nesting level (0 = the RUN line itself).
     pub depth: u8,
+    /// Index of the first word of [`Command::effective`], computed once: every rule asks.
+    eff_start: usize,
 }
 
 impl Command {
@@ -64,7 +66,7 @@ impl Command {
     /// shell keywords such as `then` and `do`.
     #[must_use]
     pub fn effective(&self) -> &[SWord] {
-        effective(&self.words)
+        self.words.get(self.eff_start..).unwrap_or(&[])
     }
 
     /// Basename of the program of [`Command::effective`] (`/usr/bin/pip3` → `pip3`).
@@ -401,7 +403,9 @@ impl Lexer<'_> {
                     h.0 = HeredocOwner::Out(idx);
                 }
             }
+            let eff_start = cmd.words.len() - effective(&cmd.words).len();
             self.out.push(Command {
+                eff_start,
                 pipeline: self.pipeline,
                 pipe_pos: self.pipe_pos,
                 depth: self.depth,

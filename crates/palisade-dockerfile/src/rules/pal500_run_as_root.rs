@@ -55,7 +55,7 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
         .last();
     match last_user {
         Some((i, ins)) => {
-            let words = ins.words(a.df.escape);
+            let words = ins.words();
             let Some(w) = words.first() else { return };
             let user = w.text.split(':').next().unwrap_or("");
             let is_root = user == "root" || (!user.is_empty() && user.bytes().all(|b| b == b'0'));

@@ -158,11 +158,10 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
     if has_healthcheck {
         return;
     }
-    let escape = a.df.escape;
     let mut signal = None;
     for (label, found) in [("ENTRYPOINT", entrypoint), ("CMD", cmd)] {
         if let Some((i, ins)) = found {
-            let words: Vec<String> = ins.words(escape).into_iter().map(|w| w.text).collect();
+            let words: Vec<String> = ins.words().iter().map(|w| w.text.clone()).collect();
             if let Some(server) = server_in(&words) {
                 signal = Some((i, ins.src, format!("`{server}` in {label}")));
                 break;

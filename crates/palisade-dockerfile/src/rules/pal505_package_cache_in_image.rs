@@ -71,13 +71,12 @@ fn cache_mounted(run: &Run, dirs: &[&str]) -> bool {
 
 pub(crate) fn check(cx: &mut Ctx<'_>) {
     let a = cx.a;
-    let escape = a.df.escape;
     // `ENV PIP_NO_CACHE_DIR=…` seen so far in the final image (stage order = build order).
     let mut pip_env = false;
     let mut uv_env = false;
     for (i, ins) in a.final_instructions() {
         if ins.kind == Kind::Env {
-            for kv in key_values(ins, escape) {
+            for kv in key_values(ins) {
                 match kv.key.as_str() {
                     "PIP_NO_CACHE_DIR" => pip_env = true,
                     "UV_NO_CACHE" => uv_env = true,

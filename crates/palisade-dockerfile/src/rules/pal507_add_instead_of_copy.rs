@@ -75,7 +75,7 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
         if ins.kind != Kind::Add {
             continue;
         }
-        let words = ins.words(a.df.escape);
+        let words = ins.words();
         let Some((_, sources)) = words.split_last() else {
             continue;
         };

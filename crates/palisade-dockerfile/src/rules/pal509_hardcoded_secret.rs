@@ -80,14 +80,13 @@ fn scan_text(cx: &mut Ctx<'_>, instr: usize, what: &str, t: &Text) {
 
 pub(crate) fn check(cx: &mut Ctx<'_>) {
     let a = cx.a;
-    let escape = a.df.escape;
     for (i, outer) in a.df.instructions.iter().enumerate() {
         // ONBUILD triggers are checked like the instruction they will become.
         let ins = outer.onbuild.as_deref().unwrap_or(outer);
         let kw = crate::parser::kind_name(ins.kind);
         match ins.kind {
             Kind::Env | Kind::Arg | Kind::Label => {
-                for kv in key_values(ins, escape) {
+                for kv in key_values(ins) {
                     let Some(value) = kv.value.as_deref() else {
                         continue;
                     };

@@ -68,7 +68,7 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
         if !matches!(ins.kind, Kind::Copy | Kind::Add) {
             continue;
         }
-        let words = ins.words(a.df.escape);
+        let words = ins.words();
         let mut source_reported = false;
         for (k, w) in words.iter().enumerate() {
             let s = w.text.as_str();

@@ -47,7 +47,7 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
         if ins.kind != Kind::Env {
             continue;
         }
-        for kv in key_values(ins, a.df.escape) {
+        for kv in key_values(ins) {
             if matches!(
                 kv.key.as_str(),
                 "PIP_EXTRA_INDEX_URL" | "UV_EXTRA_INDEX_URL"

@@ -43,7 +43,7 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
         if ins.kind != Kind::Env {
             continue;
         }
-        for kv in key_values(ins, a.df.escape) {
+        for kv in key_values(ins) {
             if kv.key == "PIP_TRUSTED_HOST" {
                 cx.report(&RULE, i, kv.key_src, format!("ENV PIP_TRUSTED_HOST {MSG}"));
             }

@@ -56,16 +56,24 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
         for (j, cmd) in cmds.iter().enumerate() {
             // Commands after this one in the same RUN and in later RUNs of the stage, where a
             // `git checkout <sha>` may follow a clone.
-            let later: Vec<&Command> = cmds
-                .iter()
-                .skip(j + 1)
-                .chain(
-                    runs.iter()
-                        .skip(k + 1)
-                        .filter(|r| a.stage_of.get(r.instr).copied().flatten() == stage)
-                        .flat_map(|r| r.script.commands.iter()),
-                )
-                .collect();
+            let is_clone = cmd.program() == "git"
+                && cmd
+                    .effective()
+                    .get(1)
+                    .is_some_and(|w| w.as_str() == "clone");
+            let later: Vec<&Command> = if !is_clone {
+                Vec::new()
+            } else {
+                cmds.iter()
+                    .skip(j + 1)
+                    .chain(
+                        runs.iter()
+                            .skip(k + 1)
+                            .filter(|r| a.stage_of.get(r.instr).copied().flatten() == stage)
+                            .flat_map(|r| r.script.commands.iter()),
+                    )
+                    .collect()
+            };
             let found = hf_cli_download(cmd)
                 .or_else(|| hf_git_clone(cmd, &later))
                 .or_else(|| hf_url_fetch(cmd));

@@ -53,7 +53,7 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
     for (i, ins) in a.final_instructions() {
         match ins.kind {
             Kind::Expose => {
-                for w in ins.words(a.df.escape) {
+                for w in ins.words() {
                     if includes_22(&w.text) {
                         cx.report(
                             &RULE,

@@ -50,7 +50,7 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
         if !matches!(ins.kind, Kind::Arg | Kind::Env) {
             continue;
         }
-        for kv in key_values(ins, a.df.escape) {
+        for kv in key_values(ins) {
             if !secret_name(&kv.key) {
                 continue;
             }
