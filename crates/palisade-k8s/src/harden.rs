@@ -97,8 +97,9 @@ pub fn harden_source(file: &Arc<str>, src: &str, opts: &ScanOptions) -> Hardened
 }
 
 /// Resolves "set" operations into strict RFC 6902 against the document as each one lands,
-/// skipping duplicates and operations that are already true.
-fn strict_ops(mut json: Value, ops: &[PatchOp]) -> Result<Vec<PatchOp>, String> {
+/// skipping duplicates and operations that are already true. The mutating webhook resolves
+/// its patches with this too, so they equal `harden`'s.
+pub fn strict_ops(mut json: Value, ops: &[PatchOp]) -> Result<Vec<PatchOp>, String> {
     let mut strict: Vec<PatchOp> = Vec::new();
     let mut seen: Vec<&PatchOp> = Vec::new();
     for op in ops {

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use palisade_policy::{
-    CustomResource, Finding, InputError, Location, SUPPRESS_ANNOTATION, Selection, Standard,
-    parse_suppression,
+    CustomResource, Finding, InputError, Location, Policy, SUPPRESS_ANNOTATION, Selection,
+    Standard, parse_suppression,
 };
 use palisade_yaml::{Pos, parse_stream};
 
@@ -68,7 +68,34 @@ impl ScanOptions {
         }
     }
 
-    /// Sets the policy settings rules read (allowed registries, …).
+    /// The options a policy implies, as `scan`, `harden` and the webhook all build them (so
+    /// they cannot drift apart).
+    pub fn from_policy(policy: &Policy, selection: Selection) -> Result<Self, String> {
+        let version = Version::parse(&policy.kubernetes_version)?;
+        Ok(Self::at_level(policy, policy.standard, version, selection))
+    }
+
+    /// The policy's options at another Pod Security Standards level and version: the webhook
+    /// honours per-namespace levels (`palisade.dev/enforce: baseline`).
+    #[must_use]
+    pub fn at_level(
+        policy: &Policy,
+        standard: Standard,
+        version: Version,
+        selection: Selection,
+    ) -> Self {
+        ScanOptions::new(
+            standard,
+            version,
+            selection,
+            policy.custom_resources.clone(),
+        )
+        .with_config(RuleConfig {
+            images: policy.images.clone(),
+        })
+    }
+
+    /// Makes findings carry their fixes (`harden`, the mutating webhook).
     #[must_use]
     pub fn with_fixes(mut self, options: crate::fix::HardenOptions) -> Self {
         self.fixes = Some(options);

@@ -114,6 +114,8 @@ pub struct Policy {
     pub exceptions: Vec<Exception>,
     pub images: ImagePolicy,
     pub custom_resources: Vec<CustomResource>,
+    /// How the webhook acts on findings (`spec.admission`); other gates ignore it.
+    pub admission: crate::AdmissionSettings,
 }
 
 impl Default for Policy {
@@ -127,6 +129,7 @@ impl Default for Policy {
             exceptions: Vec::new(),
             images: ImagePolicy::default(),
             custom_resources: Vec::new(),
+            admission: crate::AdmissionSettings::default(),
         }
     }
 }
@@ -327,8 +330,12 @@ impl Policy {
                 "exceptions",
                 "images",
                 "customResources",
+                "admission",
             ],
         );
+        if let Some(n) = spec.get("admission") {
+            self.admission = crate::admission::read(n, &mut r.errors);
+        }
         if let Some(n) = spec.get("standard")
             && let Some(v) = r.parsed(n, "standard")
         {
@@ -485,7 +492,7 @@ impl Policy {
     /// Checks that every rule key names a known rule.
     #[must_use]
     pub fn validate_rule_keys(&self, rules: &[&'static RuleMeta]) -> Vec<ConfigError> {
-        let mut errors = Vec::new();
+        let mut errors = self.admission.validate_rule_keys(rules);
         for (key, _, pos) in &self.rules {
             if !rules.iter().any(|r| r.matches(key)) {
                 errors.push(err(

@@ -5,6 +5,7 @@
 //! [`declare_rule!`] and produce [`Finding`]s; the CLI and the webhook apply the same
 //! [`Policy`] to them, which is how one policy gives one verdict at every gate.
 
+mod admission;
 mod apply;
 mod config;
 mod date;
@@ -14,6 +15,7 @@ mod selection;
 mod severity;
 mod suppress;
 
+pub use admission::{AdmissionExemptions, AdmissionMode, AdmissionSettings, MutationSettings};
 pub use apply::{Applied, apply_policy};
 pub use config::{
     ConfigError, CustomResource, Exception, ImagePolicy, POLICY_API_VERSION, Policy, RuleSetting,

@@ -3,8 +3,6 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use palisade_k8s::pss::Version;
-use palisade_k8s::rules::RuleConfig;
 use palisade_k8s::{FileScan, ScanOptions, scan_source};
 use palisade_policy::{Date, InputError, Policy, Selection, Severity, Standard, apply_policy};
 use palisade_report::{Format, RenderOptions, ScanReport, render};
@@ -102,16 +100,7 @@ pub fn resolve_options(args: &PolicyArgs) -> Result<(Policy, ScanOptions), Strin
     let rules = all_rules();
     let selection =
         Selection::new(&args.select, &args.ignore, &rules).map_err(|e| e.to_string())?;
-    let version = Version::parse(&policy.kubernetes_version)?;
-    let opts = ScanOptions::new(
-        policy.standard,
-        version,
-        selection,
-        policy.custom_resources.clone(),
-    )
-    .with_config(RuleConfig {
-        images: policy.images.clone(),
-    });
+    let opts = ScanOptions::from_policy(&policy, selection)?;
     Ok((policy, opts))
 }
 
