@@ -11,6 +11,8 @@ pub enum Kind {
     Manifest,
     /// Model artifacts (pickles, PyTorch, safetensors, GGUF, …), read by `palisade-model`.
     Model,
+    /// Dockerfiles and Containerfiles, read by `palisade-dockerfile`.
+    Dockerfile,
 }
 
 /// A file to scan, or standard input.
@@ -53,7 +55,9 @@ pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
         match std::fs::metadata(path) {
             Ok(meta) if meta.is_dir() => walk(path, &mut inputs, &mut errors),
             Ok(_) => {
-                let kind = if is_manifest(path) {
+                let kind = if palisade_dockerfile::is_dockerfile(path) {
+                    Kind::Dockerfile
+                } else if is_manifest(path) {
                     Kind::Manifest
                 } else {
                     Kind::Model
@@ -100,7 +104,9 @@ fn walk(dir: &Path, out: &mut Vec<Input>, errors: &mut Vec<InputError>) {
                 walk(&path, out, errors);
             }
         } else if file_type.is_file() {
-            let kind = if is_manifest(&path) {
+            let kind = if palisade_dockerfile::is_dockerfile(&path) {
+                Some(Kind::Dockerfile)
+            } else if is_manifest(&path) {
                 Some(Kind::Manifest)
             } else if palisade_model::is_model_file(&path) {
                 Some(Kind::Model)

@@ -496,3 +496,45 @@ fn harden_write_diff_and_patches() {
         "stdin cannot be rewritten"
     );
 }
+
+#[test]
+fn dockerfiles_are_routed_to_the_dockerfile_scanner() {
+    let dir = examples().join("docker");
+    let out = run(&[
+        "scan",
+        dir.join("Dockerfile").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = json(&out);
+    let codes: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"PAL500") && codes.contains(&"PAL509"),
+        "{codes:?}"
+    );
+    assert!(
+        !stdout(&out).contains("hf_aBcDeF"),
+        "secret values are never printed"
+    );
+    let out = run(&[
+        "scan",
+        dir.to_str().unwrap(),
+        "--format",
+        "json",
+        "--select",
+        "dockerfile",
+    ]);
+    assert_eq!(
+        json(&out)["summary"]["files"],
+        2,
+        "Dockerfile and Dockerfile.hardened are walked"
+    );
+    let out = run(&["scan", dir.join("Dockerfile.hardened").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}

@@ -119,6 +119,7 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
         .map(|input| match input.kind {
             Kind::Manifest => scan_input(input, &opts),
             Kind::Model => scan_model(input, &model_opts, &opts.selection),
+            Kind::Dockerfile => scan_dockerfile(input, &opts.selection),
         })
         .collect();
 
@@ -154,6 +155,28 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
     }
     report.errors = errors;
     Ok(report)
+}
+
+/// Dockerfiles go to `palisade-dockerfile`.
+fn scan_dockerfile(input: &Input, selection: &Selection) -> FileScan {
+    let name: Arc<str> = input.display_name().into();
+    match read_input(input) {
+        Ok(src) => {
+            let (findings, errors) = palisade_dockerfile::scan_dockerfile(&name, &src);
+            FileScan {
+                findings: findings
+                    .into_iter()
+                    .filter(|f| selection.is_enabled(f.rule))
+                    .collect(),
+                errors,
+                ..FileScan::default()
+            }
+        }
+        Err(e) => FileScan {
+            errors: vec![e],
+            ..FileScan::default()
+        },
+    }
 }
 
 /// Model artifacts go to `palisade-model`; its findings join the same report.
