@@ -152,59 +152,66 @@ pub fn line_starts(src: &str) -> Vec<usize> {
 
 /// Offsets of the `\n` bytes of `b`, in order.
 ///
-/// Works on 64-byte blocks: a block becomes a bit mask of its line breaks in a loop without
-/// branches (which the compiler vectorises), and the set bits are then read off one by one.
-/// Manifest lines are short, so this beats searching for each `\n` separately.
+/// Reads eight bytes at a time as one `u64` and marks its line breaks with a few bit
+/// operations (no branch per byte); the marks are then read off one by one. Manifest lines
+/// are short, so this beats searching for each `\n` separately.
 fn newlines(b: &[u8]) -> Newlines<'_> {
     Newlines {
         b,
-        next_block: 0,
+        next: 0,
         base: 0,
-        mask: 0,
+        marks: 0,
     }
 }
 
 struct Newlines<'s> {
     b: &'s [u8],
-    /// Offset of the next block to scan.
-    next_block: usize,
-    /// Offset of the block `mask` describes.
+    /// Offset of the next word to read.
+    next: usize,
+    /// Offset of the word `marks` describes.
     base: usize,
-    /// Line breaks of the current block not yet returned.
-    mask: u64,
+    /// High bit of each byte of the current word that is a line break not yet returned.
+    marks: u64,
 }
 
 impl Iterator for Newlines<'_> {
     type Item = usize;
 
     fn next(&mut self) -> Option<usize> {
-        while self.mask == 0 {
-            let block = self.b.get(self.next_block..)?;
-            if block.is_empty() {
+        while self.marks == 0 {
+            let rest = self.b.get(self.next..)?;
+            if rest.is_empty() {
                 return None;
             }
-            let block = &block[..block.len().min(64)];
-            self.base = self.next_block;
-            self.next_block += block.len();
-            self.mask = match <&[u8; 64]>::try_from(block) {
-                Ok(full) => newline_mask(full),
-                Err(_) => newline_mask(block),
+            self.base = self.next;
+            let word = match rest.first_chunk::<8>() {
+                Some(w) => {
+                    self.next += 8;
+                    *w
+                }
+                None => {
+                    // The tail, padded with zeros (which are not line breaks).
+                    let mut w = [0u8; 8];
+                    w[..rest.len()].copy_from_slice(rest);
+                    self.next = self.b.len();
+                    w
+                }
             };
+            self.marks = newline_marks(u64::from_le_bytes(word));
         }
-        let bit = self.mask.trailing_zeros() as usize;
-        self.mask &= self.mask - 1;
-        Some(self.base + bit)
+        let byte = self.marks.trailing_zeros() as usize / 8;
+        self.marks &= self.marks - 1;
+        Some(self.base + byte)
     }
 }
 
-/// Bit `i` is set when `block[i]` is a line break (`block` has at most 64 bytes).
-#[inline(always)]
-fn newline_mask<B: AsRef<[u8]> + ?Sized>(block: &B) -> u64 {
-    block
-        .as_ref()
-        .iter()
-        .enumerate()
-        .fold(0u64, |m, (i, &c)| m | (u64::from(c == b'\n') << (i & 63)))
+/// Sets the high bit of exactly the bytes of `word` that are `\n`: XOR turns them into
+/// zero bytes, and a zero byte is the only one for which neither its low seven bits plus
+/// 0x7f nor the byte itself has the high bit set (no carries cross bytes, so no false hits).
+fn newline_marks(word: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = word ^ 0x0a0a_0a0a_0a0a_0a0a;
+    !(((x & LOW7) + LOW7) | x | LOW7)
 }
 
 enum Frame<'a> {
@@ -499,8 +506,22 @@ mod tests {
         }
     }
 
+    #[test]
+    fn newline_marks_are_exact_for_every_byte() {
+        for v in 0..=255u8 {
+            for filler in [0u8, b'\n', 0x0b, 0x80, 0x8a, 0xff] {
+                let mut w = [filler; 8];
+                w[3] = v;
+                let expected = w.iter().enumerate().fold(0u64, |m, (i, &c)| {
+                    m | (u64::from(c == b'\n') << (8 * i + 7))
+                });
+                assert_eq!(newline_marks(u64::from_le_bytes(w)), expected, "{w:?}");
+            }
+        }
+    }
+
     proptest::proptest! {
-        /// Long enough to cross the 64-byte blocks of `newlines`.
+        /// Long enough to cross many words of `newlines`.
         #[test]
         fn line_starts_and_splitting_across_blocks(src in "(---\n|a: b\n|\n|xxxxxxxxxxxxxxxxxxxxxxxxxxxx|é|\r){0,200}") {
             let naive: Vec<usize> = std::iter::once(0)
