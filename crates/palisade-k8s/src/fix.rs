@@ -10,6 +10,7 @@ use palisade_yaml::edit::PatchOp;
 use serde_json::{Value, json};
 
 use crate::pss::{PodView, Violation, checks};
+use crate::rules;
 
 /// Choices a user makes when hardening; the defaults are the safe ones.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,6 +22,8 @@ pub struct HardenOptions {
     /// `seccomp_localhost_profile`.
     pub seccomp: String,
     pub seccomp_localhost_profile: Option<String>,
+    /// Level written into namespaces' `pod-security.kubernetes.io/enforce` label.
+    pub pss_level: palisade_policy::Standard,
 }
 
 impl Default for HardenOptions {
@@ -29,6 +32,7 @@ impl Default for HardenOptions {
             run_as_user: 65532,
             seccomp: "RuntimeDefault".into(),
             seccomp_localhost_profile: None,
+            pss_level: palisade_policy::Standard::Restricted,
         }
     }
 }
@@ -70,6 +74,13 @@ pub fn fix_for(code: &str) -> Option<FixFn> {
         "PAL017" => checks::run_as_non_root::fix,
         "PAL018" => checks::run_as_user::fix,
         "PAL019" => checks::seccomp_profile_restricted::fix,
+        "PAL103" => rules::images::pull_policy::fix,
+        "PAL141" => rules::gpus::visible_devices_env::fix,
+        "PAL142" => rules::gpus::driver_capabilities_env::fix,
+        "PAL190" => rules::model_files::writable_model_volume::fix,
+        "PAL220" => rules::service_accounts::token_automount::fix,
+        "PAL230" => rules::filesystem::read_only_root_filesystem::fix,
+        "PAL240" => rules::namespaces::psa_enforce_missing::fix,
         _ => return None,
     })
 }
@@ -135,4 +146,20 @@ pub fn filtered_capabilities_add(
     } else {
         vec![set(add_ptr, Value::Array(kept))]
     }
+}
+
+/// Orders one document's fix operations so they can be applied one after another: removals
+/// of list items go last and from the highest index down, so no removal shifts the index
+/// another operation refers to.
+pub fn order_for_application(ops: &mut [PatchOp]) {
+    fn key(op: &PatchOp) -> (bool, Vec<std::cmp::Reverse<(u64, String)>>) {
+        let is_remove = matches!(op, PatchOp::Remove { .. });
+        let tokens = op
+            .path()
+            .split('/')
+            .map(|t| std::cmp::Reverse((t.parse::<u64>().unwrap_or(u64::MAX), t.to_string())))
+            .collect();
+        (is_remove, if is_remove { tokens } else { Vec::new() })
+    }
+    ops.sort_by_cached_key(key);
 }

@@ -64,6 +64,9 @@ pub fn harden_source(file: &Arc<str>, src: &str, opts: &ScanOptions) -> Hardened
         })
         .collect();
     per_doc.sort_by_key(|(d, _)| *d);
+    for (_, ops) in &mut per_doc {
+        crate::fix::order_for_application(ops);
+    }
     for (doc, ops) in &per_doc {
         let Some(Some(json)) = docs.get(*doc) else {
             continue;
@@ -114,10 +117,12 @@ pub fn strict_ops(mut json: Value, ops: &[PatchOp]) -> Result<Vec<PatchOp>, Stri
                     let list = json
                         .pointer(&path[..path.len() - 2])
                         .and_then(Value::as_array);
-                    if list.is_some_and(|l| l.contains(value)) {
-                        continue;
+                    match list {
+                        Some(l) if l.contains(value) => continue,
+                        Some(_) => op.clone(),
+                        // No list yet: create it with this one item.
+                        None => ensure_op(&json, path, value.clone()).map_err(|e| e.to_string())?,
                     }
-                    op.clone()
                 } else if json.pointer(path) == Some(value) {
                     continue;
                 } else {

@@ -62,16 +62,16 @@ impl ResourceRule {
     }
 }
 
-mod filesystem;
-mod gpus;
-mod images;
+pub(crate) mod filesystem;
+pub(crate) mod gpus;
+pub(crate) mod images;
 pub mod model_files;
 pub mod model_servers;
 pub mod namespaces;
 mod pod_fields;
 mod resources;
 mod secrets;
-mod service_accounts;
+pub(crate) mod service_accounts;
 pub mod stream;
 
 /// Every pod rule.

@@ -27,6 +27,10 @@ pub fn run(args: &HardenArgs) -> i32 {
         Ok(x) => x,
         Err(e) => return super::fail(e),
     };
+    let options = HardenOptions {
+        pss_level: policy.standard,
+        ..options
+    };
     let opts = opts.with_fixes(options);
     let (inputs, mut errors) = collect_inputs(&args.paths);
     let inputs: Vec<Input> = inputs
@@ -164,7 +168,7 @@ fn harden_options(args: &HardenArgs) -> Result<HardenOptions, String> {
 }
 
 /// The object a document's findings are about (the first finding names it).
-fn object_of<'r>(r: &'r FileResult, doc: usize) -> Option<&'r ObjectRef> {
+fn object_of(r: &FileResult, doc: usize) -> Option<&ObjectRef> {
     r.hardened
         .fixed
         .iter()

@@ -77,3 +77,42 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
         });
     }
 }
+
+/// Name of the scratch volume harden adds for `/tmp`.
+pub const TMP_VOLUME: &str = "palisade-tmp";
+
+/// Makes the root filesystem read-only and gives the container a writable `/tmp` (an
+/// `emptyDir`) unless it already mounts something there. Cache directories the image writes
+/// elsewhere (Hugging Face, Triton, Torch) need their own `emptyDir`; harden says so in a note.
+pub fn fix(
+    v: &Violation,
+    cx: &crate::fix::FixContext<'_, '_, '_>,
+) -> Vec<palisade_yaml::edit::PatchOp> {
+    let mut ops = vec![crate::fix::set(v.pointer.clone(), true.into())];
+    let (Some(pod), Some(c)) = (cx.pod, crate::fix::container_of(cx.pod, &v.pointer)) else {
+        return ops;
+    };
+    let mounts_tmp = c
+        .raw
+        .get("volumeMounts")
+        .and_then(palisade_yaml::Node::as_seq)
+        .is_some_and(|m| {
+            m.iter()
+                .any(|m| m.get("mountPath").and_then(palisade_yaml::Node::as_str) == Some("/tmp"))
+        });
+    if mounts_tmp {
+        return ops;
+    }
+    let has_volume = pod.spec.volumes.iter().any(|vol| vol.name == TMP_VOLUME);
+    if !has_volume {
+        ops.push(crate::fix::set(
+            format!("{}/volumes/-", pod.spec.ptr),
+            serde_json::json!({"name": TMP_VOLUME, "emptyDir": {}}),
+        ));
+    }
+    ops.push(crate::fix::set(
+        format!("{}/volumeMounts/-", c.ptr),
+        serde_json::json!({"name": TMP_VOLUME, "mountPath": "/tmp"}),
+    ));
+    ops
+}

@@ -82,3 +82,14 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
         }
     }
 }
+
+/// Narrows the driver capabilities to what CUDA workloads need.
+pub fn fix(
+    v: &Violation,
+    _cx: &crate::fix::FixContext<'_, '_, '_>,
+) -> Vec<palisade_yaml::edit::PatchOp> {
+    vec![crate::fix::set(
+        format!("{}/value", v.pointer),
+        "compute,utility".into(),
+    )]
+}

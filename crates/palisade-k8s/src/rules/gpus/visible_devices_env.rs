@@ -86,3 +86,13 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
         }
     }
 }
+
+/// Removes the variable: the NVIDIA device plugin sets it to the GPUs the pod was allocated.
+pub fn fix(
+    v: &Violation,
+    _cx: &crate::fix::FixContext<'_, '_, '_>,
+) -> Vec<palisade_yaml::edit::PatchOp> {
+    vec![palisade_yaml::edit::PatchOp::Remove {
+        path: v.pointer.clone(),
+    }]
+}

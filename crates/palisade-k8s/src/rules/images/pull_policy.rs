@@ -97,3 +97,11 @@ fn is_floating(tag: &str) -> bool {
         .iter()
         .any(|s| tag.ends_with(s))
 }
+
+/// Pulls on every start, so a moved tag is at least picked up consistently.
+pub fn fix(
+    v: &Violation,
+    _cx: &crate::fix::FixContext<'_, '_, '_>,
+) -> Vec<palisade_yaml::edit::PatchOp> {
+    vec![crate::fix::set(v.pointer.clone(), "Always".into())]
+}

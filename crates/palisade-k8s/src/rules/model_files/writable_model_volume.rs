@@ -134,3 +134,11 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
         }
     }
 }
+
+/// Mounts the model volume read-only.
+pub fn fix(
+    v: &Violation,
+    _cx: &crate::fix::FixContext<'_, '_, '_>,
+) -> Vec<palisade_yaml::edit::PatchOp> {
+    vec![crate::fix::set(v.pointer.clone(), true.into())]
+}

@@ -92,3 +92,15 @@ fn check(cx: &ResourceContext<'_, '_>, out: &mut Vec<Violation>) {
         }
     }
 }
+
+/// Labels the namespace with the level Palisade enforces (`--standard`), so the API server's
+/// own Pod Security Admission backs up the webhook.
+pub fn fix(
+    v: &Violation,
+    cx: &crate::fix::FixContext<'_, '_, '_>,
+) -> Vec<palisade_yaml::edit::PatchOp> {
+    vec![crate::fix::set(
+        v.pointer.clone(),
+        cx.options.pss_level.to_string().into(),
+    )]
+}

@@ -70,3 +70,11 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
         container: None,
     });
 }
+
+/// Stops mounting the token: `automountServiceAccountToken: false` on the pod.
+pub fn fix(
+    v: &Violation,
+    _cx: &crate::fix::FixContext<'_, '_, '_>,
+) -> Vec<palisade_yaml::edit::PatchOp> {
+    vec![crate::fix::set(v.pointer.clone(), false.into())]
+}
