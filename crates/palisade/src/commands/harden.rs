@@ -31,7 +31,11 @@ pub fn run(args: &HardenArgs) -> i32 {
         pss_level: policy.standard,
         ..options
     };
+    let plain_opts = resolve_options(&args.policy).map(|(_, o)| o);
     let opts = opts.with_fixes(options);
+    let Ok(plain_opts) = plain_opts else {
+        return 2;
+    };
     let (inputs, mut errors) = collect_inputs(&args.paths);
     let inputs: Vec<Input> = inputs
         .into_iter()
@@ -105,7 +109,16 @@ pub fn run(args: &HardenArgs) -> i32 {
 
     // The summary goes to stderr so stdout stays valid YAML / JSON.
     let fixed: usize = results.iter().map(|r| r.hardened.fixed.len()).sum();
-    let unfixable: Vec<&Finding> = results.iter().flat_map(|r| &r.hardened.unfixable).collect();
+    // What is left is what a scan of the hardened text finds: a fix can also clear findings
+    // of other rules (no longer privileged → no GPU-through-privileged finding).
+    let remaining: Vec<Finding> = results
+        .par_iter()
+        .flat_map(|r| {
+            let name: Arc<str> = r.input.display_name().into();
+            palisade_k8s::scan_source(&name, &r.hardened.text, &plain_opts).findings
+        })
+        .collect();
+    let unfixable: Vec<&Finding> = remaining.iter().collect();
     for r in &results {
         errors.extend(r.hardened.errors.iter().cloned());
         for note in &r.hardened.notes {

@@ -81,6 +81,10 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
 /// Name of the scratch volume harden adds for `/tmp`.
 pub const TMP_VOLUME: &str = "palisade-tmp";
 
+/// Size cap of that volume: enough for temp files, small enough that a runaway writer cannot
+/// fill the node's ephemeral storage (which PAL123 guards against).
+pub const TMP_SIZE_LIMIT: &str = "1Gi";
+
 /// Makes the root filesystem read-only and gives the container a writable `/tmp` (an
 /// `emptyDir`) unless it already mounts something there. Cache directories the image writes
 /// elsewhere (Hugging Face, Triton, Torch) need their own `emptyDir`; harden says so in a note.
@@ -107,7 +111,7 @@ pub fn fix(
     if !has_volume {
         ops.push(crate::fix::set(
             format!("{}/volumes/-", pod.spec.ptr),
-            serde_json::json!({"name": TMP_VOLUME, "emptyDir": {}}),
+            serde_json::json!({"name": TMP_VOLUME, "emptyDir": {"sizeLimit": TMP_SIZE_LIMIT}}),
         ));
     }
     ops.push(crate::fix::set(
