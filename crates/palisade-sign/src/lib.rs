@@ -11,6 +11,7 @@ pub mod blob;
 pub mod bundle;
 pub mod error;
 pub mod keys;
+pub mod model;
 pub mod pem;
 pub mod secretbox;
 pub mod simple_signing;
