@@ -1,1 +1,28 @@
-//! The Palisade admission webhook.
+//! The Palisade admission webhook (`palisade serve`): AdmissionReview `admission.k8s.io/v1`
+//! over HTTPS, deciding with the same scanner, policy (`apply_policy`) and fixes as
+//! `palisade scan` and `palisade harden`, so a manifest gets one verdict at every gate.
+//!
+//! Layout by concern, after kubewarden's policy-server: [`review`] is the wire format,
+//! [`engine`] the decision (no IO), [`api`] the handlers and [`router`], [`server`] TLS,
+//! reload and shutdown, [`metrics`] and [`log`] what operators see.
+
+pub mod api;
+pub mod engine;
+pub mod log;
+pub mod metrics;
+pub mod namespaces;
+pub mod review;
+pub mod server;
+pub mod tls;
+
+pub use api::{AppState, Limits, router};
+pub use engine::{Decision, Engine, Webhook};
+pub use namespaces::{NamespaceSource, StaticNamespaces};
+pub use server::{ServeConfig, ServeError, Server, shutdown_signal};
+
+/// The rules this crate can evaluate (`palisade-k8s`'s). The binary passes its full registry
+/// instead, so a policy naming any known rule loads here as it does in `scan`.
+#[must_use]
+pub fn k8s_rules() -> Vec<&'static palisade_policy::RuleMeta> {
+    palisade_k8s::rules()
+}
