@@ -1,0 +1,288 @@
+//! Over real TLS sockets on loopback, with rcgen certificates: the server as `palisade serve`
+//! runs it (TLS, plain metrics listener, file hot reload, graceful shutdown).
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use palisade_admission::log::Memory;
+use palisade_admission::{ServeConfig, Server};
+use rustls_pki_types::{CertificateDer, ServerName};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+
+struct Cert {
+    cert_pem: String,
+    key_pem: String,
+    der: CertificateDer<'static>,
+}
+
+fn cert() -> Cert {
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    Cert {
+        cert_pem: ck.cert.pem(),
+        key_pem: ck.signing_key.serialize_pem(),
+        der: ck.cert.der().clone(),
+    }
+}
+
+/// Writes through a temporary file and a rename, as the kubelet updates mounted Secrets.
+fn write(path: &Path, contents: &str) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, contents).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+struct Running {
+    addr: SocketAddr,
+    metrics: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+    dir: tempfile::TempDir,
+    log: Arc<Memory>,
+}
+
+async fn start(cert: &Cert, policy: &str, shutdown_delay: Duration) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    write(&p("tls.crt"), &cert.cert_pem);
+    write(&p("tls.key"), &cert.key_pem);
+    write(&p("policy.yaml"), policy);
+    let mut config = ServeConfig::new(p("policy.yaml"), p("tls.crt"), p("tls.key"));
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+    config.reload_interval = Duration::from_millis(50);
+    config.shutdown_delay = shutdown_delay;
+    config.drain_timeout = Duration::from_secs(5);
+    let log = Arc::new(Memory::default());
+    let server = Server::bind(config, palisade_admission::k8s_rules(), log.clone())
+        .await
+        .unwrap();
+    let addr = server.local_addr().unwrap();
+    let metrics = server.metrics_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.run(async {
+        let _ = rx.await;
+    }));
+    Running {
+        addr,
+        metrics,
+        stop: Some(tx),
+        task,
+        dir,
+        log,
+    }
+}
+
+fn connector(trusted: &[&CertificateDer<'static>]) -> TlsConnector {
+    let mut roots = rustls::RootCertStore::empty();
+    for c in trusted {
+        roots.add((*c).clone()).unwrap();
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    TlsConnector::from(Arc::new(config))
+}
+
+type Tls = tokio_rustls::client::TlsStream<TcpStream>;
+
+async fn connect(addr: SocketAddr, trusted: &[&CertificateDer<'static>]) -> std::io::Result<Tls> {
+    let tcp = TcpStream::connect(addr).await?;
+    connector(trusted)
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+}
+
+/// One HTTP/1.1 request over `stream`, read to the end of its body (Content-Length).
+async fn http<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    stream: &mut S,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> (u16, String) {
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    read_response(stream).await
+}
+
+async fn read_response<S: tokio::io::AsyncRead + Unpin>(stream: &mut S) -> (u16, String) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let n = stream.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "connection closed before a response");
+        buf.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let len = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length: ")
+                        .map(|v| v.trim().parse::<usize>().unwrap())
+                })
+                .unwrap_or(0);
+            if body.len() >= len {
+                let status = head[9..12].parse().unwrap();
+                return (status, body[..len].to_string());
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn validates_over_tls_and_serves_metrics_in_plain_http() {
+    let c = cert();
+    let mut s = start(&c, RESTRICTED, Duration::ZERO).await;
+    let mut tls = connect(s.addr, &[&c.der]).await.unwrap();
+    let body = serde_json::to_vec(&review("CREATE", &privileged_pod(), None)).unwrap();
+    let (status, text) = http(&mut tls, "POST", "/validate", &body).await;
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["response"]["allowed"], false);
+    assert_eq!(v["response"]["status"]["code"], 403);
+    // Keep-alive: a second request on the same connection.
+    let body = serde_json::to_vec(&review("CREATE", &hardened_pod(), None)).unwrap();
+    let (_, text) = http(&mut tls, "POST", "/mutate", &body).await;
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["response"]["allowed"], true);
+    let mut plain = TcpStream::connect(s.metrics).await.unwrap();
+    let (status, metrics) = http(&mut plain, "GET", "/metrics", b"").await;
+    assert_eq!(status, 200);
+    assert!(metrics.contains("outcome=\"deny\"} 1"), "{metrics}");
+    // Plain HTTP on the TLS port gets nothing.
+    let mut wrong = TcpStream::connect(s.addr).await.unwrap();
+    let _ = wrong.write_all(b"GET /healthz HTTP/1.1\r\n\r\n").await;
+    let mut b = [0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(6), wrong.read(&mut b))
+        .await
+        .map_or(0, |r| r.unwrap_or(0));
+    assert!(!String::from_utf8_lossy(&b[..n]).contains("200 OK"));
+    s.stop.take().unwrap().send(()).unwrap();
+    s.task.await.unwrap();
+}
+
+async fn wait_for(mut check: impl AsyncFnMut() -> bool) {
+    for _ in 0..100 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("condition not reached in time");
+}
+
+async fn metrics(addr: SocketAddr) -> String {
+    let mut plain = TcpStream::connect(addr).await.unwrap();
+    http(&mut plain, "GET", "/metrics", b"").await.1
+}
+
+#[tokio::test]
+async fn certificates_and_policy_reload_from_disk() {
+    let first = cert();
+    let mut s = start(&first, RESTRICTED, Duration::ZERO).await;
+    let p = |n: &str| s.dir.path().join(n);
+    // A key that does not match the certificate is refused; the old pair stays in use.
+    let second = cert();
+    write(&p("tls.crt"), &second.cert_pem);
+    let m = s.metrics;
+    wait_for(async || {
+        metrics(m)
+            .await
+            .contains("palisade_tls_reload_failures_total 1")
+    })
+    .await;
+    assert!(connect(s.addr, &[&first.der]).await.is_ok());
+    write(&p("tls.key"), &second.key_pem);
+    let addr = s.addr;
+    let der = second.der.clone();
+    wait_for(async || connect(addr, &[&der]).await.is_ok()).await;
+    let tls = connect(s.addr, &[&second.der]).await.unwrap();
+    assert_eq!(
+        tls.get_ref().1.peer_certificates().unwrap()[0],
+        second.der,
+        "new connections get the new certificate"
+    );
+
+    // A broken policy is rejected and the old one keeps deciding.
+    write(
+        &p("policy.yaml"),
+        "apiVersion: palisade.dev/v1alpha1\nkind: Policy\nspec: {failOn: urgent}\n",
+    );
+    wait_for(async || {
+        metrics(m)
+            .await
+            .contains("palisade_policy_reload_failures_total 1")
+    })
+    .await;
+    let body = serde_json::to_vec(&review("CREATE", &privileged_pod(), None)).unwrap();
+    let mut tls = connect(s.addr, &[&second.der]).await.unwrap();
+    let (_, text) = http(&mut tls, "POST", "/validate", &body).await;
+    assert!(text.contains("\"allowed\":false"), "{text}");
+    assert!(
+        s.log
+            .lines()
+            .iter()
+            .any(|l| l.contains("policy rejected") && l.contains("urgent"))
+    );
+    write(
+        &p("policy.yaml"),
+        &format!("{RESTRICTED}  admission: {{mode: warn}}\n"),
+    );
+    wait_for(async || metrics(m).await.contains("palisade_policy_generation 2")).await;
+    let (_, text) = http(&mut tls, "POST", "/validate", &body).await;
+    assert!(text.contains("\"allowed\":true"), "{text}");
+    s.stop.take().unwrap().send(()).unwrap();
+    s.task.await.unwrap();
+}
+
+#[tokio::test]
+async fn graceful_shutdown_drains_in_flight_requests() {
+    let c = cert();
+    let mut s = start(&c, RESTRICTED, Duration::from_millis(300)).await;
+    let mut tls = connect(s.addr, &[&c.der]).await.unwrap();
+    let body = serde_json::to_vec(&review("CREATE", &hardened_pod(), None)).unwrap();
+    let head = format!(
+        "POST /validate HTTP/1.1\r\nhost: localhost\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    tls.write_all(head.as_bytes()).await.unwrap();
+    tls.write_all(&body[..body.len() / 2]).await.unwrap();
+    tls.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    s.stop.take().unwrap().send(()).unwrap();
+    // Not ready while draining, so the Service stops sending new requests here.
+    let m = s.metrics;
+    wait_for(async || {
+        let mut plain = TcpStream::connect(m).await.unwrap();
+        http(&mut plain, "GET", "/readyz", b"").await.0 == 503
+    })
+    .await;
+    tls.write_all(&body[body.len() / 2..]).await.unwrap();
+    let (status, text) = read_response(&mut tls).await;
+    assert_eq!(status, 200);
+    assert!(text.contains("\"allowed\":true"), "{text}");
+    drop(tls);
+    tokio::time::timeout(Duration::from_secs(5), s.task)
+        .await
+        .expect("server stops after draining")
+        .unwrap();
+    assert!(TcpStream::connect(s.addr).await.is_err(), "listener closed");
+    assert!(s.log.lines().iter().any(|l| l.contains("drained")));
+}
