@@ -10,9 +10,11 @@
 pub mod blob;
 pub mod bundle;
 pub mod error;
+pub mod image;
 pub mod keys;
 pub mod model;
 pub mod pem;
+pub mod registry;
 pub mod secretbox;
 pub mod simple_signing;
 pub mod util;
