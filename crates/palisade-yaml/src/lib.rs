@@ -17,9 +17,9 @@ mod parse;
 mod pointer;
 
 pub use node::{Entry, Node, NodeKind, Pos, Scalar, TypeName};
+pub use parse::line_starts;
 pub use parse::{
     Document, MAX_ALIAS_EXPANSION, ParseError, ParseStats, parse_stream, parse_stream_reference,
     parse_stream_with_stats,
 };
-pub use parse::line_starts;
 pub use pointer::{escape_token, push_index, push_key};
