@@ -147,7 +147,7 @@ pub fn apply_patches_to_stream(
         if is_blank(chunk) {
             continue;
         }
-        let n = parse_stream(chunk).len();
+        let n = documents_in(chunk);
         for _ in 0..n {
             chunk_of.push((start, end, n > 1));
         }
@@ -532,13 +532,7 @@ fn json_of_text(src: &str) -> Result<Value, EditError> {
     let docs = parse_stream(src);
     match docs.as_slice() {
         [] => Ok(Value::Null),
-        [Ok(doc)] => {
-            serde_json::from_str(&doc.root.to_json()).map_err(|e| EditError::Unsupported {
-                op: "patch",
-                path: String::new(),
-                reason: format!("the document's JSON form cannot be read back: {e}"),
-            })
-        }
+        [Ok(doc)] => json_of_node(&doc.root),
         [Err(e), ..] => Err(EditError::Parse {
             line: e.line,
             column: e.column,
@@ -552,7 +546,70 @@ fn json_of_text(src: &str) -> Result<Value, EditError> {
     }
 }
 
+/// The JSON meaning of a parsed document: built directly, or through the text form where the
+/// direct conversion declines (so errors read as they always did).
+fn json_of_node(node: &crate::Node<'_>) -> Result<Value, EditError> {
+    if let Some(v) = node.to_json_value() {
+        return Ok(v);
+    }
+    serde_json::from_str(&node.to_json()).map_err(|e| EditError::Unsupported {
+        op: "patch",
+        path: String::new(),
+        reason: format!("the document's JSON form cannot be read back: {e}"),
+    })
+}
+
 fn apply_with_eol(src: &str, ops: &[PatchOp], eol: &'static str) -> Result<String, EditError> {
+    let original = json_of_text(src)?;
+    apply_to_meaning(src, original, ops, eol)
+}
+
+/// Applies `ops` to `src`, whose JSON meaning is `original`.
+///
+/// The batched path makes every edit and checks the final text once; when it cannot (an
+/// error anywhere, an edit it cannot plan, or a final text that means something else) the
+/// per-operation path runs from the start, so errors and their wording are exactly those of
+/// checking every operation.
+fn apply_to_meaning(
+    src: &str,
+    original: Value,
+    ops: &[PatchOp],
+    eol: &'static str,
+) -> Result<String, EditError> {
+    if let Some(text) = apply_batched(src, original, ops, eol) {
+        return Ok(text);
+    }
+    apply_per_op(src, ops, eol)
+}
+
+/// All operations, then one check that the text means exactly the patched JSON. Every edit
+/// is planned on the text as the edits before it left it, exactly as the per-operation path
+/// does, so the two give the same text whenever both succeed.
+fn apply_batched(
+    src: &str,
+    mut expected: Value,
+    ops: &[PatchOp],
+    eol: &'static str,
+) -> Option<String> {
+    let mut text = src.to_owned();
+    let mut edited = false;
+    for op in ops {
+        for prim in &apply_json(&mut expected, op).ok()? {
+            let edit = plan(&text, prim, eol).ok()?;
+            text.replace_range(edit.start..edit.end, &edit.text);
+            edited = true;
+        }
+    }
+    if !edited {
+        return Some(text);
+    }
+    let got = json_of_text(&text).ok()?;
+    json_eq(&got, &expected).then_some(text)
+}
+
+/// The reference path: every operation is checked on its own, so an error names the
+/// operation that went wrong.
+fn apply_per_op(src: &str, ops: &[PatchOp], eol: &'static str) -> Result<String, EditError> {
     let mut expected = json_of_text(src)?;
     let mut text = src.to_owned();
     for op in ops {
@@ -622,6 +679,21 @@ fn split_chunks(src: &str) -> Vec<(usize, usize)> {
     chunks
 }
 
+/// How many results `parse_stream` gives for a non-blank chunk. Without document markers,
+/// directives or a BOM, saphyr sees exactly one document (or one error), so only chunks with
+/// those are parsed to count: counting was a full parse of every document.
+fn documents_in(chunk: &str) -> usize {
+    let markers = chunk.contains('\u{feff}')
+        || chunk
+            .split('\n')
+            .any(|l| l.starts_with("---") || l.starts_with("...") || l.starts_with('%'));
+    if markers {
+        parse_stream(chunk).len()
+    } else {
+        1
+    }
+}
+
 fn detect_eol(src: &str) -> Option<&'static str> {
     let nl = src.find('\n')?;
     Some(if src[..nl].ends_with('\r') {
@@ -635,7 +707,7 @@ fn detect_eol(src: &str) -> Option<&'static str> {
 // The span tree.
 
 /// Where a node sits in its parent: what text an edit of the whole value may replace.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Slot {
     Root,
     /// A mapping value; `colon_end` is the byte after the `:` (None if there is no colon).
@@ -660,7 +732,7 @@ impl Slot {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 struct SNode {
     /// First byte of the node, properties (`&anchor`, `!tag`) included; for block scalars the
     /// `|`/`>` indicator; for block sequences the first `-`.
@@ -671,7 +743,7 @@ struct SNode {
     slot: Slot,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 enum SKind {
     Scalar {
         style: ScalarStyle,
@@ -689,7 +761,7 @@ enum SKind {
     Alias,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 struct SEntry {
     key: String,
     key_start: usize,
@@ -718,21 +790,12 @@ const MAX_DEPTH: usize = 256;
 
 struct Builder<'s> {
     src: &'s str,
-    /// Byte offset of every char index (saphyr counts characters); `None` for ASCII text.
-    offsets: Option<Vec<usize>>,
     cursor: usize,
     stack: Vec<Frame>,
     root: Option<SNode>,
 }
 
 impl Builder<'_> {
-    fn byte(&self, char_index: usize) -> usize {
-        match &self.offsets {
-            None => char_index.min(self.src.len()),
-            Some(offsets) => offsets.get(char_index).copied().unwrap_or(self.src.len()),
-        }
-    }
-
     /// Consumes the `:` or `-` that introduces the next value and says where the value sits.
     fn enter_slot(&mut self) -> Slot {
         let src = self.src;
@@ -798,36 +861,107 @@ fn unsupported_layout(what: &str) -> EditError {
     }
 }
 
+/// What the span tree needs of a parser event. Both the saphyr adapter and the fast lexer
+/// ([`fast_events`]) produce these, with byte offsets, so one builder serves both.
+#[derive(Debug, PartialEq)]
+enum Ev<'s> {
+    DocumentStart,
+    Scalar(std::borrow::Cow<'s, str>, ScalarStyle),
+    MappingStart,
+    SequenceStart,
+    /// The end of a mapping or sequence.
+    End,
+    Alias,
+}
+
+/// One event with the byte range saphyr gives it.
+type Spanned<'s> = (Ev<'s>, usize, usize);
+
 /// Builds the span tree of one document (`None` when it has no content).
+///
+/// The fast lexer handles the block YAML manifests are made of; anything else goes to saphyr.
 fn build(src: &str) -> Result<Option<SNode>, EditError> {
+    match fast_events(src) {
+        Some(events) => build_from(src, events.into_iter().map(Ok)),
+        None => build_saphyr(src),
+    }
+}
+
+/// Whether the fast lexer, where it answers, builds the same span tree as saphyr. For tests.
+#[doc(hidden)]
+#[must_use]
+pub fn fast_spans_agree(src: &str) -> bool {
+    match fast_events(src) {
+        None => true,
+        Some(events) => build_from(src, events.into_iter().map(Ok)).ok() == build_saphyr(src).ok(),
+    }
+}
+
+/// Whether the fast lexer handles `src` (for tests that must exercise it).
+#[doc(hidden)]
+#[must_use]
+pub fn fast_spans_handle(src: &str) -> bool {
+    fast_events(src).is_some()
+}
+
+/// [`build`] with saphyr's events only: the reference the fast lexer is tested against.
+fn build_saphyr(src: &str) -> Result<Option<SNode>, EditError> {
+    // Byte offset of every char index (saphyr counts characters); `None` for ASCII text.
     let offsets = (!src.is_ascii()).then(|| {
         let mut v: Vec<usize> = src.char_indices().map(|(i, _)| i).collect();
         v.push(src.len());
         v
     });
+    let byte = |char_index: usize| match &offsets {
+        None => char_index.min(src.len()),
+        Some(offsets) => offsets.get(char_index).copied().unwrap_or(src.len()),
+    };
+    let events = Parser::new_from_str(src).filter_map(|event| {
+        let (event, span) = match event {
+            Ok(ev) => ev,
+            Err(e) => {
+                return Some(Err(EditError::Parse {
+                    line: u32::try_from(e.marker().line()).unwrap_or(u32::MAX),
+                    column: u32::try_from(e.marker().col() + 1).unwrap_or(u32::MAX),
+                    message: format!("invalid YAML: {}", e.info()),
+                }));
+            }
+        };
+        let ev = match event {
+            Event::DocumentStart(_) => Ev::DocumentStart,
+            Event::Scalar(text, style, _, _) => Ev::Scalar(text, style),
+            Event::MappingStart(..) => Ev::MappingStart,
+            Event::SequenceStart(..) => Ev::SequenceStart,
+            Event::MappingEnd | Event::SequenceEnd => Ev::End,
+            Event::Alias(_) => Ev::Alias,
+            _ => return None,
+        };
+        Some(Ok((ev, byte(span.start.index()), byte(span.end.index()))))
+    });
+    build_from(src, events)
+}
+
+fn build_from<'s>(
+    src: &str,
+    events: impl Iterator<Item = Result<Spanned<'s>, EditError>>,
+) -> Result<Option<SNode>, EditError> {
     let mut b = Builder {
         src,
-        offsets,
         cursor: 0,
         stack: Vec::new(),
         root: None,
     };
     let mut documents = 0;
-    for event in Parser::new_from_str(src) {
-        let (event, span) = event.map_err(|e| EditError::Parse {
-            line: u32::try_from(e.marker().line()).unwrap_or(u32::MAX),
-            column: u32::try_from(e.marker().col() + 1).unwrap_or(u32::MAX),
-            message: format!("invalid YAML: {}", e.info()),
-        })?;
-        let (s, e) = (b.byte(span.start.index()), b.byte(span.end.index()));
+    for event in events {
+        let (event, s, e) = event?;
         match event {
-            Event::DocumentStart(_) => {
+            Ev::DocumentStart => {
                 documents += 1;
                 if documents > 1 {
                     return Err(unsupported_layout("the text holds more than one document"));
                 }
             }
-            Event::Scalar(text, style, _, _) => {
+            Ev::Scalar(text, style) => {
                 if b.awaiting_key() {
                     if let Some(Frame::Map { key, merge, .. }) = b.stack.last_mut() {
                         *merge |= style == ScalarStyle::Plain && text == "<<";
@@ -889,7 +1023,7 @@ fn build(src: &str) -> Result<Option<SNode>, EditError> {
                     slot,
                 });
             }
-            Event::MappingStart(..) | Event::SequenceStart(..) => {
+            Ev::MappingStart | Ev::SequenceStart => {
                 if b.awaiting_key() {
                     return Err(unsupported_layout("a mapping key that is a collection"));
                 }
@@ -901,7 +1035,7 @@ fn build(src: &str) -> Result<Option<SNode>, EditError> {
                 if open.is_some() {
                     b.cursor = e;
                 }
-                b.stack.push(if matches!(event, Event::MappingStart(..)) {
+                b.stack.push(if matches!(event, Ev::MappingStart) {
                     Frame::Map {
                         start: s,
                         open,
@@ -919,7 +1053,7 @@ fn build(src: &str) -> Result<Option<SNode>, EditError> {
                     }
                 });
             }
-            Event::MappingEnd | Event::SequenceEnd => {
+            Ev::End => {
                 let Some(frame) = b.stack.pop() else {
                     continue;
                 };
@@ -970,7 +1104,7 @@ fn build(src: &str) -> Result<Option<SNode>, EditError> {
                 };
                 b.finish(node);
             }
-            Event::Alias(_) => {
+            Ev::Alias => {
                 if b.awaiting_key() {
                     return Err(unsupported_layout("an alias used as a mapping key"));
                 }
@@ -983,10 +1117,531 @@ fn build(src: &str) -> Result<Option<SNode>, EditError> {
                     slot,
                 });
             }
-            _ => {}
         }
     }
     Ok(b.root)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fast lexer.
+//
+// saphyr-parser cost most of an edit: the span tree is built again after every text edit, and
+// saphyr is general and slow. Manifests use a small part of YAML (block mappings and
+// sequences, one-line scalars, literal/folded blocks, small flow collections), and for that
+// part this lexer produces the events saphyr would, with the spans the builder reads.
+// It is timid in the same way as the fast parser: anything outside that part (anchors, tags,
+// multi-line plain scalars, tabs, CR, directives, odd indentation, anything it is unsure is
+// even valid) returns `None` and saphyr builds the tree, errors included. A test checks that
+// the trees are equal wherever the lexer answers.
+
+/// Collections nested deeper than this go to saphyr (which enforces the real limit).
+const MAX_FAST_DEPTH: usize = 64;
+
+/// saphyr forgets a simple key after 1024 characters; longer keys are left to it.
+const MAX_FAST_KEY: usize = 1000;
+
+struct Lex<'s> {
+    src: &'s str,
+    b: &'s [u8],
+    out: Vec<Spanned<'s>>,
+    depth: usize,
+}
+
+/// The events of `src` for the builder, or `None` to let saphyr decide.
+fn fast_events(src: &str) -> Option<Vec<Spanned<'_>>> {
+    let b = src.as_bytes();
+    // Tabs, CR, control characters and BOMs have subtle rules; `---`, `...` and `%` lines
+    // are document markers and directives.
+    let odd_byte = b.iter().any(|&c| (c < 0x20 && c != b'\n') || c == 0x7f);
+    if odd_byte || src.contains('\u{feff}') {
+        return None;
+    }
+    let mut at = 0;
+    while at < b.len() {
+        let line = &b[at..];
+        if line.starts_with(b"---") || line.starts_with(b"...") || line.starts_with(b"%") {
+            return None;
+        }
+        at = next_line(src, at);
+    }
+    let mut lx = Lex {
+        src,
+        b,
+        out: Vec::with_capacity(src.len() / 8),
+        depth: 0,
+    };
+    let Some(p) = lx.content(0) else {
+        return Some(Vec::new());
+    };
+    lx.out.push((Ev::DocumentStart, 0, 0));
+    let next = lx.node(p, -1)?;
+    // Anything left over (a second root node, a less indented line) is not for us.
+    lx.content(next).is_none().then_some(lx.out)
+}
+
+fn is_indicator(c: u8) -> bool {
+    matches!(
+        c,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+    )
+}
+
+impl<'s> Lex<'s> {
+    fn at(&self, p: usize) -> u8 {
+        self.b.get(p).copied().unwrap_or(b'\n')
+    }
+
+    /// Column of `p`, whose line holds only ASCII before it (indentation, `- `).
+    fn col(&self, p: usize) -> isize {
+        isize::try_from(p - line_start(self.src, p)).unwrap_or(isize::MAX)
+    }
+
+    fn skip_spaces(&self, mut p: usize) -> usize {
+        while self.b.get(p) == Some(&b' ') {
+            p += 1;
+        }
+        p
+    }
+
+    /// From the line starting at `line`: the first byte of the first line that is neither
+    /// blank nor a comment, or `None` at the end of the text.
+    fn content(&self, mut line: usize) -> Option<usize> {
+        while line < self.b.len() {
+            let p = self.skip_spaces(line);
+            match self.b.get(p) {
+                None => return None,
+                Some(b'\n' | b'#') => line = next_line(self.src, p),
+                Some(_) => return Some(p),
+            }
+        }
+        None
+    }
+
+    /// After a value: spaces and maybe a comment until the line break. Returns the next
+    /// line's start.
+    fn end_of_line(&self, p: usize) -> Option<usize> {
+        let q = self.skip_spaces(p);
+        match self.b.get(q) {
+            None => Some(q),
+            Some(b'\n') => Some(q + 1),
+            Some(b'#') if q > p || self.b.get(q.wrapping_sub(1)) == Some(&b' ') => {
+                Some(next_line(self.src, q))
+            }
+            Some(_) => None,
+        }
+    }
+
+    /// Whether a plain scalar may start at `p`: no indicator, except `-`, `?` and `:` followed
+    /// by something other than a space.
+    fn plain_start(&self, p: usize) -> bool {
+        match self.at(p) {
+            b'-' | b'?' | b':' => !matches!(self.at(p + 1), b' ' | b'\n' | b',' | b']' | b'}'),
+            c => !is_indicator(c) && c != b'\n',
+        }
+    }
+
+    fn is_dash(&self, p: usize) -> bool {
+        self.at(p) == b'-' && matches!(self.at(p + 1), b' ' | b'\n')
+    }
+
+    /// A block mapping key starting at `p`: `(key, style, start, end, colon)`.
+    fn key(
+        &self,
+        p: usize,
+    ) -> Option<(std::borrow::Cow<'s, str>, ScalarStyle, usize, usize, usize)> {
+        let (key, style, end) = match self.at(p) {
+            q @ (b'"' | b'\'') => self.quoted_key(p, q == b'\'')?,
+            c if is_indicator(c) => return None,
+            _ => {
+                let mut i = p;
+                loop {
+                    match self.at(i) {
+                        b'\n' => return None,
+                        b':' if matches!(self.at(i + 1), b' ' | b'\n') => break,
+                        b'#' if self.b[i - 1] == b' ' => return None,
+                        _ => i += 1,
+                    }
+                }
+                let end = p + self.src[p..i].trim_end_matches(' ').len();
+                let key = &self.src[p..end];
+                if key == "<<" {
+                    return None;
+                }
+                (key.into(), ScalarStyle::Plain, end)
+            }
+        };
+        if end - p > MAX_FAST_KEY {
+            return None;
+        }
+        let colon = self.skip_spaces(end);
+        (self.at(colon) == b':' && matches!(self.at(colon + 1), b' ' | b'\n'))
+            .then_some((key, style, p, end, colon))
+    }
+
+    /// A quoted key on one line without escapes: `(key, style, end)`.
+    fn quoted_key(
+        &self,
+        p: usize,
+        single: bool,
+    ) -> Option<(std::borrow::Cow<'s, str>, ScalarStyle, usize)> {
+        let end = quoted_end(self.src, p, single)?;
+        let raw = &self.src[p + 1..end - 1];
+        if raw.contains(['\n', '\\']) {
+            return None;
+        }
+        Some(if single {
+            let key = if raw.contains('\'') {
+                raw.replace("''", "'").into()
+            } else {
+                raw.into()
+            };
+            (key, ScalarStyle::SingleQuoted, end)
+        } else {
+            (raw.into(), ScalarStyle::DoubleQuoted, end)
+        })
+    }
+
+    fn enter(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= MAX_FAST_DEPTH).then_some(())
+    }
+
+    /// The node whose first token is at `p`, inside a parent indented `parent`; returns the
+    /// start of the line after it.
+    fn node(&mut self, p: usize, parent: isize) -> Option<usize> {
+        if self.is_dash(p) {
+            self.block_seq(p)
+        } else if self.key(p).is_some() {
+            self.block_map(p)
+        } else {
+            self.inline(p, parent)
+        }
+    }
+
+    fn block_map(&mut self, first: usize) -> Option<usize> {
+        self.enter()?;
+        let col = self.col(first);
+        self.out.push((Ev::MappingStart, first, first));
+        let mut p = first;
+        let next = loop {
+            let (key, style, ks, ke, colon) = self.key(p)?;
+            self.out.push((Ev::Scalar(key, style), ks, ke));
+            let next = self.map_value(colon + 1, col)?;
+            match self.content(next) {
+                Some(q) if self.col(q) == col => p = q,
+                Some(q) if self.col(q) > col => return None,
+                _ => break next,
+            }
+        };
+        self.out.push((Ev::End, next, next));
+        self.depth -= 1;
+        Some(next)
+    }
+
+    fn map_value(&mut self, after: usize, key_col: isize) -> Option<usize> {
+        let p = self.skip_spaces(after);
+        if matches!(self.at(p), b'\n' | b'#') {
+            let nl = self.end_of_line(p)?;
+            return match self.content(nl) {
+                Some(q) if self.col(q) > key_col => self.node(q, key_col),
+                Some(q) if self.col(q) == key_col && self.is_dash(q) => self.block_seq(q),
+                _ => {
+                    self.out
+                        .push((Ev::Scalar("".into(), ScalarStyle::Plain), after, after));
+                    Some(nl)
+                }
+            };
+        }
+        if self.is_dash(p) {
+            return None;
+        }
+        self.inline(p, key_col)
+    }
+
+    fn block_seq(&mut self, first: usize) -> Option<usize> {
+        self.enter()?;
+        let col = self.col(first);
+        self.out.push((Ev::SequenceStart, first, first));
+        let mut p = first;
+        let next = loop {
+            let next = self.seq_item(p + 1, col)?;
+            match self.content(next) {
+                Some(q) if self.col(q) == col && self.is_dash(q) => p = q,
+                Some(q) if self.col(q) > col => return None,
+                _ => break next,
+            }
+        };
+        self.out.push((Ev::End, next, next));
+        self.depth -= 1;
+        Some(next)
+    }
+
+    fn seq_item(&mut self, after: usize, dash_col: isize) -> Option<usize> {
+        let p = self.skip_spaces(after);
+        if matches!(self.at(p), b'\n' | b'#') {
+            let nl = self.end_of_line(p)?;
+            return match self.content(nl) {
+                Some(q) if self.col(q) > dash_col => self.node(q, dash_col),
+                _ => {
+                    self.out
+                        .push((Ev::Scalar("".into(), ScalarStyle::Plain), after, after));
+                    Some(nl)
+                }
+            };
+        }
+        self.node(p, dash_col)
+    }
+
+    /// A scalar or flow collection starting at `p`; what follows on its line must be a comment.
+    fn inline(&mut self, p: usize, parent: isize) -> Option<usize> {
+        let next = match self.at(p) {
+            b'|' | b'>' => return self.block_scalar(p, parent),
+            q @ (b'"' | b'\'') => {
+                let end = quoted_end(self.src, p, q == b'\'')?;
+                let raw = &self.src[p..end];
+                if raw.contains('\n') {
+                    return None;
+                }
+                let style = if q == b'"' {
+                    ScalarStyle::DoubleQuoted
+                } else {
+                    ScalarStyle::SingleQuoted
+                };
+                self.out.push((Ev::Scalar(raw.into(), style), p, end));
+                self.end_of_line(end)?
+            }
+            b'{' | b'[' => {
+                let end = self.flow(p, parent)?;
+                self.end_of_line(end)?
+            }
+            _ if !self.plain_start(p) => return None,
+            _ => {
+                let mut i = p;
+                loop {
+                    match self.at(i) {
+                        b'\n' => break,
+                        b'#' if self.b[i - 1] == b' ' => break,
+                        b':' if matches!(self.at(i + 1), b' ' | b'\n') => return None,
+                        _ => i += 1,
+                    }
+                }
+                let end = p + self.src[p..i].trim_end_matches(' ').len();
+                self.out.push((
+                    Ev::Scalar(self.src[p..end].into(), ScalarStyle::Plain),
+                    p,
+                    end,
+                ));
+                self.end_of_line(end)?
+            }
+        };
+        // A more indented line after a one-line scalar would continue it (or be an error).
+        match self.content(next) {
+            Some(q) if self.col(q) > parent => None,
+            _ => Some(next),
+        }
+    }
+
+    /// A `|` or `>` block scalar whose indicator is at `p`.
+    fn block_scalar(&mut self, p: usize, parent: isize) -> Option<usize> {
+        let style = if self.at(p) == b'|' {
+            ScalarStyle::Literal
+        } else {
+            ScalarStyle::Folded
+        };
+        // Only clip and strip chomping, and automatic indentation.
+        let h = if self.at(p + 1) == b'-' { p + 2 } else { p + 1 };
+        // No comment after the header either: it would move the end of an empty scalar.
+        let h = self.skip_spaces(h);
+        if self.at(h) != b'\n' {
+            return None;
+        }
+        let first = (h + 1).min(self.b.len());
+        // The first non-blank line sets the indentation; blank lines before it may not be
+        // longer than that.
+        let mut line = first;
+        let mut longest_blank = 0;
+        let indent = loop {
+            if line >= self.b.len() {
+                break 0;
+            }
+            let q = self.skip_spaces(line);
+            if self.at(q) == b'\n' {
+                longest_blank = longest_blank.max(q - line);
+                line = q + 1;
+                continue;
+            }
+            break q - line;
+        };
+        let indented = isize::try_from(indent).ok()? > parent;
+        if longest_blank > indent && indented {
+            return None;
+        }
+        let mut end = line;
+        if indented {
+            while end < self.b.len() {
+                let q = self.skip_spaces(end);
+                if self.at(q) != b'\n' && q - end < indent {
+                    break;
+                }
+                end = next_line(self.src, q);
+            }
+        } else {
+            end = first;
+        }
+        // Where saphyr's span ends when comment lines follow is not worth knowing: leave
+        // those cases to it.
+        let mut l = end;
+        loop {
+            let q = self.skip_spaces(l);
+            match self.b.get(q) {
+                Some(b'\n') => l = q + 1,
+                Some(b'#') => return None,
+                _ => break,
+            }
+        }
+        self.out
+            .push((Ev::Scalar("|".into(), style), first.max(p + 1), end));
+        Some(end)
+    }
+
+    /// Spaces, line breaks and comments inside a flow collection. Lines must stay indented
+    /// past the enclosing block (`parent`), as YAML wants.
+    fn flow_trivia(&self, mut p: usize, parent: isize) -> Option<usize> {
+        loop {
+            match self.at(p) {
+                b' ' => p += 1,
+                b'\n' if p < self.b.len() => {
+                    p = self.skip_spaces(p + 1);
+                    let blank = matches!(self.at(p), b'\n' | b'#');
+                    if !blank && self.col(p) <= parent {
+                        return None;
+                    }
+                }
+                b'#' if matches!(self.b.get(p.wrapping_sub(1)), Some(b' ' | b'\n')) => {
+                    p = next_line(self.src, p).min(self.b.len());
+                    p -= usize::from(self.b.get(p.wrapping_sub(1)) == Some(&b'\n'));
+                }
+                _ => return Some(p),
+            }
+        }
+    }
+
+    /// A flow collection opening at `p`; returns the byte after its closing bracket.
+    fn flow(&mut self, p: usize, parent: isize) -> Option<usize> {
+        self.enter()?;
+        let map = self.at(p) == b'{';
+        let close = if map { b'}' } else { b']' };
+        self.out.push((
+            if map {
+                Ev::MappingStart
+            } else {
+                Ev::SequenceStart
+            },
+            p,
+            p + 1,
+        ));
+        let mut q = self.flow_trivia(p + 1, parent)?;
+        if self.at(q) != close {
+            loop {
+                if map {
+                    let (key, style, end) = match self.at(q) {
+                        c @ (b'"' | b'\'') => self.quoted_key(q, c == b'\'')?,
+                        _ => {
+                            let end = self.flow_plain_end(q)?;
+                            (self.src[q..end].into(), ScalarStyle::Plain, end)
+                        }
+                    };
+                    if end - q > MAX_FAST_KEY || key == "<<" {
+                        return None;
+                    }
+                    self.out.push((Ev::Scalar(key, style), q, end));
+                    q = self.flow_trivia(end, parent)?;
+                    if self.at(q) != b':' {
+                        return None;
+                    }
+                    q = self.flow_trivia(q + 1, parent)?;
+                }
+                let end = match self.at(q) {
+                    b'{' | b'[' => self.flow(q, parent)?,
+                    c @ (b'"' | b'\'') => {
+                        let end = quoted_end(self.src, q, c == b'\'')?;
+                        if self.src[q..end].contains('\n') {
+                            return None;
+                        }
+                        let style = if c == b'"' {
+                            ScalarStyle::DoubleQuoted
+                        } else {
+                            ScalarStyle::SingleQuoted
+                        };
+                        self.out
+                            .push((Ev::Scalar(self.src[q..end].into(), style), q, end));
+                        end
+                    }
+                    _ => {
+                        let end = self.flow_plain_end(q)?;
+                        self.out.push((
+                            Ev::Scalar(self.src[q..end].into(), ScalarStyle::Plain),
+                            q,
+                            end,
+                        ));
+                        end
+                    }
+                };
+                q = self.flow_trivia(end, parent)?;
+                match self.at(q) {
+                    b',' => {
+                        q = self.flow_trivia(q + 1, parent)?;
+                        // Trailing commas and empty entries are left to saphyr.
+                        if matches!(self.at(q), b',' | b'}' | b']') {
+                            return None;
+                        }
+                    }
+                    c if c == close => break,
+                    _ => return None,
+                }
+            }
+        }
+        self.out.push((Ev::End, q, q + 1));
+        self.depth -= 1;
+        Some(q + 1)
+    }
+
+    /// The end of a one-line plain scalar in a flow collection starting at `p` (trailing
+    /// spaces excluded).
+    fn flow_plain_end(&self, p: usize) -> Option<usize> {
+        if !self.plain_start(p) {
+            return None;
+        }
+        let mut i = p;
+        loop {
+            match self.at(i) {
+                b'\n' | b',' | b']' | b'}' => break,
+                b'[' | b'{' => return None,
+                b':' if matches!(self.at(i + 1), b' ' | b'\n' | b',' | b']' | b'}') => break,
+                b'#' if self.b[i - 1] == b' ' => break,
+                _ => i += 1,
+            }
+        }
+        let end = p + self.src[p..i].trim_end_matches(' ').len();
+        (end > p).then_some(end)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

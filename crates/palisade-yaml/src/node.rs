@@ -281,6 +281,56 @@ impl<'a> Node<'a> {
         out
     }
 
+    /// The same JSON as [`Node::to_json`], built directly as a `serde_json::Value`: editing and
+    /// hardening need the value, and printing it only to parse it again cost more than the
+    /// parse of the YAML. `None` for nesting deeper than this bothers to follow (serde_json's
+    /// own reader stops at 128 levels); callers then take the text round trip, which decides.
+    #[must_use]
+    pub fn to_json_value(&self) -> Option<serde_json::Value> {
+        self.json_value(0)
+    }
+
+    fn json_value(&self, depth: usize) -> Option<serde_json::Value> {
+        use serde_json::Value;
+        const MAX_JSON_DEPTH: usize = 100;
+        Some(match &self.kind {
+            NodeKind::Seq(items) => {
+                if depth >= MAX_JSON_DEPTH {
+                    return None;
+                }
+                Value::Array(
+                    items
+                        .iter()
+                        .map(|i| i.json_value(depth + 1))
+                        .collect::<Option<_>>()?,
+                )
+            }
+            NodeKind::Map(entries) => {
+                if depth >= MAX_JSON_DEPTH {
+                    return None;
+                }
+                let mut map = serde_json::Map::new();
+                // Inserted in order, so a duplicate key ends as the text round trip leaves it.
+                for e in entries {
+                    map.insert(e.key.to_string(), e.value.json_value(depth + 1)?);
+                }
+                Value::Object(map)
+            }
+            NodeKind::Scalar(s) => match self.type_name() {
+                TypeName::Null => Value::Null,
+                TypeName::Bool => Value::Bool(plain_bool(&s.text) == Some(true)),
+                TypeName::Integer => Value::from(plain_int(&s.text).unwrap_or(0)),
+                // Floats go through their text exactly as `to_json` writes them (`1.0` is
+                // written `1` and read back as an integer); they are rare in manifests.
+                TypeName::Number => match plain_float(&s.text) {
+                    Some(f) if f.is_finite() => serde_json::from_str(&f.to_string()).ok()?,
+                    _ => Value::String(s.text.to_string()),
+                },
+                _ => Value::String(s.text.to_string()),
+            },
+        })
+    }
+
     fn write_json(&self, out: &mut String) {
         match &self.kind {
             NodeKind::Seq(items) => {

@@ -3,7 +3,9 @@
 //! random valid RFC 6902 patches: the edited text must mean what the `json-patch` crate makes
 //! of the same patch on the document's JSON, and what the patch does not touch must stay.
 
-use palisade_yaml::edit::{EditError, PatchOp, apply_patch, apply_patches_to_stream};
+use palisade_yaml::edit::{
+    EditError, PatchOp, apply_patch, apply_patches_to_stream, fast_spans_agree, fast_spans_handle,
+};
 use palisade_yaml::parse_stream;
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -559,8 +561,11 @@ fn check(src: &str, seed: u64, gentle: bool) -> Option<(String, Vec<Value>)> {
     let patch: json_patch::Patch = serde_json::from_value(Value::Array(ops_json.clone())).unwrap();
     let mut expected = doc.clone();
     json_patch::patch(&mut expected, &patch).unwrap();
+    // The fast lexer builds the span tree saphyr would, before and after the edits.
+    assert!(fast_spans_agree(src), "span trees differ\n{src}");
     match apply_patch(src, &ops) {
         Ok(out) => {
+            assert!(fast_spans_agree(&out), "span trees differ\n{out}");
             let got = json_of(&out);
             assert!(
                 same(&got, &expected),
@@ -646,6 +651,7 @@ proptest! {
             PatchOp::Remove { path: path.clone() },
             PatchOp::Move { from: path.clone(), path: "/a".into() },
         ] {
+            prop_assert!(fast_spans_agree(&src), "span trees differ\n{src:?}");
             let _ = apply_patch(&src, std::slice::from_ref(&op));
             let _ = apply_patches_to_stream(&src, &[(0, vec![op])]);
         }
@@ -662,12 +668,13 @@ fn refusals_are_rare() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
-    let (mut refused, mut total) = (0, 0);
+    let (mut refused, mut total, mut lexed) = (0, 0, 0);
     let mut kinds = std::collections::BTreeMap::new();
     for seed in 0..2000u64 {
         let t = tree().new_tree(&mut runner).unwrap().current();
         let src = write_doc(&t, seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         total += 1;
+        lexed += usize::from(fast_spans_handle(&src));
         let result = check(&src, seed, false);
         if let Some((out, ops)) = &result {
             for op in ops {
@@ -695,6 +702,13 @@ fn refusals_are_rare() {
             }
         }
     }
-    eprintln!("refused {refused} of {total}; operations applied: {kinds:?}");
+    eprintln!(
+        "refused {refused} of {total}; fast lexer took {lexed}; operations applied: {kinds:?}"
+    );
+    // The differential checks above only mean something if the fast lexer takes part.
+    assert!(
+        lexed * 3 >= total,
+        "the fast lexer took only {lexed} of {total}"
+    );
     assert!(refused * 100 <= total, "refused {refused} of {total}");
 }
