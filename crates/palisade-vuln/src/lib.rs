@@ -1,3 +1,12 @@
 //! Known vulnerabilities from OSV data: version schemes, the on-disk database and matching.
 
+pub mod cvss;
+pub mod ecosystem;
+pub mod import;
+pub mod matcher;
+pub mod osv;
+pub mod store;
 pub mod version;
+
+pub use matcher::{Match, MatchReport, Package, match_packages};
+pub use store::{Database, Meta, StoreError};

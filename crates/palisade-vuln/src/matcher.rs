@@ -1,0 +1,470 @@
+//! OSV matching: is an installed package version affected by an advisory, and which version
+//! fixes it. Implements the schema's `### Evaluation` section exactly: a version listed in
+//! `versions` is affected; otherwise a range affects it when the version is below one of the
+//! range's `limit`s (or there is none) and, walking the events sorted by version, the last
+//! `introduced` at or below it is not followed by a `fixed` at or below it or a
+//! `last_affected` below it.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+
+use palisade_policy::Severity;
+use serde::Serialize;
+
+use crate::ecosystem;
+use crate::osv::{Advisory, Affected, Range, SeverityEntry};
+use crate::version::{Scheme, Version};
+
+/// An installed package, as an image cataloger or a lock-file reader reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Package {
+    /// OSV ecosystem, with release suffix for OS packages: `PyPI`, `npm`, `Go`, `Debian:12`,
+    /// `Alpine:v3.20`, `Ubuntu:22.04:LTS`.
+    pub ecosystem: String,
+    /// Installed (binary) package name.
+    pub name: String,
+    /// Installed version, as the package manager wrote it.
+    pub version: String,
+    /// Source package (dpkg `Source:`, apk origin); OSV's Debian, Ubuntu and Alpine
+    /// advisories name source packages, so the match uses it when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_name: Option<String>,
+    /// Source package version when it differs from the binary's (dpkg `Source: name (ver)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purl: Option<String>,
+    /// Where it was found: a file (lock file, `var/lib/dpkg/status`, an image reference).
+    pub file: String,
+    /// Image layer (digest) or archive member the package came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
+    /// 1-based line in `file`, 0 when unknown.
+    pub line: u32,
+}
+
+impl Package {
+    #[must_use]
+    pub fn new(ecosystem: &str, name: &str, version: &str) -> Package {
+        Package {
+            ecosystem: ecosystem.to_string(),
+            name: name.to_string(),
+            version: version.to_string(),
+            ..Package::default()
+        }
+    }
+
+    /// The name and version advisories are filed under.
+    #[must_use]
+    pub fn match_name(&self) -> &str {
+        self.source_name.as_deref().filter(|s| !s.is_empty()).unwrap_or(&self.name)
+    }
+
+    #[must_use]
+    pub fn match_version(&self) -> &str {
+        self.source_version
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .unwrap_or(&self.version)
+    }
+}
+
+/// How one affected entry applies to a version.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Evaluation {
+    pub affected: bool,
+    /// `fixed` events above the installed version, in the ranges that were evaluated.
+    pub fixed: Vec<String>,
+    /// What could not be evaluated (GIT ranges, invalid versions, unknown schemes).
+    pub notes: Vec<String>,
+}
+
+fn same_version(scheme: Option<Scheme>, a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    match scheme {
+        Some(s) => matches!((s.parse(a), s.parse(b)), (Ok(x), Ok(y)) if x.cmp_same(&y) == Ordering::Equal),
+        None => false,
+    }
+}
+
+/// Evaluates one `affected[]` entry for `version` in `ecosystem`.
+#[must_use]
+pub fn evaluate(affected: &Affected, ecosystem: &str, version: &str, id: &str) -> Evaluation {
+    let eco_scheme = ecosystem::scheme(ecosystem);
+    let mut ev = Evaluation::default();
+    if affected
+        .versions
+        .iter()
+        .any(|v| same_version(eco_scheme, v, version))
+    {
+        ev.affected = true;
+    }
+    for range in &affected.ranges {
+        let scheme = match range.kind.as_str() {
+            "SEMVER" => Some(Scheme::Semver),
+            "ECOSYSTEM" => eco_scheme,
+            "GIT" => {
+                continue;
+            }
+            other => {
+                ev.notes.push(format!("{id}: range type `{other}` is not part of the OSV schema; ignored"));
+                continue;
+            }
+        };
+        let Some(scheme) = scheme else {
+            ev.notes.push(format!(
+                "{id}: no version ordering for ecosystem `{ecosystem}`; only its `versions` list was used"
+            ));
+            continue;
+        };
+        match eval_range(range, scheme, version) {
+            Ok((hit, fixed)) => {
+                ev.affected |= hit;
+                ev.fixed.extend(fixed);
+            }
+            Err(note) => ev.notes.push(format!("{id}: {note}")),
+        }
+    }
+    ev
+}
+
+enum Kind {
+    Introduced,
+    Fixed,
+    LastAffected,
+}
+
+/// One range: (affected, fixed versions above `version`).
+fn eval_range(range: &Range, scheme: Scheme, version: &str) -> Result<(bool, Vec<String>), String> {
+    let v = scheme.parse(version).map_err(|e| e.to_string())?;
+    let mut events: Vec<(Option<Version>, Kind, &str)> = Vec::new();
+    let mut limits: Vec<Option<Version>> = Vec::new();
+    for e in &range.events {
+        let parsed = |s: &str| -> Result<Version, String> {
+            scheme
+                .parse(s)
+                .map_err(|err| format!("range event: {err}; range not evaluated"))
+        };
+        if let Some(s) = &e.introduced {
+            let p = if s == "0" { None } else { Some(parsed(s)?) };
+            events.push((p, Kind::Introduced, s));
+        } else if let Some(s) = &e.fixed {
+            events.push((Some(parsed(s)?), Kind::Fixed, s));
+        } else if let Some(s) = &e.last_affected {
+            events.push((Some(parsed(s)?), Kind::LastAffected, s));
+        } else if let Some(s) = &e.limit {
+            limits.push(if s == "*" { None } else { Some(parsed(s)?) });
+        }
+    }
+    // `None` is "0": before every version. A stable sort keeps the written order of ties.
+    events.sort_by(|a, b| match (&a.0, &b.0) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(x), Some(y)) => x.cmp_same(y),
+    });
+    let before_limits = limits.is_empty()
+        || limits
+            .iter()
+            .any(|l| l.as_ref().is_none_or(|l| v.cmp_same(l) == Ordering::Less));
+    let mut vulnerable = false;
+    for (ev, kind, _) in &events {
+        match kind {
+            Kind::Introduced => {
+                if ev.as_ref().is_none_or(|e| v.cmp_same(e) != Ordering::Less) {
+                    vulnerable = true;
+                }
+            }
+            Kind::Fixed => {
+                if ev.as_ref().is_some_and(|e| v.cmp_same(e) != Ordering::Less) {
+                    vulnerable = false;
+                }
+            }
+            Kind::LastAffected => {
+                if ev.as_ref().is_some_and(|e| v.cmp_same(e) == Ordering::Greater) {
+                    vulnerable = false;
+                }
+            }
+        }
+    }
+    let fixed = events
+        .iter()
+        .filter(|(e, k, _)| {
+            matches!(k, Kind::Fixed) && e.as_ref().is_some_and(|e| e.cmp_same(&v) == Ordering::Greater)
+        })
+        .map(|(_, _, s)| (*s).to_string())
+        .collect();
+    Ok((before_limits && vulnerable, fixed))
+}
+
+/// Where a severity came from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SeverityInfo {
+    pub severity: Option<Severity>,
+    /// `CVSS_V3 9.8`, `CVSS_V4 (score not computed)`, `GHSA HIGH`, `Ubuntu medium`…
+    pub source: String,
+    pub score: Option<f64>,
+    pub vector: Option<String>,
+}
+
+/// The advisory's severity for one affected entry: the entry's own `severity` overrides the
+/// advisory's; among CVSS vectors the newest version that can be scored wins; ecosystem
+/// ratings (`database_specific.severity`, Ubuntu priorities) fill in otherwise.
+#[must_use]
+pub fn severity_of(adv: &Advisory, affected: Option<&Affected>) -> SeverityInfo {
+    let entries: &[SeverityEntry] = match affected {
+        Some(a) if !a.severity.is_empty() => &a.severity,
+        _ => &adv.severity,
+    };
+    let mut best: Option<SeverityInfo> = None;
+    let mut unscored_v4: Option<String> = None;
+    let rank = |t: &str| match t {
+        "CVSS_V4" => 3,
+        "CVSS_V3" => 2,
+        "CVSS_V2" => 1,
+        _ => 0,
+    };
+    let mut best_rank = 0;
+    for e in entries {
+        match e.kind.as_str() {
+            "CVSS_V2" | "CVSS_V3" | "CVSS_V4" => match crate::cvss::parse(&e.score) {
+                Ok(c) => {
+                    if let Some(score) = c.score() {
+                        if rank(&e.kind) > best_rank {
+                            best_rank = rank(&e.kind);
+                            best = Some(SeverityInfo {
+                                severity: c.severity(),
+                                source: format!("{} {score:.1}", e.kind),
+                                score: Some(score),
+                                vector: Some(e.score.clone()),
+                            });
+                        }
+                    } else {
+                        unscored_v4 = Some(e.score.clone());
+                    }
+                }
+                Err(_) => {}
+            },
+            "Ubuntu" => {
+                if best.is_none() {
+                    best = word_severity(&e.score).map(|s| SeverityInfo {
+                        severity: Some(s),
+                        source: format!("Ubuntu {}", e.score),
+                        score: None,
+                        vector: None,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(b) = best {
+        return b;
+    }
+    let db_word = affected
+        .and_then(|a| a.database_specific.as_ref())
+        .and_then(|d| d.get("severity"))
+        .or_else(|| adv.database_specific.as_ref().and_then(|d| d.get("severity")))
+        .and_then(|s| s.as_str());
+    if let Some(word) = db_word {
+        if let Some(s) = word_severity(word) {
+            return SeverityInfo {
+                severity: Some(s),
+                source: format!("database {word}"),
+                score: None,
+                vector: None,
+            };
+        }
+    }
+    SeverityInfo {
+        severity: None,
+        source: if unscored_v4.is_some() {
+            "CVSS_V4 (base score not computed)".into()
+        } else {
+            "unknown".into()
+        },
+        score: None,
+        vector: unscored_v4,
+    }
+}
+
+/// Ecosystem severity words (GHSA `MODERATE`, Ubuntu `negligible`, Debian `unimportant`, …).
+#[must_use]
+pub fn word_severity(word: &str) -> Option<Severity> {
+    Some(match word.trim().to_ascii_lowercase().as_str() {
+        "critical" => Severity::Critical,
+        "high" | "important" => Severity::High,
+        "medium" | "moderate" => Severity::Medium,
+        "low" => Severity::Low,
+        "negligible" | "unimportant" | "none" => Severity::Info,
+        _ => return None,
+    })
+}
+
+/// One known vulnerability of one package: advisories that alias each other are one row.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Match {
+    /// Index into the package list that was matched.
+    pub package: usize,
+    /// The row's id: the CVE when there is one, else the first advisory id.
+    pub id: String,
+    /// Every other id of the same vulnerability (advisory ids and their aliases).
+    pub aliases: Vec<String>,
+    pub severity: SeverityInfo,
+    /// The lowest fixed version above the installed one.
+    pub fixed: Option<String>,
+    pub summary: String,
+}
+
+/// What matching produced for a package list.
+#[derive(Clone, Debug, Default)]
+pub struct MatchReport {
+    pub matches: Vec<Match>,
+    /// Ranges or versions that could not be evaluated, once each.
+    pub notes: Vec<String>,
+}
+
+/// Matches one package against advisories already looked up for it.
+#[must_use]
+pub fn match_advisories(pkg_index: usize, pkg: &Package, advisories: &[Advisory]) -> (Vec<Match>, Vec<String>) {
+    let name = ecosystem::normalize_name(&pkg.ecosystem, pkg.match_name());
+    let version = pkg.match_version();
+    let scheme = ecosystem::scheme(&pkg.ecosystem);
+    let lookup = ecosystem::lookup_names(&pkg.ecosystem);
+    let mut notes = Vec::new();
+    if let Some(s) = scheme {
+        if let Err(e) = s.parse(version) {
+            notes.push(format!("{} {}: {e}; only exact `versions` entries can match", pkg.name, pkg.version));
+        }
+    }
+    // Per advisory: (ids, severity, fixed versions, summary)
+    let mut hits: Vec<(BTreeSet<String>, SeverityInfo, Vec<String>, String, String)> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for adv in advisories {
+        if adv.withdrawn.is_some() || !seen.insert(adv.id.clone()) {
+            continue;
+        }
+        let mut affected_hit: Option<&Affected> = None;
+        let mut fixed = Vec::new();
+        for a in &adv.affected {
+            let Some(p) = &a.package else { continue };
+            if !lookup.contains(&p.ecosystem.trim()) || ecosystem::normalize_name(&p.ecosystem, &p.name) != name {
+                continue;
+            }
+            let ev = evaluate(a, &pkg.ecosystem, version, &adv.id);
+            notes.extend(ev.notes);
+            fixed.extend(ev.fixed);
+            if ev.affected && affected_hit.is_none() {
+                affected_hit = Some(a);
+            }
+        }
+        if let Some(a) = affected_hit {
+            let mut ids: BTreeSet<String> = adv.aliases.iter().cloned().collect();
+            ids.insert(adv.id.clone());
+            hits.push((ids, severity_of(adv, Some(a)), fixed, adv.headline(), adv.id.clone()));
+        }
+    }
+    // Group advisories that share an id or alias (one CVE, one row).
+    let mut groups: Vec<(BTreeSet<String>, Vec<usize>)> = Vec::new();
+    for (i, (ids, ..)) in hits.iter().enumerate() {
+        let mut merged: BTreeSet<String> = ids.clone();
+        let mut members = vec![i];
+        let mut keep = Vec::new();
+        for (gids, gm) in groups.drain(..) {
+            if gids.iter().any(|g| merged.contains(g)) {
+                merged.extend(gids);
+                members.extend(gm);
+            } else {
+                keep.push((gids, gm));
+            }
+        }
+        keep.push((merged, members));
+        groups = keep;
+    }
+    let mut out = Vec::new();
+    for (ids, members) in groups {
+        let id = ids
+            .iter()
+            .find(|i| i.starts_with("CVE-"))
+            .cloned()
+            .unwrap_or_else(|| hits[members[0]].4.clone());
+        let aliases = ids.iter().filter(|i| **i != id).cloned().collect();
+        let severity = members
+            .iter()
+            .map(|m| hits[*m].1.clone())
+            .max_by(|a, b| a.severity.cmp(&b.severity).then_with(|| a.score.partial_cmp(&b.score).unwrap_or(Ordering::Equal)))
+            .unwrap_or(SeverityInfo { severity: None, source: "unknown".into(), score: None, vector: None });
+        let fixed = lowest(scheme, members.iter().flat_map(|m| hits[*m].2.iter()));
+        let summary = members
+            .iter()
+            .map(|m| hits[*m].3.clone())
+            .find(|s| !s.is_empty())
+            .unwrap_or_default();
+        out.push(Match {
+            package: pkg_index,
+            id,
+            aliases,
+            severity,
+            fixed,
+            summary,
+        });
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    (out, notes)
+}
+
+/// The lowest of several version strings under a scheme (string order when it has none).
+fn lowest<'a>(scheme: Option<Scheme>, versions: impl Iterator<Item = &'a String>) -> Option<String> {
+    let mut best: Option<(&String, Option<Version>)> = None;
+    for v in versions {
+        let parsed = scheme.and_then(|s| s.parse(v).ok());
+        let better = match &best {
+            None => true,
+            Some((bv, bp)) => match (&parsed, bp) {
+                (Some(p), Some(q)) => p.cmp_same(q) == Ordering::Less,
+                _ => v < *bv,
+            },
+        };
+        if better {
+            best = Some((v, parsed));
+        }
+    }
+    best.map(|(v, _)| v.clone())
+}
+
+/// Matches a package list against a database. Packages are looked up in key order so each
+/// index block is read once.
+pub fn match_packages(db: &crate::store::Database, packages: &[Package]) -> Result<MatchReport, crate::store::StoreError> {
+    let mut order: Vec<(String, usize)> = packages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (ecosystem::key(&p.ecosystem, p.match_name()), i))
+        .collect();
+    order.sort();
+    let mut cache = crate::store::BlockCache::default();
+    let mut report = MatchReport::default();
+    let mut notes = BTreeSet::new();
+    let mut memo: BTreeMap<String, Vec<Advisory>> = BTreeMap::new();
+    for (_, i) in order {
+        let p = &packages[i];
+        let mut advisories = Vec::new();
+        for eco in ecosystem::lookup_names(&p.ecosystem) {
+            let key = ecosystem::key(eco, p.match_name());
+            if let Some(found) = memo.get(&key) {
+                advisories.extend(found.iter().cloned());
+                continue;
+            }
+            let found = db.lookup_key(&key, &mut cache)?;
+            advisories.extend(found.iter().cloned());
+            memo.insert(key, found);
+        }
+        let (m, n) = match_advisories(i, p, &advisories);
+        report.matches.extend(m);
+        notes.extend(n);
+    }
+    report.matches.sort_by(|a, b| (a.package, &a.id).cmp(&(b.package, &b.id)));
+    report.notes = notes.into_iter().collect();
+    Ok(report)
+}
