@@ -6,6 +6,7 @@ pub mod import;
 pub mod matcher;
 pub mod osv;
 pub mod store;
+pub mod update;
 pub mod version;
 
 pub use matcher::{Match, MatchReport, Package, match_packages};
