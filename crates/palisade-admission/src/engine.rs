@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use palisade_k8s::fix::HardenOptions;
-use palisade_k8s::harden::strict_ops;
+use palisade_k8s::harden::strict_patch;
 use palisade_k8s::pss::Version;
 use palisade_k8s::{ScanOptions, scan_source};
 use palisade_policy::{
@@ -483,9 +483,9 @@ impl Engine {
         let Ok(object) = serde_json::from_str::<Value>(raw) else {
             return;
         };
-        // The same resolution as `harden`: "set, creating parents" becomes strict RFC 6902
-        // against the object as each operation lands.
-        let strict = match strict_ops(object.clone(), &ops) {
+        // The same resolution as `harden`: ordered for application, then "set, creating
+        // parents" becomes strict RFC 6902 against the object as each operation lands.
+        let strict = match strict_patch(object.clone(), ops) {
             Ok(strict) if !strict.is_empty() => strict,
             Ok(_) => return,
             Err(e) => {

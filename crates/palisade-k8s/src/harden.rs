@@ -64,14 +64,11 @@ pub fn harden_source(file: &Arc<str>, src: &str, opts: &ScanOptions) -> Hardened
         })
         .collect();
     per_doc.sort_by_key(|(d, _)| *d);
-    for (_, ops) in &mut per_doc {
-        crate::fix::order_for_application(ops);
-    }
     for (doc, ops) in &per_doc {
         let Some(Some(json)) = docs.get(*doc) else {
             continue;
         };
-        match strict_ops(json.clone(), ops) {
+        match strict_patch(json.clone(), ops.clone()) {
             Ok(strict) if !strict.is_empty() => out.patches.push((*doc, strict)),
             Ok(_) => {}
             Err(message) => out.errors.push(InputError {
@@ -99,9 +96,16 @@ pub fn harden_source(file: &Arc<str>, src: &str, opts: &ScanOptions) -> Hardened
     out
 }
 
+/// One document's fix operations as the strict RFC 6902 patch that is applied: ordered for
+/// application, then resolved against the document. `harden` and the mutating webhook both
+/// call this, so their patches are the same.
+pub fn strict_patch(json: Value, mut ops: Vec<PatchOp>) -> Result<Vec<PatchOp>, String> {
+    crate::fix::order_for_application(&mut ops);
+    strict_ops(json, &ops)
+}
+
 /// Resolves "set" operations into strict RFC 6902 against the document as each one lands,
-/// skipping duplicates and operations that are already true. The mutating webhook resolves
-/// its patches with this too, so they equal `harden`'s.
+/// skipping duplicates and operations that are already true.
 pub fn strict_ops(mut json: Value, ops: &[PatchOp]) -> Result<Vec<PatchOp>, String> {
     let mut strict: Vec<PatchOp> = Vec::new();
     let mut seen: Vec<&PatchOp> = Vec::new();

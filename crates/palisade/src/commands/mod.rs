@@ -2,7 +2,7 @@ pub mod explain;
 pub mod harden;
 pub mod rules;
 pub mod scan;
-pub mod sign;
+pub mod serve;
 
 /// Prints a usage or input problem the way every command does, and returns exit code 2.
 pub fn fail(message: impl std::fmt::Display) -> i32 {
