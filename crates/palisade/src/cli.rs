@@ -32,6 +32,15 @@ pub enum Command {
     Rules(RulesArgs),
     /// Run the admission webhook (AdmissionReview over HTTPS)
     Serve(crate::commands::serve::ServeArgs),
+    /// Manage cosign-compatible signing keys
+    #[command(subcommand)]
+    Keys(commands::sign::KeysCommand),
+    /// Sign blobs, model directories (OpenSSF model signing) and images (cosign format)
+    #[command(subcommand)]
+    Sign(commands::sign::SignCommand),
+    /// Verify signatures of blobs, model directories and images
+    #[command(subcommand)]
+    Verify(commands::sign::VerifyCommand),
     /// Print a rule's documentation
     Explain {
         /// Rule code (PAL017) or name (run-as-non-root)
@@ -154,6 +163,9 @@ pub fn main() -> ExitCode {
         Command::Rules(args) => commands::rules::run(&args),
         Command::Serve(args) => commands::serve::run(&args),
         Command::Explain { rule } => commands::explain::run(&rule),
+        Command::Keys(cmd) => commands::sign::run_keys(&cmd),
+        Command::Sign(cmd) => commands::sign::run_sign(&cmd),
+        Command::Verify(cmd) => commands::sign::run_verify(&cmd),
     };
     let _ = std::io::stdout().flush();
     ExitCode::from(u8::try_from(code).unwrap_or(2))

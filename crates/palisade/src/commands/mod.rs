@@ -3,6 +3,7 @@ pub mod harden;
 pub mod rules;
 pub mod scan;
 pub mod serve;
+pub mod sign;
 
 /// Prints a usage or input problem the way every command does, and returns exit code 2.
 pub fn fail(message: impl std::fmt::Display) -> i32 {
