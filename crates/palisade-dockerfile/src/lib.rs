@@ -75,6 +75,14 @@ pub fn scan_dockerfile(file: &Arc<str>, src: &str) -> (Vec<Finding>, Vec<InputEr
     (findings, errors)
 }
 
+/// The model or web server a command line starts (`uvicorn`, `vllm serve`, `python -m
+/// vllm.entrypoints…`), if any: the list `missing-healthcheck` uses, shared with the image
+/// config rules.
+#[must_use]
+pub fn server_in(words: &[String]) -> Option<String> {
+    rules::pal503_missing_healthcheck::server_in(words)
+}
+
 /// Every Dockerfile rule, in code order.
 #[must_use]
 pub fn rules() -> Vec<&'static RuleMeta> {

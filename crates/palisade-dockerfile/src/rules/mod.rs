@@ -15,7 +15,7 @@ use crate::parser::SrcOffset;
 mod pal500_run_as_root;
 mod pal501_mutable_base_tag;
 mod pal502_base_without_digest;
-mod pal503_missing_healthcheck;
+pub(crate) mod pal503_missing_healthcheck;
 mod pal504_build_tools_in_final_image;
 mod pal505_package_cache_in_image;
 mod pal506_apt_install_recommends;

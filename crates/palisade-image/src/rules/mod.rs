@@ -1,0 +1,156 @@
+//! The `PAL6xx` rules (family `image`): checks of an image's configuration.
+//!
+//! One rule, one file: each declares its metadata and documentation with
+//! [`palisade_policy::declare_rule!`] and a `check` that reads the config through [`Ctx`].
+//! Codes PAL600–PAL649 are this family's; they are never reused. Findings point at the
+//! image reference (`location.file`) and the config field (`location.pointer`, into the
+//! image config JSON).
+
+use std::sync::Arc;
+
+use palisade_policy::{Finding, Location, RuleMeta};
+
+use crate::spec::ImageConfig;
+
+mod pal600_image_runs_as_root;
+mod pal601_image_missing_healthcheck;
+mod pal602_image_secret_in_env;
+mod pal603_image_exposes_ssh;
+
+type Check = fn(&mut Ctx<'_>);
+
+/// Every rule with its check, in code order.
+pub(crate) static ALL: &[(&RuleMeta, Check)] = &[
+    (
+        &pal600_image_runs_as_root::RULE,
+        pal600_image_runs_as_root::check,
+    ),
+    (
+        &pal601_image_missing_healthcheck::RULE,
+        pal601_image_missing_healthcheck::check,
+    ),
+    (
+        &pal602_image_secret_in_env::RULE,
+        pal602_image_secret_in_env::check,
+    ),
+    (
+        &pal603_image_exposes_ssh::RULE,
+        pal603_image_exposes_ssh::check,
+    ),
+];
+
+/// What a check sees, and where it reports.
+pub(crate) struct Ctx<'a> {
+    pub config: &'a ImageConfig,
+    file: &'a Arc<str>,
+    out: Vec<Finding>,
+}
+
+impl Ctx<'_> {
+    /// Reports `rule` about the config field at JSON pointer `pointer`.
+    pub fn report(&mut self, rule: &'static RuleMeta, pointer: &str, message: impl Into<String>) {
+        let location = Location {
+            file: self.file.clone(),
+            pointer: pointer.to_string(),
+            ..Location::default()
+        };
+        self.out.push(Finding::new(rule, message, location));
+    }
+
+    /// The command the image runs: entrypoint then cmd.
+    pub fn command(&self) -> Vec<String> {
+        let c = &self.config.config;
+        c.entrypoint
+            .iter()
+            .flatten()
+            .chain(c.cmd.iter().flatten())
+            .cloned()
+            .collect()
+    }
+}
+
+/// Runs every image rule over a config.
+#[must_use]
+pub fn check(reference: &Arc<str>, config: &ImageConfig) -> Vec<Finding> {
+    let mut cx = Ctx {
+        config,
+        file: reference,
+        out: Vec::new(),
+    };
+    for (_, check) in ALL {
+        check(&mut cx);
+    }
+    cx.out
+}
+
+/// Every image rule, in code order.
+#[must_use]
+pub fn rules() -> Vec<&'static RuleMeta> {
+    ALL.iter().map(|(m, _)| *m).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(json: serde_json::Value) -> ImageConfig {
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn codes(json: serde_json::Value) -> Vec<(&'static str, String, String)> {
+        let file: Arc<str> = "oci:x".into();
+        check(&file, &config(json))
+            .into_iter()
+            .map(|f| (f.rule.code, f.location.pointer, f.message))
+            .collect()
+    }
+
+    #[test]
+    fn fail_and_pass_fixtures() {
+        let bad = codes(serde_json::json!({"config": {
+            "Env": ["PATH=/usr/bin", "HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyzABCDEF12", "DB_PASSWORD=hunter22", "GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D", "TOKEN_FILE=/run/secrets/t"],
+            "ExposedPorts": {"22/tcp": {}, "8000/tcp": {}},
+            "Cmd": ["uvicorn", "app:app"]
+        }}));
+        let got: Vec<(&str, &str)> = bad.iter().map(|(c, p, _)| (*c, p.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("PAL600", "/config/User"),
+                ("PAL601", "/config/Healthcheck"),
+                ("PAL602", "/config/Env/1"),
+                ("PAL602", "/config/Env/2"),
+                ("PAL603", "/config/ExposedPorts/22~1tcp"),
+            ]
+        );
+        for (_, _, m) in &bad {
+            assert!(
+                !m.contains("hunter22") && !m.contains("hf_abc"),
+                "secret value leaked: {m}"
+            );
+        }
+        let good = codes(serde_json::json!({"config": {
+            "User": "10001:10001",
+            "Env": ["PATH=/usr/bin", "HF_TOKEN_FILE=/run/secrets/hf", "API_KEY="],
+            "ExposedPorts": {"8000/tcp": {}},
+            "Cmd": ["uvicorn", "app:app"],
+            "Healthcheck": {"Test": ["CMD", "curl", "-f", "http://localhost:8000/health"]}
+        }}));
+        assert!(good.is_empty(), "{good:?}");
+        // A batch job that does not serve needs no health check.
+        let job =
+            codes(serde_json::json!({"config": {"User": "app", "Cmd": ["python", "train.py"]}}));
+        assert!(job.is_empty(), "{job:?}");
+        // HEALTHCHECK NONE on a server.
+        let none = codes(
+            serde_json::json!({"config": {"User": "1", "ExposedPorts": {"80/tcp": {}}, "Healthcheck": {"Test": ["NONE"]}}}),
+        );
+        assert_eq!(none.len(), 1);
+        assert!(none[0].2.contains("disables"));
+        // root spelled in every way.
+        for u in ["root", "0", "0:0", "root:root", ""] {
+            let f = codes(serde_json::json!({"config": {"User": u}}));
+            assert_eq!(f.len(), 1, "{u}");
+        }
+    }
+}

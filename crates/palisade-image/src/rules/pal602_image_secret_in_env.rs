@@ -1,0 +1,51 @@
+use palisade_dockerfile::secrets::{find_token, literal_value, secret_name};
+
+use crate::rules::Ctx;
+
+palisade_policy::declare_rule! {
+    /// ## What it does
+    /// Flags `Env` entries of the image config that hold a secret: a variable whose name
+    /// says it is one (`HF_TOKEN`, `OPENAI_API_KEY`, `DB_PASSWORD`) with a literal value, or
+    /// any value that is a well-known token (Hugging Face, OpenAI, GitHub, AWS, Slack,
+    /// private keys, …). Values are never printed: the finding names the variable and the
+    /// kind of token only.
+    ///
+    /// ## Why is this bad?
+    /// The config travels with the image: anyone who can pull it (every node, every CI job,
+    /// a public mirror) reads the secret with `docker inspect`, and it stays in every copy
+    /// after the key is rotated.
+    ///
+    /// ## Example
+    /// ```json
+    /// {"config": {"Env": ["HF_TOKEN=hf_…"]}}
+    /// ```
+    ///
+    /// ## Fix
+    /// Rotate the secret now. Pass it at run time from a Kubernetes Secret (`env.valueFrom.
+    /// secretKeyRef` or a mounted file), and at build time with `RUN --mount=type=secret`.
+    pub static RULE = {
+        code: "PAL602",
+        name: "image-secret-in-env",
+        family: "image",
+        severity: Critical,
+        summary: "Image configs must not carry secrets in environment variables",
+        references: [
+            Cis "Docker 4.10" "https://www.cisecurity.org/benchmark/docker",
+            Nist "SP 800-190 4.1.4" "https://csrc.nist.gov/publications/detail/sp/800-190/final",
+            Attack "T1552.001" "https://attack.mitre.org/techniques/T1552/001/",
+        ],
+    };
+}
+
+pub(crate) fn check(cx: &mut Ctx<'_>) {
+    let env = cx.config.config.env.clone().unwrap_or_default();
+    for (i, entry) in env.iter().enumerate() {
+        let (name, value) = entry.split_once('=').unwrap_or((entry.as_str(), ""));
+        let pointer = format!("/config/Env/{i}");
+        if let Some((_, kind)) = find_token(value) {
+            cx.report(&RULE, &pointer, format!("environment variable `{name}` holds a {kind}; pass it at run time from a Secret"));
+        } else if secret_name(name) && literal_value(value) {
+            cx.report(&RULE, &pointer, format!("environment variable `{name}` holds a literal secret; pass it at run time from a Secret"));
+        }
+    }
+}
