@@ -537,7 +537,9 @@ async fn saturation_sheds_with_503_and_slow_requests_meet_the_deadline() {
     )
     .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{v}");
-    assert!(started.elapsed() < Duration::from_millis(200), "shed fast");
+    // 503, not 504: shed after the short queue wait, not held until the deadline (the
+    // bound is loose so a loaded CI machine does not make the test flaky).
+    assert!(started.elapsed() < Duration::from_secs(1), "shed fast");
     let stalled = stalled.await.unwrap();
     assert_eq!(stalled.status(), StatusCode::GATEWAY_TIMEOUT);
     // The slot is free again.

@@ -179,7 +179,7 @@ async fn validates_over_tls_and_serves_metrics_in_plain_http() {
 }
 
 async fn wait_for(mut check: impl AsyncFnMut() -> bool) {
-    for _ in 0..100 {
+    for _ in 0..400 {
         if check().await {
             return;
         }
