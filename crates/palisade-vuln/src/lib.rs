@@ -2,7 +2,9 @@
 
 pub mod cvss;
 pub mod ecosystem;
+pub mod findings;
 pub mod import;
+pub mod lockfile;
 pub mod matcher;
 pub mod osv;
 pub mod store;

@@ -41,6 +41,8 @@ pub enum Command {
     /// Verify signatures of blobs, model directories and images
     #[command(subcommand)]
     Verify(commands::sign::VerifyCommand),
+    /// Local vulnerability database: import, update, info, and check lock files against it
+    Db(commands::db::DbArgs),
     /// Print a rule's documentation
     Explain {
         /// Rule code (PAL017) or name (run-as-non-root)
@@ -163,6 +165,7 @@ pub fn main() -> ExitCode {
         Command::Rules(args) => commands::rules::run(&args),
         Command::Serve(args) => commands::serve::run(&args),
         Command::Explain { rule } => commands::explain::run(&rule),
+        Command::Db(args) => commands::db::run(&args),
         Command::Keys(cmd) => commands::sign::run_keys(&cmd),
         Command::Sign(cmd) => commands::sign::run_sign(&cmd),
         Command::Verify(cmd) => commands::sign::run_verify(&cmd),

@@ -1,3 +1,4 @@
+pub mod db;
 pub mod explain;
 pub mod harden;
 pub mod rules;

@@ -1,0 +1,208 @@
+//! Packages pinned by lock files: `requirements*.txt` (`name==version` lines), `Pipfile.lock`,
+//! `poetry.lock`, `package-lock.json` (v1, v2, v3) and `go.sum`. Lines that do not pin an
+//! exact version are skipped: a range is not an installed version.
+
+use std::path::Path;
+
+use crate::matcher::Package;
+
+/// Which lock-file reader handles a file name, if any.
+#[must_use]
+pub fn kind(path: &Path) -> Option<&'static str> {
+    let name = path.file_name()?.to_str()?;
+    Some(match name {
+        "package-lock.json" | "npm-shrinkwrap.json" => "npm",
+        "Pipfile.lock" => "pipenv",
+        "poetry.lock" => "poetry",
+        "go.sum" => "go",
+        n if n.ends_with(".txt") && n.contains("requirements") => "pip",
+        _ => return None,
+    })
+}
+
+/// Reads the packages of a lock file. Errors name the file and what was expected.
+pub fn parse(path: &Path, text: &str) -> Result<Vec<Package>, String> {
+    let file = path.display().to_string();
+    let pkg = |eco: &str, name: &str, version: &str, line: u32| Package {
+        ecosystem: eco.into(),
+        name: name.into(),
+        version: version.into(),
+        file: file.clone(),
+        line,
+        purl: None,
+        ..Package::default()
+    };
+    let mut out = Vec::new();
+    match kind(path) {
+        Some("pip") => {
+            for (i, raw) in text.lines().enumerate() {
+                let line = raw.split(" #").next().unwrap_or("").trim();
+                let line = line.split(';').next().unwrap_or("").trim();
+                if line.is_empty() || line.starts_with('#') || line.starts_with('-') {
+                    continue;
+                }
+                let Some((name, version)) = line.split_once("==") else { continue };
+                let version = version.trim().trim_start_matches('=');
+                let name = name.split('[').next().unwrap_or(name).trim();
+                if name.is_empty() || version.is_empty() || version.contains(['*', ',', ' ']) {
+                    continue;
+                }
+                out.push(pkg("PyPI", name, version, u32::try_from(i + 1).unwrap_or(0)));
+            }
+        }
+        Some("go") => {
+            for (i, raw) in text.lines().enumerate() {
+                let mut f = raw.split_whitespace();
+                let (Some(module), Some(ver)) = (f.next(), f.next()) else { continue };
+                if ver.ends_with("/go.mod") {
+                    continue;
+                }
+                out.push(pkg("Go", module, ver, u32::try_from(i + 1).unwrap_or(0)));
+            }
+        }
+        Some("npm") => {
+            let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+                format!("{file}:{}:{}: expected package-lock.json (JSON): {e}", e.line(), e.column())
+            })?;
+            if let Some(pkgs) = json.get("packages").and_then(|p| p.as_object()) {
+                for (key, v) in pkgs {
+                    let Some(idx) = key.rfind("node_modules/") else { continue };
+                    let name = v
+                        .get("name")
+                        .and_then(|n| n.as_str())
+                        .unwrap_or(&key[idx + "node_modules/".len()..]);
+                    if let Some(ver) = v.get("version").and_then(|v| v.as_str()) {
+                        if v.get("link").and_then(serde_json::Value::as_bool) != Some(true) {
+                            out.push(pkg("npm", name, ver, line_of(text, key)));
+                        }
+                    }
+                }
+            } else if let Some(deps) = json.get("dependencies").and_then(|p| p.as_object()) {
+                fn walk(deps: &serde_json::Map<String, serde_json::Value>, out: &mut Vec<(String, String)>) {
+                    for (name, v) in deps {
+                        if let Some(ver) = v.get("version").and_then(|v| v.as_str()) {
+                            out.push((name.clone(), ver.to_string()));
+                        }
+                        if let Some(sub) = v.get("dependencies").and_then(|d| d.as_object()) {
+                            walk(sub, out);
+                        }
+                    }
+                }
+                let mut found = Vec::new();
+                walk(deps, &mut found);
+                for (n, v) in found {
+                    let line = line_of(text, &n);
+                    out.push(pkg("npm", &n, &v, line));
+                }
+            } else {
+                return Err(format!("{file}: expected a `packages` or `dependencies` object (package-lock.json v1-v3)"));
+            }
+        }
+        Some("pipenv") => {
+            let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+                format!("{file}:{}:{}: expected Pipfile.lock (JSON): {e}", e.line(), e.column())
+            })?;
+            for section in ["default", "develop"] {
+                if let Some(deps) = json.get(section).and_then(|d| d.as_object()) {
+                    for (name, v) in deps {
+                        if let Some(ver) = v.get("version").and_then(|v| v.as_str()).and_then(|v| v.strip_prefix("==")) {
+                            out.push(pkg("PyPI", name, ver, line_of(text, name)));
+                        }
+                    }
+                }
+            }
+        }
+        Some("poetry") => {
+            // [[package]] tables with name = "…" and version = "…" lines.
+            let mut name: Option<(String, u32)> = None;
+            for (i, raw) in text.lines().enumerate() {
+                let l = raw.trim();
+                if l.starts_with('[') {
+                    name = None;
+                    if l != "[[package]]" {
+                        continue;
+                    }
+                }
+                let value = |key: &str| {
+                    l.strip_prefix(key)
+                        .map(str::trim_start)
+                        .and_then(|r| r.strip_prefix('='))
+                        .map(|r| r.trim().trim_matches('"').to_string())
+                };
+                if let Some(n) = value("name") {
+                    name = Some((n, u32::try_from(i + 1).unwrap_or(0)));
+                } else if let (Some(v), Some((n, line))) = (value("version"), &name) {
+                    out.push(pkg("PyPI", n, &v, *line));
+                    name = None;
+                }
+            }
+        }
+        _ => return Err(format!("{file}: not a lock file Palisade reads (requirements*.txt, Pipfile.lock, poetry.lock, package-lock.json, go.sum)")),
+    }
+    Ok(out)
+}
+
+fn line_of(text: &str, needle: &str) -> u32 {
+    let quoted = format!("\"{needle}\"");
+    text.lines()
+        .position(|l| l.contains(&quoted))
+        .and_then(|i| u32::try_from(i + 1).ok())
+        .unwrap_or(0)
+}
+
+/// Builds a package from a purl (`pkg:pypi/torch@2.1.0`, `pkg:deb/debian/openssl@3.0.11-1?distro=debian-12`,
+/// `pkg:apk/alpine/busybox@1.36.1-r28?distro=3.20.3`, `pkg:npm/%40scope/name@1.0.0`,
+/// `pkg:golang/golang.org/x/net@v0.22.0`, `pkg:cargo/…`, `pkg:maven/group/artifact@…`).
+pub fn package_from_purl(purl: &str) -> Result<Package, String> {
+    let bad = |why: &str| format!("invalid purl `{purl}`: {why}");
+    let rest = purl.strip_prefix("pkg:").ok_or_else(|| bad("expected it to start with `pkg:`"))?;
+    let (rest, qualifiers) = rest.split_once('?').unwrap_or((rest, ""));
+    let rest = rest.split('#').next().unwrap_or(rest);
+    let (path, version) = rest.rsplit_once('@').ok_or_else(|| bad("no `@version`"))?;
+    let (ty, name_path) = path.split_once('/').ok_or_else(|| bad("no package name"))?;
+    let decode = |s: &str| s.replace("%40", "@").replace("%2F", "/").replace("%2f", "/").replace("%3A", ":");
+    let version = decode(version);
+    let qual = |k: &str| {
+        qualifiers
+            .split('&')
+            .find_map(|q| q.strip_prefix(k).and_then(|r| r.strip_prefix('=')))
+            .map(decode)
+    };
+    let (ns, name) = match name_path.rsplit_once('/') {
+        Some((ns, n)) => (Some(decode(ns)), decode(n)),
+        None => (None, decode(name_path)),
+    };
+    let distro = qual("distro").unwrap_or_default();
+    let (ecosystem, name) = match ty.to_ascii_lowercase().as_str() {
+        "pypi" => ("PyPI".to_string(), name),
+        "npm" => ("npm".into(), ns.map_or(name.clone(), |ns| format!("{ns}/{name}"))),
+        "golang" => ("Go".into(), ns.map_or(name.clone(), |ns| format!("{ns}/{name}"))),
+        "cargo" => ("crates.io".into(), name),
+        "maven" => ("Maven".into(), ns.map_or(name.clone(), |ns| format!("{ns}:{name}"))),
+        "deb" => {
+            let id = ns.unwrap_or_else(|| "debian".into());
+            let v = distro.rsplit('-').next().unwrap_or("");
+            let eco = crate::ecosystem::from_os_release(&id, v)
+                .filter(|_| !v.is_empty())
+                .unwrap_or_else(|| if id == "ubuntu" { "Ubuntu".into() } else { "Debian".into() });
+            (eco, name)
+        }
+        "apk" => {
+            let v = distro.rsplit('-').next().unwrap_or("");
+            let eco = crate::ecosystem::from_os_release("alpine", v)
+                .filter(|_| !v.is_empty())
+                .unwrap_or_else(|| "Alpine".into());
+            (eco, name)
+        }
+        other => return Err(bad(&format!("purl type `{other}` has no OSV ecosystem here"))),
+    };
+    let source_name = qual("upstream").map(|u| u.split('@').next().unwrap_or(&u).to_string());
+    Ok(Package {
+        ecosystem,
+        name,
+        version,
+        source_name,
+        purl: Some(purl.to_string()),
+        ..Package::default()
+    })
+}
