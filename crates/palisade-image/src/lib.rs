@@ -35,7 +35,7 @@ pub mod source;
 pub mod spec;
 
 pub use error::{Error, Result};
-pub use reference::{ImageRef, RegistryRef};
+pub use reference::{ImageRef, RegistryRef, parse_registry as parse_registry_ref};
 pub use scan::{ImageScan, LayerInfo, ScanOptions, scan_image, scan_reference};
 pub use source::{Image, Layer, OpenOptions, open};
 pub use spec::Platform;
