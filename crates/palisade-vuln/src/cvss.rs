@@ -8,8 +8,13 @@ use palisade_policy::Severity;
 /// A parsed CVSS vector and, where computed, its base score.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Cvss {
-    V2 { score: f64 },
-    V3 { minor: u8, score: f64 },
+    V2 {
+        score: f64,
+    },
+    V3 {
+        minor: u8,
+        score: f64,
+    },
     /// A syntactically valid v4.0 vector whose base score is not computed here.
     V4,
 }
@@ -85,7 +90,10 @@ fn pick(m: &[(&str, &str)], key: &str, table: &[(&str, f64)]) -> Result<f64, Str
 /// (`AV:N/AC:L/Au:N/C:P/I:P/A:P`, optionally prefixed `CVSS:2.0/`).
 pub fn parse(vector: &str) -> Result<Cvss, String> {
     let v = vector.trim();
-    let v2 = v.strip_prefix("CVSS:2.0/").or_else(|| v.strip_prefix("(")).unwrap_or(v);
+    let v2 = v
+        .strip_prefix("CVSS:2.0/")
+        .or_else(|| v.strip_prefix("("))
+        .unwrap_or(v);
     if let Some(rest) = v.strip_prefix("CVSS:3.1/") {
         return v3(rest, 1);
     }
@@ -94,7 +102,9 @@ pub fn parse(vector: &str) -> Result<Cvss, String> {
     }
     if let Some(rest) = v.strip_prefix("CVSS:4.0/") {
         let m = metrics(rest.split('/'))?;
-        for key in ["AV", "AC", "AT", "PR", "UI", "VC", "VI", "VA", "SC", "SI", "SA"] {
+        for key in [
+            "AV", "AC", "AT", "PR", "UI", "VC", "VI", "VA", "SC", "SI", "SA",
+        ] {
             get(&m, key)?;
         }
         return Ok(Cvss::V4);
@@ -146,7 +156,11 @@ fn v3(rest: &str, minor: u8) -> Result<Cvss, String> {
         "C" => true,
         other => return Err(format!("`S:{other}` is not a valid value")),
     };
-    let av = pick(&m, "AV", &[("N", 0.85), ("A", 0.62), ("L", 0.55), ("P", 0.2)])?;
+    let av = pick(
+        &m,
+        "AV",
+        &[("N", 0.85), ("A", 0.62), ("L", 0.55), ("P", 0.2)],
+    )?;
     let ac = pick(&m, "AC", &[("L", 0.77), ("H", 0.44)])?;
     let pr = if changed {
         pick(&m, "PR", &[("N", 0.85), ("L", 0.68), ("H", 0.5)])?
@@ -196,7 +210,9 @@ mod tests {
             assert_eq!(parse(v).unwrap().score(), Some(want), "{v}");
         }
         assert_eq!(
-            parse("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H").unwrap().severity(),
+            parse("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+                .unwrap()
+                .severity(),
             Some(Severity::Critical)
         );
     }
@@ -211,7 +227,10 @@ mod tests {
         ] {
             assert_eq!(parse(v).unwrap().score(), Some(want), "{v}");
         }
-        assert_eq!(parse("AV:N/AC:L/Au:N/C:C/I:C/A:C").unwrap().severity(), Some(Severity::High));
+        assert_eq!(
+            parse("AV:N/AC:L/Au:N/C:C/I:C/A:C").unwrap().severity(),
+            Some(Severity::High)
+        );
     }
 
     #[test]

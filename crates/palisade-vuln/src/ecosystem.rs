@@ -62,7 +62,11 @@ pub fn pep503(name: &str) -> String {
 /// The index key of a package: ecosystem (as given, suffix included) and normalised name.
 #[must_use]
 pub fn key(ecosystem: &str, name: &str) -> String {
-    format!("{}\u{0}{}", ecosystem.trim(), normalize_name(ecosystem, name))
+    format!(
+        "{}\u{0}{}",
+        ecosystem.trim(),
+        normalize_name(ecosystem, name)
+    )
 }
 
 /// Ecosystem names to look a package up under: the full name and, for a suffixed one, its
@@ -124,6 +128,9 @@ mod tests {
         assert_eq!(scheme("Hackage"), None);
         assert_eq!(from_os_release("debian", "12").unwrap(), "Debian:12");
         assert_eq!(from_os_release("alpine", "3.20.3").unwrap(), "Alpine:v3.20");
-        assert_eq!(from_os_release("ubuntu", "\"22.04\"").unwrap(), "Ubuntu:22.04:LTS");
+        assert_eq!(
+            from_os_release("ubuntu", "\"22.04\"").unwrap(),
+            "Ubuntu:22.04:LTS"
+        );
     }
 }

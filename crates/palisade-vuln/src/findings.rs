@@ -65,7 +65,13 @@ pub struct IgnoreFile {
     pub entries: Vec<IgnoreEntry>,
 }
 
-const STATUSES: &[&str] = &["not_affected", "fixed", "will_not_fix", "false_positive", "mitigated"];
+const STATUSES: &[&str] = &[
+    "not_affected",
+    "fixed",
+    "will_not_fix",
+    "false_positive",
+    "mitigated",
+];
 
 impl IgnoreFile {
     /// Parses an ignore file:
@@ -86,8 +92,18 @@ impl IgnoreFile {
         let docs = palisade_yaml::parse_stream(text);
         let root = match docs.into_iter().next() {
             Some(Ok(d)) => d.root,
-            Some(Err(e)) => return Err(vec![format!("{path}:{}:{}: {}", e.line, e.column, e.message)]),
-            None => return Ok(IgnoreFile { path: path.into(), entries }),
+            Some(Err(e)) => {
+                return Err(vec![format!(
+                    "{path}:{}:{}: {}",
+                    e.line, e.column, e.message
+                )]);
+            }
+            None => {
+                return Ok(IgnoreFile {
+                    path: path.into(),
+                    entries,
+                });
+            }
         };
         let Some(list) = root.get("ignore").and_then(|n| n.as_seq()) else {
             return Err(vec![format!(
@@ -97,18 +113,30 @@ impl IgnoreFile {
         };
         for item in list {
             let line = item.pos.line;
-            let s = |k: &str| item.get(k).and_then(|n| n.as_str()).map(|s| s.trim().to_string());
+            let s = |k: &str| {
+                item.get(k)
+                    .and_then(|n| n.as_str())
+                    .map(|s| s.trim().to_string())
+            };
             let Some(id) = s("id").filter(|s| !s.is_empty()) else {
-                errors.push(format!("{path}:{line}: ignore entry has no `id` (expected an advisory id or alias)"));
+                errors.push(format!(
+                    "{path}:{line}: ignore entry has no `id` (expected an advisory id or alias)"
+                ));
                 continue;
             };
-            let Some(justification) = s("justification").or_else(|| s("reason")).filter(|s| !s.is_empty()) else {
+            let Some(justification) = s("justification")
+                .or_else(|| s("reason"))
+                .filter(|s| !s.is_empty())
+            else {
                 errors.push(format!("{path}:{line}: ignore entry for {id} has no `justification` (say why it does not apply)"));
                 continue;
             };
             let status = s("status").unwrap_or_else(|| "not_affected".into());
             if !STATUSES.contains(&status.as_str()) {
-                errors.push(format!("{path}:{line}: unknown status `{status}` (expected one of {})", STATUSES.join(", ")));
+                errors.push(format!(
+                    "{path}:{line}: unknown status `{status}` (expected one of {})",
+                    STATUSES.join(", ")
+                ));
                 continue;
             }
             let expires = match s("expires") {
@@ -124,20 +152,34 @@ impl IgnoreFile {
             let packages = match item.get("packages") {
                 None => Vec::new(),
                 Some(n) => match n.as_seq() {
-                    Some(seq) => seq.iter().filter_map(|p| p.as_str().map(str::to_string)).collect(),
+                    Some(seq) => seq
+                        .iter()
+                        .filter_map(|p| p.as_str().map(str::to_string))
+                        .collect(),
                     None => match n.as_str() {
                         Some(one) => vec![one.to_string()],
                         None => {
-                            errors.push(format!("{path}:{line}: `packages` must be a list of names"));
+                            errors
+                                .push(format!("{path}:{line}: `packages` must be a list of names"));
                             continue;
                         }
                     },
                 },
             };
-            entries.push(IgnoreEntry { id, packages, status, justification, expires, line });
+            entries.push(IgnoreEntry {
+                id,
+                packages,
+                status,
+                justification,
+                expires,
+                line,
+            });
         }
         if errors.is_empty() {
-            Ok(IgnoreFile { path: path.into(), entries })
+            Ok(IgnoreFile {
+                path: path.into(),
+                entries,
+            })
         } else {
             Err(errors)
         }
@@ -145,7 +187,8 @@ impl IgnoreFile {
 
     fn find(&self, m: &Match, pkg: &Package) -> Option<&IgnoreEntry> {
         self.entries.iter().find(|e| {
-            (e.id.eq_ignore_ascii_case(&m.id) || m.aliases.iter().any(|a| a.eq_ignore_ascii_case(&e.id)))
+            (e.id.eq_ignore_ascii_case(&m.id)
+                || m.aliases.iter().any(|a| a.eq_ignore_ascii_case(&e.id)))
                 && (e.packages.is_empty()
                     || e.packages.iter().any(|p| match p.split_once('@') {
                         Some((n, v)) => same_pkg(&pkg.ecosystem, n, &pkg.name) && v == pkg.version,
@@ -184,7 +227,9 @@ pub fn to_findings(packages: &[Package], matches: &[Match], opts: &ReportOptions
     let mut out = Converted::default();
     let mut expired_seen = std::collections::BTreeSet::new();
     for m in matches {
-        let Some(pkg) = packages.get(m.package) else { continue };
+        let Some(pkg) = packages.get(m.package) else {
+            continue;
+        };
         if opts.ignore_unfixed && m.fixed.is_none() {
             out.suppressed += 1;
             continue;
@@ -225,7 +270,7 @@ pub fn to_findings(packages: &[Package], matches: &[Match], opts: &ReportOptions
             Some(f) => format!("fixed in {f}"),
             None => "no fixed version".into(),
         };
-        let mut message = format!("{} {}: {ids} [{sev_text}]; {fix}", pkg.name, pkg.version, );
+        let mut message = format!("{} {}: {ids} [{sev_text}]; {fix}", pkg.name, pkg.version,);
         if !m.summary.is_empty() {
             message.push_str(": ");
             message.push_str(&m.summary);

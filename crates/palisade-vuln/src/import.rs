@@ -68,9 +68,10 @@ pub fn import(sources: &[PathBuf], db: &Path) -> Result<ImportReport, ImportErro
 /// `<db>.tmp-<pid>` beside the database, on the same file system so `rename` is atomic.
 #[must_use]
 pub fn temp_path(db: &Path) -> PathBuf {
-    let name = db
-        .file_name()
-        .map_or_else(|| "palisade-vuln.db".into(), |n| n.to_string_lossy().into_owned());
+    let name = db.file_name().map_or_else(
+        || "palisade-vuln.db".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     db.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
@@ -102,7 +103,8 @@ fn build(sources: &[PathBuf], out: &Path) -> Result<ImportReport, ImportError> {
     if report.files == 0 {
         return Err(ImportError::Source {
             path: sources.first().cloned().unwrap_or_default(),
-            message: "no advisories found (expected an OSV all.zip, or .json/.yaml advisory files)".into(),
+            message: "no advisories found (expected an OSV all.zip, or .json/.yaml advisory files)"
+                .into(),
         });
     }
     writer.meta.invalid_skipped += report.skipped.len() as u64;
@@ -152,12 +154,19 @@ fn parse(bytes: &[u8], ext: Ext) -> Result<Advisory, String> {
         Ext::Json => Advisory::from_json(bytes),
         Ext::Yaml => match std::str::from_utf8(bytes) {
             Ok(text) => Advisory::from_yaml(text),
-            Err(e) => Err(format!("not UTF-8 (invalid byte at offset {})", e.valid_up_to())),
+            Err(e) => Err(format!(
+                "not UTF-8 (invalid byte at offset {})",
+                e.valid_up_to()
+            )),
         },
     }
 }
 
-fn add_file(path: &Path, writer: &mut Writer, report: &mut ImportReport) -> Result<(), ImportError> {
+fn add_file(
+    path: &Path,
+    writer: &mut Writer,
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
     let Some(ext) = advisory_ext(path) else {
         report.skipped.push(Skipped {
             file: path.display().to_string(),
@@ -188,7 +197,11 @@ fn add_file(path: &Path, writer: &mut Writer, report: &mut ImportReport) -> Resu
 
 /// Reads every advisory of an OSV `all.zip`. A damaged archive (bad structure, a CRC
 /// mismatch, a truncated member) fails the whole import: it is not the data it claims to be.
-pub fn add_zip(path: &Path, writer: &mut Writer, report: &mut ImportReport) -> Result<(), ImportError> {
+pub fn add_zip(
+    path: &Path,
+    writer: &mut Writer,
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
     let err = |message: String| ImportError::Source {
         path: path.to_path_buf(),
         message,
@@ -197,7 +210,10 @@ pub fn add_zip(path: &Path, writer: &mut Writer, report: &mut ImportReport) -> R
     let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file))
         .map_err(|e| err(format!("not a valid zip archive: {e}")))?;
     if archive.len() > MAX_ENTRIES {
-        return Err(err(format!("{} entries, more than the limit of {MAX_ENTRIES}", archive.len())));
+        return Err(err(format!(
+            "{} entries, more than the limit of {MAX_ENTRIES}",
+            archive.len()
+        )));
     }
     let mut buf = Vec::new();
     for i in 0..archive.len() {
@@ -217,7 +233,10 @@ pub fn add_zip(path: &Path, writer: &mut Writer, report: &mut ImportReport) -> R
         if entry.size() > MAX_ENTRY {
             report.skipped.push(Skipped {
                 file: format!("{}!{name}", path.display()),
-                message: format!("{} bytes, more than the {MAX_ENTRY}-byte limit for one advisory", entry.size()),
+                message: format!(
+                    "{} bytes, more than the {MAX_ENTRY}-byte limit for one advisory",
+                    entry.size()
+                ),
             });
             continue;
         }
@@ -225,7 +244,11 @@ pub fn add_zip(path: &Path, writer: &mut Writer, report: &mut ImportReport) -> R
         (&mut entry)
             .take(MAX_ENTRY + 1)
             .read_to_end(&mut buf)
-            .map_err(|e| err(format!("member `{name}`: {e} (corrupt or truncated archive)")))?;
+            .map_err(|e| {
+                err(format!(
+                    "member `{name}`: {e} (corrupt or truncated archive)"
+                ))
+            })?;
         report.files += 1;
         match parse(&buf, ext) {
             Ok(adv) => writer.add(&adv)?,

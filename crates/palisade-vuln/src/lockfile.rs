@@ -41,19 +41,28 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Package>, String> {
                 if line.is_empty() || line.starts_with('#') || line.starts_with('-') {
                     continue;
                 }
-                let Some((name, version)) = line.split_once("==") else { continue };
+                let Some((name, version)) = line.split_once("==") else {
+                    continue;
+                };
                 let version = version.trim().trim_start_matches('=');
                 let name = name.split('[').next().unwrap_or(name).trim();
                 if name.is_empty() || version.is_empty() || version.contains(['*', ',', ' ']) {
                     continue;
                 }
-                out.push(pkg("PyPI", name, version, u32::try_from(i + 1).unwrap_or(0)));
+                out.push(pkg(
+                    "PyPI",
+                    name,
+                    version,
+                    u32::try_from(i + 1).unwrap_or(0),
+                ));
             }
         }
         Some("go") => {
             for (i, raw) in text.lines().enumerate() {
                 let mut f = raw.split_whitespace();
-                let (Some(module), Some(ver)) = (f.next(), f.next()) else { continue };
+                let (Some(module), Some(ver)) = (f.next(), f.next()) else {
+                    continue;
+                };
                 if ver.ends_with("/go.mod") {
                     continue;
                 }
@@ -62,23 +71,32 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Package>, String> {
         }
         Some("npm") => {
             let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-                format!("{file}:{}:{}: expected package-lock.json (JSON): {e}", e.line(), e.column())
+                format!(
+                    "{file}:{}:{}: expected package-lock.json (JSON): {e}",
+                    e.line(),
+                    e.column()
+                )
             })?;
             if let Some(pkgs) = json.get("packages").and_then(|p| p.as_object()) {
                 for (key, v) in pkgs {
-                    let Some(idx) = key.rfind("node_modules/") else { continue };
+                    let Some(idx) = key.rfind("node_modules/") else {
+                        continue;
+                    };
                     let name = v
                         .get("name")
                         .and_then(|n| n.as_str())
                         .unwrap_or(&key[idx + "node_modules/".len()..]);
-                    if let Some(ver) = v.get("version").and_then(|v| v.as_str()) {
-                        if v.get("link").and_then(serde_json::Value::as_bool) != Some(true) {
-                            out.push(pkg("npm", name, ver, line_of(text, key)));
-                        }
+                    if let Some(ver) = v.get("version").and_then(|v| v.as_str())
+                        && v.get("link").and_then(serde_json::Value::as_bool) != Some(true)
+                    {
+                        out.push(pkg("npm", name, ver, line_of(text, key)));
                     }
                 }
             } else if let Some(deps) = json.get("dependencies").and_then(|p| p.as_object()) {
-                fn walk(deps: &serde_json::Map<String, serde_json::Value>, out: &mut Vec<(String, String)>) {
+                fn walk(
+                    deps: &serde_json::Map<String, serde_json::Value>,
+                    out: &mut Vec<(String, String)>,
+                ) {
                     for (name, v) in deps {
                         if let Some(ver) = v.get("version").and_then(|v| v.as_str()) {
                             out.push((name.clone(), ver.to_string()));
@@ -95,17 +113,27 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Package>, String> {
                     out.push(pkg("npm", &n, &v, line));
                 }
             } else {
-                return Err(format!("{file}: expected a `packages` or `dependencies` object (package-lock.json v1-v3)"));
+                return Err(format!(
+                    "{file}: expected a `packages` or `dependencies` object (package-lock.json v1-v3)"
+                ));
             }
         }
         Some("pipenv") => {
             let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-                format!("{file}:{}:{}: expected Pipfile.lock (JSON): {e}", e.line(), e.column())
+                format!(
+                    "{file}:{}:{}: expected Pipfile.lock (JSON): {e}",
+                    e.line(),
+                    e.column()
+                )
             })?;
             for section in ["default", "develop"] {
                 if let Some(deps) = json.get(section).and_then(|d| d.as_object()) {
                     for (name, v) in deps {
-                        if let Some(ver) = v.get("version").and_then(|v| v.as_str()).and_then(|v| v.strip_prefix("==")) {
+                        if let Some(ver) = v
+                            .get("version")
+                            .and_then(|v| v.as_str())
+                            .and_then(|v| v.strip_prefix("=="))
+                        {
                             out.push(pkg("PyPI", name, ver, line_of(text, name)));
                         }
                     }
@@ -137,7 +165,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Package>, String> {
                 }
             }
         }
-        _ => return Err(format!("{file}: not a lock file Palisade reads (requirements*.txt, Pipfile.lock, poetry.lock, package-lock.json, go.sum)")),
+        _ => {
+            return Err(format!(
+                "{file}: not a lock file Palisade reads (requirements*.txt, Pipfile.lock, poetry.lock, package-lock.json, go.sum)"
+            ));
+        }
     }
     Ok(out)
 }
@@ -155,12 +187,19 @@ fn line_of(text: &str, needle: &str) -> u32 {
 /// `pkg:golang/golang.org/x/net@v0.22.0`, `pkg:cargo/…`, `pkg:maven/group/artifact@…`).
 pub fn package_from_purl(purl: &str) -> Result<Package, String> {
     let bad = |why: &str| format!("invalid purl `{purl}`: {why}");
-    let rest = purl.strip_prefix("pkg:").ok_or_else(|| bad("expected it to start with `pkg:`"))?;
+    let rest = purl
+        .strip_prefix("pkg:")
+        .ok_or_else(|| bad("expected it to start with `pkg:`"))?;
     let (rest, qualifiers) = rest.split_once('?').unwrap_or((rest, ""));
     let rest = rest.split('#').next().unwrap_or(rest);
     let (path, version) = rest.rsplit_once('@').ok_or_else(|| bad("no `@version`"))?;
     let (ty, name_path) = path.split_once('/').ok_or_else(|| bad("no package name"))?;
-    let decode = |s: &str| s.replace("%40", "@").replace("%2F", "/").replace("%2f", "/").replace("%3A", ":");
+    let decode = |s: &str| {
+        s.replace("%40", "@")
+            .replace("%2F", "/")
+            .replace("%2f", "/")
+            .replace("%3A", ":")
+    };
     let version = decode(version);
     let qual = |k: &str| {
         qualifiers
@@ -175,16 +214,31 @@ pub fn package_from_purl(purl: &str) -> Result<Package, String> {
     let distro = qual("distro").unwrap_or_default();
     let (ecosystem, name) = match ty.to_ascii_lowercase().as_str() {
         "pypi" => ("PyPI".to_string(), name),
-        "npm" => ("npm".into(), ns.map_or(name.clone(), |ns| format!("{ns}/{name}"))),
-        "golang" => ("Go".into(), ns.map_or(name.clone(), |ns| format!("{ns}/{name}"))),
+        "npm" => (
+            "npm".into(),
+            ns.map_or(name.clone(), |ns| format!("{ns}/{name}")),
+        ),
+        "golang" => (
+            "Go".into(),
+            ns.map_or(name.clone(), |ns| format!("{ns}/{name}")),
+        ),
         "cargo" => ("crates.io".into(), name),
-        "maven" => ("Maven".into(), ns.map_or(name.clone(), |ns| format!("{ns}:{name}"))),
+        "maven" => (
+            "Maven".into(),
+            ns.map_or(name.clone(), |ns| format!("{ns}:{name}")),
+        ),
         "deb" => {
             let id = ns.unwrap_or_else(|| "debian".into());
             let v = distro.rsplit('-').next().unwrap_or("");
             let eco = crate::ecosystem::from_os_release(&id, v)
                 .filter(|_| !v.is_empty())
-                .unwrap_or_else(|| if id == "ubuntu" { "Ubuntu".into() } else { "Debian".into() });
+                .unwrap_or_else(|| {
+                    if id == "ubuntu" {
+                        "Ubuntu".into()
+                    } else {
+                        "Debian".into()
+                    }
+                });
             (eco, name)
         }
         "apk" => {
@@ -194,7 +248,11 @@ pub fn package_from_purl(purl: &str) -> Result<Package, String> {
                 .unwrap_or_else(|| "Alpine".into());
             (eco, name)
         }
-        other => return Err(bad(&format!("purl type `{other}` has no OSV ecosystem here"))),
+        other => {
+            return Err(bad(&format!(
+                "purl type `{other}` has no OSV ecosystem here"
+            )));
+        }
     };
     let source_name = qual("upstream").map(|u| u.split('@').next().unwrap_or(&u).to_string());
     Ok(Package {

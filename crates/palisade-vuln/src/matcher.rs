@@ -57,7 +57,10 @@ impl Package {
     /// The name and version advisories are filed under.
     #[must_use]
     pub fn match_name(&self) -> &str {
-        self.source_name.as_deref().filter(|s| !s.is_empty()).unwrap_or(&self.name)
+        self.source_name
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .unwrap_or(&self.name)
     }
 
     #[must_use]
@@ -84,7 +87,9 @@ fn same_version(scheme: Option<Scheme>, a: &str, b: &str) -> bool {
         return true;
     }
     match scheme {
-        Some(s) => matches!((s.parse(a), s.parse(b)), (Ok(x), Ok(y)) if x.cmp_same(&y) == Ordering::Equal),
+        Some(s) => {
+            matches!((s.parse(a), s.parse(b)), (Ok(x), Ok(y)) if x.cmp_same(&y) == Ordering::Equal)
+        }
         None => false,
     }
 }
@@ -109,7 +114,9 @@ pub fn evaluate(affected: &Affected, ecosystem: &str, version: &str, id: &str) -
                 continue;
             }
             other => {
-                ev.notes.push(format!("{id}: range type `{other}` is not part of the OSV schema; ignored"));
+                ev.notes.push(format!(
+                    "{id}: range type `{other}` is not part of the OSV schema; ignored"
+                ));
                 continue;
             }
         };
@@ -183,7 +190,10 @@ fn eval_range(range: &Range, scheme: Scheme, version: &str) -> Result<(bool, Vec
                 }
             }
             Kind::LastAffected => {
-                if ev.as_ref().is_some_and(|e| v.cmp_same(e) == Ordering::Greater) {
+                if ev
+                    .as_ref()
+                    .is_some_and(|e| v.cmp_same(e) == Ordering::Greater)
+                {
                     vulnerable = false;
                 }
             }
@@ -192,7 +202,9 @@ fn eval_range(range: &Range, scheme: Scheme, version: &str) -> Result<(bool, Vec
     let fixed = events
         .iter()
         .filter(|(e, k, _)| {
-            matches!(k, Kind::Fixed) && e.as_ref().is_some_and(|e| e.cmp_same(&v) == Ordering::Greater)
+            matches!(k, Kind::Fixed)
+                && e.as_ref()
+                    .is_some_and(|e| e.cmp_same(&v) == Ordering::Greater)
         })
         .map(|(_, _, s)| (*s).to_string())
         .collect();
@@ -229,8 +241,8 @@ pub fn severity_of(adv: &Advisory, affected: Option<&Affected>) -> SeverityInfo 
     let mut best_rank = 0;
     for e in entries {
         match e.kind.as_str() {
-            "CVSS_V2" | "CVSS_V3" | "CVSS_V4" => match crate::cvss::parse(&e.score) {
-                Ok(c) => {
+            "CVSS_V2" | "CVSS_V3" | "CVSS_V4" => {
+                if let Ok(c) = crate::cvss::parse(&e.score) {
                     if let Some(score) = c.score() {
                         if rank(&e.kind) > best_rank {
                             best_rank = rank(&e.kind);
@@ -245,17 +257,14 @@ pub fn severity_of(adv: &Advisory, affected: Option<&Affected>) -> SeverityInfo 
                         unscored_v4 = Some(e.score.clone());
                     }
                 }
-                Err(_) => {}
-            },
-            "Ubuntu" => {
-                if best.is_none() {
-                    best = word_severity(&e.score).map(|s| SeverityInfo {
-                        severity: Some(s),
-                        source: format!("Ubuntu {}", e.score),
-                        score: None,
-                        vector: None,
-                    });
-                }
+            }
+            "Ubuntu" if best.is_none() => {
+                best = word_severity(&e.score).map(|s| SeverityInfo {
+                    severity: Some(s),
+                    source: format!("Ubuntu {}", e.score),
+                    score: None,
+                    vector: None,
+                });
             }
             _ => {}
         }
@@ -266,17 +275,21 @@ pub fn severity_of(adv: &Advisory, affected: Option<&Affected>) -> SeverityInfo 
     let db_word = affected
         .and_then(|a| a.database_specific.as_ref())
         .and_then(|d| d.get("severity"))
-        .or_else(|| adv.database_specific.as_ref().and_then(|d| d.get("severity")))
+        .or_else(|| {
+            adv.database_specific
+                .as_ref()
+                .and_then(|d| d.get("severity"))
+        })
         .and_then(|s| s.as_str());
-    if let Some(word) = db_word {
-        if let Some(s) = word_severity(word) {
-            return SeverityInfo {
-                severity: Some(s),
-                source: format!("database {word}"),
-                score: None,
-                vector: None,
-            };
-        }
+    if let Some(word) = db_word
+        && let Some(s) = word_severity(word)
+    {
+        return SeverityInfo {
+            severity: Some(s),
+            source: format!("database {word}"),
+            score: None,
+            vector: None,
+        };
     }
     SeverityInfo {
         severity: None,
@@ -326,21 +339,31 @@ pub struct MatchReport {
     pub notes: Vec<String>,
 }
 
+/// One advisory's hit: (ids and aliases, severity, fixed versions, summary, id).
+type Hit = (BTreeSet<String>, SeverityInfo, Vec<String>, String, String);
+
 /// Matches one package against advisories already looked up for it.
 #[must_use]
-pub fn match_advisories(pkg_index: usize, pkg: &Package, advisories: &[Advisory]) -> (Vec<Match>, Vec<String>) {
+pub fn match_advisories(
+    pkg_index: usize,
+    pkg: &Package,
+    advisories: &[Advisory],
+) -> (Vec<Match>, Vec<String>) {
     let name = ecosystem::normalize_name(&pkg.ecosystem, pkg.match_name());
     let version = pkg.match_version();
     let scheme = ecosystem::scheme(&pkg.ecosystem);
     let lookup = ecosystem::lookup_names(&pkg.ecosystem);
     let mut notes = Vec::new();
-    if let Some(s) = scheme {
-        if let Err(e) = s.parse(version) {
-            notes.push(format!("{} {}: {e}; only exact `versions` entries can match", pkg.name, pkg.version));
-        }
+    if let Some(s) = scheme
+        && let Err(e) = s.parse(version)
+    {
+        notes.push(format!(
+            "{} {}: {e}; only exact `versions` entries can match",
+            pkg.name, pkg.version
+        ));
     }
     // Per advisory: (ids, severity, fixed versions, summary)
-    let mut hits: Vec<(BTreeSet<String>, SeverityInfo, Vec<String>, String, String)> = Vec::new();
+    let mut hits: Vec<Hit> = Vec::new();
     let mut seen = BTreeSet::new();
     for adv in advisories {
         if adv.withdrawn.is_some() || !seen.insert(adv.id.clone()) {
@@ -350,7 +373,9 @@ pub fn match_advisories(pkg_index: usize, pkg: &Package, advisories: &[Advisory]
         let mut fixed = Vec::new();
         for a in &adv.affected {
             let Some(p) = &a.package else { continue };
-            if !lookup.contains(&p.ecosystem.trim()) || ecosystem::normalize_name(&p.ecosystem, &p.name) != name {
+            if !lookup.contains(&p.ecosystem.trim())
+                || ecosystem::normalize_name(&p.ecosystem, &p.name) != name
+            {
                 continue;
             }
             let ev = evaluate(a, &pkg.ecosystem, version, &adv.id);
@@ -363,7 +388,13 @@ pub fn match_advisories(pkg_index: usize, pkg: &Package, advisories: &[Advisory]
         if let Some(a) = affected_hit {
             let mut ids: BTreeSet<String> = adv.aliases.iter().cloned().collect();
             ids.insert(adv.id.clone());
-            hits.push((ids, severity_of(adv, Some(a)), fixed, adv.headline(), adv.id.clone()));
+            hits.push((
+                ids,
+                severity_of(adv, Some(a)),
+                fixed,
+                adv.headline(),
+                adv.id.clone(),
+            ));
         }
     }
     // Group advisories that share an id or alias (one CVE, one row).
@@ -394,8 +425,17 @@ pub fn match_advisories(pkg_index: usize, pkg: &Package, advisories: &[Advisory]
         let severity = members
             .iter()
             .map(|m| hits[*m].1.clone())
-            .max_by(|a, b| a.severity.cmp(&b.severity).then_with(|| a.score.partial_cmp(&b.score).unwrap_or(Ordering::Equal)))
-            .unwrap_or(SeverityInfo { severity: None, source: "unknown".into(), score: None, vector: None });
+            .max_by(|a, b| {
+                a.severity
+                    .cmp(&b.severity)
+                    .then_with(|| a.score.partial_cmp(&b.score).unwrap_or(Ordering::Equal))
+            })
+            .unwrap_or(SeverityInfo {
+                severity: None,
+                source: "unknown".into(),
+                score: None,
+                vector: None,
+            });
         let fixed = lowest(scheme, members.iter().flat_map(|m| hits[*m].2.iter()));
         let summary = members
             .iter()
@@ -416,7 +456,10 @@ pub fn match_advisories(pkg_index: usize, pkg: &Package, advisories: &[Advisory]
 }
 
 /// The lowest of several version strings under a scheme (string order when it has none).
-fn lowest<'a>(scheme: Option<Scheme>, versions: impl Iterator<Item = &'a String>) -> Option<String> {
+fn lowest<'a>(
+    scheme: Option<Scheme>,
+    versions: impl Iterator<Item = &'a String>,
+) -> Option<String> {
     let mut best: Option<(&String, Option<Version>)> = None;
     for v in versions {
         let parsed = scheme.and_then(|s| s.parse(v).ok());
@@ -436,7 +479,10 @@ fn lowest<'a>(scheme: Option<Scheme>, versions: impl Iterator<Item = &'a String>
 
 /// Matches a package list against a database. Packages are looked up in key order so each
 /// index block is read once.
-pub fn match_packages(db: &crate::store::Database, packages: &[Package]) -> Result<MatchReport, crate::store::StoreError> {
+pub fn match_packages(
+    db: &crate::store::Database,
+    packages: &[Package],
+) -> Result<MatchReport, crate::store::StoreError> {
     let mut order: Vec<(String, usize)> = packages
         .iter()
         .enumerate()
@@ -464,7 +510,9 @@ pub fn match_packages(db: &crate::store::Database, packages: &[Package]) -> Resu
         report.matches.extend(m);
         notes.extend(n);
     }
-    report.matches.sort_by(|a, b| (a.package, &a.id).cmp(&(b.package, &b.id)));
+    report
+        .matches
+        .sort_by(|a, b| (a.package, &a.id).cmp(&(b.package, &b.id)));
     report.notes = notes.into_iter().collect();
     Ok(report)
 }

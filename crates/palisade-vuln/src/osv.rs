@@ -85,7 +85,11 @@ impl Advisory {
     /// Parses one advisory from JSON text.
     pub fn from_json(text: &[u8]) -> Result<Advisory, String> {
         let adv: Advisory = serde_json::from_slice(text).map_err(|e| {
-            format!("line {}, column {}: expected an OSV advisory: {e}", e.line(), e.column())
+            format!(
+                "line {}, column {}: expected an OSV advisory: {e}",
+                e.line(),
+                e.column()
+            )
         })?;
         adv.check()
     }
@@ -96,12 +100,17 @@ impl Advisory {
         let mut roots = docs.into_iter();
         let doc = match roots.next() {
             Some(Ok(doc)) => doc,
-            Some(Err(e)) => return Err(format!("line {}, column {}: {}", e.line, e.column, e.message)),
+            Some(Err(e)) => {
+                return Err(format!(
+                    "line {}, column {}: {}",
+                    e.line, e.column, e.message
+                ));
+            }
             None => return Err("empty document; expected an OSV advisory".into()),
         };
         let value = to_value(&doc.root);
-        let adv: Advisory = serde_json::from_value(value)
-            .map_err(|e| format!("expected an OSV advisory: {e}"))?;
+        let adv: Advisory =
+            serde_json::from_value(value).map_err(|e| format!("expected an OSV advisory: {e}"))?;
         adv.check()
     }
 
@@ -121,7 +130,11 @@ impl Advisory {
             .filter(|s| !s.trim().is_empty())
             .or(self.details.as_deref())
             .unwrap_or("");
-        let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+        let line = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("");
         if line.chars().count() > 200 {
             let mut s: String = line.chars().take(199).collect();
             s.push('…');

@@ -117,10 +117,10 @@ impl Writer {
             self.meta.withdrawn_skipped += 1;
             return Ok(());
         }
-        if let Some((modified, ..)) = self.entries.get(&adv.id) {
-            if modified.as_str() >= adv.modified.as_str() {
-                return Ok(());
-            }
+        if let Some((modified, ..)) = self.entries.get(&adv.id)
+            && modified.as_str() >= adv.modified.as_str()
+        {
+            return Ok(());
         }
         let mut keys: Vec<String> = adv
             .affected
@@ -189,7 +189,11 @@ impl Writer {
         let blocks_off = self.pos;
         let mut dir: Vec<u8> = Vec::new();
         let keys: Vec<(&String, &Vec<(u64, u32)>)> = table.iter().collect();
-        dir.extend_from_slice(&u32::try_from(keys.len().div_ceil(BLOCK_KEYS)).unwrap_or(0).to_le_bytes());
+        dir.extend_from_slice(
+            &u32::try_from(keys.len().div_ceil(BLOCK_KEYS))
+                .unwrap_or(0)
+                .to_le_bytes(),
+        );
         for chunk in keys.chunks(BLOCK_KEYS) {
             let mut block = Vec::new();
             for (k, postings) in chunk {
@@ -229,13 +233,10 @@ impl Writer {
         header.resize(HEADER_LEN as usize, 0);
         self.out.seek(SeekFrom::Start(0)).map_err(|e| self.io(e))?;
         self.out.write_all(&header).map_err(|e| self.io(e))?;
-        let file = self
-            .out
-            .into_inner()
-            .map_err(|e| StoreError::Io {
-                path: self.path.clone(),
-                source: e.into_error(),
-            })?;
+        let file = self.out.into_inner().map_err(|e| StoreError::Io {
+            path: self.path.clone(),
+            source: e.into_error(),
+        })?;
         file.sync_all().map_err(|e| StoreError::Io {
             path: self.path.clone(),
             source: e,
@@ -304,7 +305,9 @@ pub struct Database {
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Database").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("Database")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -355,13 +358,23 @@ impl Database {
             )));
         }
         let _ = h.u32();
-        let (Some(meta_off), Some(meta_len), Some(dir_off), Some(dir_len), Some(_blocks), Some(crc)) =
-            (h.u64(), h.u64(), h.u64(), h.u64(), h.u64(), h.u32())
+        let (
+            Some(meta_off),
+            Some(meta_len),
+            Some(dir_off),
+            Some(dir_len),
+            Some(_blocks),
+            Some(crc),
+        ) = (h.u64(), h.u64(), h.u64(), h.u64(), h.u64(), h.u32())
         else {
             return Err(corrupt("truncated header".into()));
         };
         let in_file = |off: u64, len: u64| off.checked_add(len).is_some_and(|end| end <= size);
-        if !in_file(meta_off, meta_len) || !in_file(dir_off, dir_len) || dir_len > u64::from(MAX_BLOCK) * 4 || meta_len > u64::from(MAX_BLOCK) {
+        if !in_file(meta_off, meta_len)
+            || !in_file(dir_off, dir_len)
+            || dir_len > u64::from(MAX_BLOCK) * 4
+            || meta_len > u64::from(MAX_BLOCK)
+        {
             return Err(corrupt(format!(
                 "header points past the end of the file ({size} bytes): truncated or incomplete"
             )));
@@ -374,7 +387,9 @@ impl Database {
         hasher.update(&dir);
         hasher.update(&meta_bytes);
         if hasher.finalize() != crc {
-            return Err(corrupt("index checksum mismatch: the file is corrupt".into()));
+            return Err(corrupt(
+                "index checksum mismatch: the file is corrupt".into(),
+            ));
         }
         let meta: Meta = serde_json::from_slice(&meta_bytes)
             .map_err(|e| corrupt(format!("metadata is not valid JSON: {e}")))?;
@@ -459,7 +474,11 @@ impl Database {
     }
 
     fn record(&self, off: u64, len: u32) -> Result<Advisory, StoreError> {
-        if len > MAX_RECORD || off.checked_add(u64::from(len)).is_none_or(|e| e > self.size) {
+        if len > MAX_RECORD
+            || off
+                .checked_add(u64::from(len))
+                .is_none_or(|e| e > self.size)
+        {
             return Err(self.corrupt(format!("record at {off} points outside the file")));
         }
         let mut buf = vec![0u8; len as usize];
@@ -467,12 +486,19 @@ impl Database {
             path: self.path.clone(),
             source: e,
         })?;
-        serde_json::from_slice(&buf)
-            .map_err(|e| self.corrupt(format!("record at offset {off} is not a valid advisory: {e}")))
+        serde_json::from_slice(&buf).map_err(|e| {
+            self.corrupt(format!(
+                "record at offset {off} is not a valid advisory: {e}"
+            ))
+        })
     }
 
     /// Advisories stored under an index key (see [`crate::ecosystem::key`]).
-    pub fn lookup_key(&self, key: &str, cache: &mut BlockCache) -> Result<Vec<Advisory>, StoreError> {
+    pub fn lookup_key(
+        &self,
+        key: &str,
+        cache: &mut BlockCache,
+    ) -> Result<Vec<Advisory>, StoreError> {
         self.postings(key.as_bytes(), cache)?
             .into_iter()
             .map(|(off, len)| self.record(off, len))

@@ -24,7 +24,15 @@ use crate::import::{ImportError, ImportReport};
 pub const DEFAULT_BASE_URL: &str = "https://osv-vulnerabilities.storage.googleapis.com";
 
 /// Ecosystems downloaded when none are named: what Palisade finds in ML images.
-pub const DEFAULT_ECOSYSTEMS: &[&str] = &["PyPI", "npm", "Go", "crates.io", "Debian", "Alpine", "Ubuntu"];
+pub const DEFAULT_ECOSYSTEMS: &[&str] = &[
+    "PyPI",
+    "npm",
+    "Go",
+    "crates.io",
+    "Debian",
+    "Alpine",
+    "Ubuntu",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum UpdateError {
@@ -111,17 +119,20 @@ pub fn download(
     let have = std::fs::metadata(&part).map_or(0, |m| m.len());
     let validator = std::fs::read_to_string(&validator_path).ok();
     let mut req = agent.get(url);
-    if have > 0 {
-        if let Some(v) = &validator {
-            req = req
-                .header("Range", &format!("bytes={have}-"))
-                .header("If-Range", v.trim());
-        }
+    if have > 0
+        && let Some(v) = &validator
+    {
+        req = req
+            .header("Range", &format!("bytes={have}-"))
+            .header("If-Range", v.trim());
     }
     let resp = req.call().map_err(|e| dl(e.to_string()))?;
     let status = resp.status().as_u16();
     let (mut offset, total) = match status {
-        200 => (0, header(&resp, "content-length").and_then(|v| v.parse::<u64>().ok())),
+        200 => (
+            0,
+            header(&resp, "content-length").and_then(|v| v.parse::<u64>().ok()),
+        ),
         206 => {
             let range = header(&resp, "content-range").unwrap_or_default();
             // bytes START-END/TOTAL
@@ -140,7 +151,11 @@ pub fn download(
             let _ = std::fs::remove_file(&part);
             return Err(dl("server refused the resume range (416); the partial download was discarded, run the update again".into()));
         }
-        s => return Err(dl(format!("HTTP {s} (expected 200 with the ecosystem's all.zip)"))),
+        s => {
+            return Err(dl(format!(
+                "HTTP {s} (expected 200 with the ecosystem's all.zip)"
+            )));
+        }
     };
     let validator_new = header(&resp, "etag").or_else(|| header(&resp, "last-modified"));
     let md5_expected = header(&resp, "x-goog-hash").and_then(|h| {
@@ -181,12 +196,12 @@ pub fn download(
     }
     out.sync_all().map_err(|e| local(&part, e.to_string()))?;
     drop(out);
-    if let Some(t) = total {
-        if offset != t {
-            return Err(dl(format!(
-                "download ended after {offset} of {t} bytes; run the update again to resume"
-            )));
-        }
+    if let Some(t) = total
+        && offset != t
+    {
+        return Err(dl(format!(
+            "download ended after {offset} of {t} bytes; run the update again to resume"
+        )));
     }
     if let Some(want) = md5_expected {
         let mut hasher = md5::Md5::new();
@@ -201,7 +216,9 @@ pub fn download(
         if hasher.finalize().as_slice() != want.as_slice() {
             let _ = std::fs::remove_file(&part);
             let _ = std::fs::remove_file(&validator_path);
-            return Err(dl("MD5 of the download does not match the server's x-goog-hash; discarded".into()));
+            return Err(dl(
+                "MD5 of the download does not match the server's x-goog-hash; discarded".into(),
+            ));
         }
     }
     std::fs::rename(&part, dest).map_err(|e| local(dest, e.to_string()))?;

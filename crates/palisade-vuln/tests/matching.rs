@@ -39,9 +39,18 @@ fn several_introduced_fixed_pairs_in_one_range() {
         {"introduced":"2.4.0"},{"fixed":"2.4.2"}]}]}"#,
     );
     for (v, want) in [
-        ("1.15.0", true), ("2.1.3", true), ("2.1.4", false), ("2.1.9", false), ("2.2.0", true),
-        ("2.2.3", false), ("2.3.2", true), ("2.4.1", true), ("2.4.2", false), ("2.5.0", false),
-        ("2.4.0rc1", false), ("2.2.0.post1", true),
+        ("1.15.0", true),
+        ("2.1.3", true),
+        ("2.1.4", false),
+        ("2.1.9", false),
+        ("2.2.0", true),
+        ("2.2.3", false),
+        ("2.3.2", true),
+        ("2.4.1", true),
+        ("2.4.2", false),
+        ("2.5.0", false),
+        ("2.4.0rc1", false),
+        ("2.2.0.post1", true),
     ] {
         assert_eq!(hit(&a, "PyPI", v), want, "{v}");
     }
@@ -58,7 +67,9 @@ fn several_introduced_fixed_pairs_in_one_range() {
 
 #[test]
 fn last_affected_is_an_inclusive_ceiling() {
-    let a = affected(r#"{"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"1.0"},{"last_affected":"1.4.1"}]}]}"#);
+    let a = affected(
+        r#"{"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"1.0"},{"last_affected":"1.4.1"}]}]}"#,
+    );
     assert!(!hit(&a, "PyPI", "0.9"));
     assert!(hit(&a, "PyPI", "1.0"));
     assert!(hit(&a, "PyPI", "1.4.1"));
@@ -74,7 +85,9 @@ fn limit_events_bound_the_range() {
     assert!(hit(&a, "npm", "1.9.9"));
     assert!(hit(&a, "npm", "2.5.0"), "below one of the limits");
     assert!(!hit(&a, "npm", "3.0.0"));
-    let star = affected(r#"{"ranges":[{"type":"SEMVER","events":[{"introduced":"1.0.0"},{"limit":"*"}]}]}"#);
+    let star = affected(
+        r#"{"ranges":[{"type":"SEMVER","events":[{"introduced":"1.0.0"},{"limit":"*"}]}]}"#,
+    );
     assert!(hit(&star, "npm", "99.0.0"));
     assert!(!hit(&star, "npm", "0.9.0"));
 }
@@ -94,23 +107,44 @@ fn versions_list_alone_and_git_ranges_ignored() {
         r#"{"versions":["1.0.1.post2","1.2"],"ranges":[{"type":"GIT","repo":"https://x","events":[{"introduced":"0"},{"fixed":"abc"}]}]}"#,
     );
     assert!(hit(&a, "PyPI", "1.0.1.post2"));
-    assert!(hit(&a, "PyPI", "1.2.0"), "PEP 440 equal to a listed version");
+    assert!(
+        hit(&a, "PyPI", "1.2.0"),
+        "PEP 440 equal to a listed version"
+    );
     assert!(!hit(&a, "PyPI", "1.3"));
     let ev = evaluate(&a, "PyPI", "1.3", "T");
-    assert!(ev.notes.is_empty(), "GIT ranges are skipped silently per range: {:?}", ev.notes);
+    assert!(
+        ev.notes.is_empty(),
+        "GIT ranges are skipped silently per range: {:?}",
+        ev.notes
+    );
 }
 
 #[test]
 fn invalid_versions_are_reported_not_guessed() {
-    let a = affected(r#"{"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2.0"}]}]}"#);
+    let a = affected(
+        r#"{"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2.0"}]}]}"#,
+    );
     let ev = evaluate(&a, "PyPI", "not a version", "T");
     assert!(!ev.affected);
-    assert!(ev.notes[0].contains("invalid PEP 440 version"), "{:?}", ev.notes);
-    let bad_event = affected(r#"{"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2.0 final"}]}]}"#);
+    assert!(
+        ev.notes[0].contains("invalid PEP 440 version"),
+        "{:?}",
+        ev.notes
+    );
+    let bad_event = affected(
+        r#"{"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2.0 final"}]}]}"#,
+    );
     let ev = evaluate(&bad_event, "PyPI", "1.0", "T");
     assert!(!ev.affected);
-    assert!(ev.notes[0].contains("range not evaluated"), "{:?}", ev.notes);
-    let unknown = affected(r#"{"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}],"versions":["1.0"]}"#);
+    assert!(
+        ev.notes[0].contains("range not evaluated"),
+        "{:?}",
+        ev.notes
+    );
+    let unknown = affected(
+        r#"{"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}],"versions":["1.0"]}"#,
+    );
     let ev = evaluate(&unknown, "Hackage", "1.0", "T");
     assert!(ev.affected, "versions list still applies");
     assert!(ev.notes[0].contains("no version ordering"));
@@ -142,7 +176,13 @@ fn os_and_language_fixtures_match() {
         Package::new("PyPI", "mlflow", "2.9.1"),
     ];
     let report = match_packages(&db, &packages).unwrap();
-    let by_pkg = |i: usize| report.matches.iter().filter(|m| m.package == i).collect::<Vec<_>>();
+    let by_pkg = |i: usize| {
+        report
+            .matches
+            .iter()
+            .filter(|m| m.package == i)
+            .collect::<Vec<_>>()
+    };
     let m = by_pkg(0);
     assert_eq!(m.len(), 1);
     assert_eq!(m[0].id, "CVE-2026-0001");
@@ -151,14 +191,21 @@ fn os_and_language_fixtures_match() {
     assert_eq!(m[0].severity.severity, Some(Severity::Critical));
     assert!(by_pkg(1).is_empty(), "fixed version is not affected");
     assert_eq!(by_pkg(2)[0].fixed.as_deref(), Some("1.1.1w-0+deb11u2"));
-    assert_eq!(by_pkg(3)[0].severity.severity, Some(Severity::Low), "database_specific severity");
+    assert_eq!(
+        by_pkg(3)[0].severity.severity,
+        Some(Severity::Low),
+        "database_specific severity"
+    );
     assert!(by_pkg(4).is_empty());
     assert!(by_pkg(5).is_empty(), "another Alpine release");
     assert_eq!(by_pkg(6)[0].fixed.as_deref(), Some("4.17.21"));
     assert!(by_pkg(7).is_empty(), "above the limit");
     let go = by_pkg(8);
     assert_eq!(go[0].id, "CVE-2026-0004");
-    assert_eq!(go[0].severity.severity, None, "CVSS v4 base score is not computed");
+    assert_eq!(
+        go[0].severity.severity, None,
+        "CVSS v4 base score is not computed"
+    );
     assert!(go[0].severity.source.contains("CVSS_V4"));
     // The GHSA fixture has no PYSEC twin in this DB: one row.
     assert_eq!(by_pkg(9)[0].severity.severity, Some(Severity::Critical));
@@ -171,10 +218,16 @@ fn shared_pypi_advisories_import_and_match() {
     let db_path = dir.path().join("pypi.db");
     let report = palisade_vuln::import::import(&[pypi, fixtures()], &db_path).unwrap();
     assert!(report.skipped.is_empty(), "{:?}", report.skipped);
-    assert_eq!(report.meta.withdrawn_skipped, 2, "aiohttp and flask-caching examples");
+    assert_eq!(
+        report.meta.withdrawn_skipped, 2,
+        "aiohttp and flask-caching examples"
+    );
     assert!(report.meta.advisories > 900, "{}", report.meta.advisories);
     let db = Database::open(&db_path).unwrap();
-    assert_eq!(db.meta.ecosystems["PyPI"].packages, 15, "12 package directories + aiohttp, imagecodecs, py");
+    assert_eq!(
+        db.meta.ecosystems["PyPI"].packages, 15,
+        "12 package directories + aiohttp, imagecodecs, py"
+    );
     let packages = vec![
         Package::new("PyPI", "torch", "1.13.0"),
         Package::new("PyPI", "torch", "1.13.1"),
@@ -188,22 +241,43 @@ fn shared_pypi_advisories_import_and_match() {
         Package::new("PyPI", "aiohttp", "3.8.1"),
     ];
     let report = match_packages(&db, &packages).unwrap();
-    let ids = |i: usize| report.matches.iter().filter(|m| m.package == i).map(|m| m.id.clone()).collect::<Vec<_>>();
+    let ids = |i: usize| {
+        report
+            .matches
+            .iter()
+            .filter(|m| m.package == i)
+            .map(|m| m.id.clone())
+            .collect::<Vec<_>>()
+    };
     // torch PYSEC-2022-43015: introduced 0, fixed 1.13.1.
     let torch = report.matches.iter().find(|m| m.package == 0).unwrap();
-    assert!(torch.aliases.contains(&"PYSEC-2022-43015".to_string()), "{torch:?}");
+    assert!(
+        torch.aliases.contains(&"PYSEC-2022-43015".to_string()),
+        "{torch:?}"
+    );
     assert_eq!(torch.fixed.as_deref(), Some("1.13.1"));
     assert!(ids(1).is_empty(), "{:?}", ids(1));
     // mlflow PYSEC-2023-252 (CVE-2023-6909) fixed in 2.9.2, plus the GHSA fixture: one row.
     let mlflow: Vec<_> = report.matches.iter().filter(|m| m.package == 2).collect();
     let row = mlflow.iter().find(|m| m.id == "CVE-2023-6909").unwrap();
-    assert!(row.aliases.contains(&"PYSEC-2023-252".into()) && row.aliases.contains(&"GHSA-gggg-hhhh-iiii".into()));
+    assert!(
+        row.aliases.contains(&"PYSEC-2023-252".into())
+            && row.aliases.contains(&"GHSA-gggg-hhhh-iiii".into())
+    );
     assert_eq!(row.fixed.as_deref(), Some("2.9.2"));
-    assert_eq!(row.severity.severity, Some(Severity::Critical), "highest of the group");
+    assert_eq!(
+        row.severity.severity,
+        Some(Severity::Critical),
+        "highest of the group"
+    );
     assert_eq!(mlflow.iter().filter(|m| m.id == "CVE-2023-6909").count(), 1);
     assert!(!ids(3).contains(&"CVE-2023-6909".to_string()));
     // tensorflow 2.4.1 is in many multi-pair ranges; the fix for PYSEC-2021-156 is 2.4.2.
-    let tf = report.matches.iter().find(|m| m.package == 4 && m.aliases.contains(&"PYSEC-2021-156".to_string())).unwrap();
+    let tf = report
+        .matches
+        .iter()
+        .find(|m| m.package == 4 && m.aliases.contains(&"PYSEC-2021-156".to_string()))
+        .unwrap();
     assert_eq!(tf.fixed.as_deref(), Some("2.4.2"));
     assert!(ids(4).len() > 100, "{}", ids(4).len());
     assert!(ids(5).is_empty(), "snapshot predates 2.16: {:?}", ids(5));
@@ -215,5 +289,10 @@ fn shared_pypi_advisories_import_and_match() {
     // aiohttp PYSEC-2022-43059 is withdrawn: never reported.
     assert!(!ids(9).contains(&"CVE-2022-33124".to_string()));
     // CVSS v3 severities are computed.
-    assert!(report.matches.iter().any(|m| m.severity.source.starts_with("CVSS_V3") && m.severity.score.is_some()));
+    assert!(
+        report
+            .matches
+            .iter()
+            .any(|m| m.severity.source.starts_with("CVSS_V3") && m.severity.score.is_some())
+    );
 }

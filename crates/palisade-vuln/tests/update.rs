@@ -48,29 +48,34 @@ fn serve(b: Behaviour) -> Server {
             let (beh, _) = &mut *guard;
             let range = lines
                 .iter()
-                .find_map(|l| l.to_ascii_lowercase().strip_prefix("range: bytes=").map(|r| r.trim_end_matches('-').to_string()))
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("range: bytes=")
+                        .map(|r| r.trim_end_matches('-').to_string())
+                })
                 .and_then(|s| s.parse::<usize>().ok());
-            let if_range_ok = lines.iter().any(|l| l.eq_ignore_ascii_case("if-range: \"v1\""));
+            let if_range_ok = lines
+                .iter()
+                .any(|l| l.eq_ignore_ascii_case("if-range: \"v1\""));
             let total = beh.body.len();
             let mut head = String::new();
-            let body: Vec<u8>;
-            match range {
+            let body: Vec<u8> = match range {
                 Some(start) if if_range_ok && start < total => {
                     head.push_str(&format!(
                         "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {start}-{}/{total}\r\nContent-Length: {}\r\n",
                         total - 1,
                         total - start
                     ));
-                    body = beh.body[start..].to_vec();
+                    beh.body[start..].to_vec()
                 }
                 _ => {
                     head.push_str(&format!("HTTP/1.1 200 OK\r\nContent-Length: {total}\r\n"));
-                    body = match beh.cut_first_at.take() {
+                    match beh.cut_first_at.take() {
                         Some(n) => beh.body[..n].to_vec(),
                         None => beh.body.clone(),
-                    };
+                    }
                 }
-            }
+            };
             head.push_str("ETag: \"v1\"\r\nConnection: close\r\n");
             if let Some(m) = &beh.md5_header {
                 head.push_str(&format!(
@@ -91,7 +96,8 @@ fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
     let mut buf = std::io::Cursor::new(Vec::new());
     {
         let mut w = zip::ZipWriter::new(&mut buf);
-        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
         for (name, text) in files {
             w.start_file(*name, opts).unwrap();
             w.write_all(text.as_bytes()).unwrap();
@@ -123,7 +129,10 @@ fn big_zip(id: &str) -> Vec<u8> {
         }
         files.push((format!("PAD-{i}.json"), format!(r#"{{"id":"PAD-{i}","summary":"{s}","affected":[{{"package":{{"ecosystem":"PyPI","name":"pad{i}"}},"versions":["1.0"]}}]}}"#)));
     }
-    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     zip_of(&refs)
 }
 
@@ -159,7 +168,10 @@ fn clean_download_then_interrupted_resume() {
     assert!(err.contains("resume"), "{err}");
     assert!(!db.exists());
     let part = dir.path().join("downloads/PyPI-all.zip.part");
-    assert_eq!(std::fs::metadata(&part).unwrap().len() as usize, body.len() / 2);
+    assert_eq!(
+        std::fs::metadata(&part).unwrap().len() as usize,
+        body.len() / 2
+    );
     // Second attempt asks for the rest only.
     let report = update(&opts(&server.url, &db)).unwrap();
     assert_eq!(report.meta.advisories, 41);
@@ -167,7 +179,10 @@ fn clean_download_then_interrupted_resume() {
     let requests = server.state.lock().unwrap().1.clone();
     assert!(requests[0].starts_with("GET /PyPI/all.zip"), "{requests:?}");
     let second = requests[1].to_ascii_lowercase();
-    assert!(second.contains(&format!("range: bytes={}-", body.len() / 2)), "{second}");
+    assert!(
+        second.contains(&format!("range: bytes={}-", body.len() / 2)),
+        "{second}"
+    );
     assert!(second.contains("if-range: \"v1\""), "{second}");
     assert!(!part.exists(), "part file renamed and removed");
 }
@@ -195,7 +210,11 @@ fn corrupt_download_is_rejected_and_old_db_kept() {
     });
     let err = update(&opts(&server.url, &db)).unwrap_err().to_string();
     assert!(err.contains("PyPI-all.zip"), "{err}");
-    assert_eq!(torch_ids(&db), vec!["PYSEC-OLD"], "old database still usable");
+    assert_eq!(
+        torch_ids(&db),
+        vec!["PYSEC-OLD"],
+        "old database still usable"
+    );
 
     // A download whose MD5 does not match the server's x-goog-hash is discarded before import.
     let fresh = zip_of(&[("PYSEC-NEW.json", &advisory("PYSEC-NEW", "3.0"))]);
@@ -220,7 +239,9 @@ fn corrupt_download_is_rejected_and_old_db_kept() {
 fn http_errors_and_truncated_db_files_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("vuln.db");
-    let err = update(&opts("http://127.0.0.1:9", &db)).unwrap_err().to_string();
+    let err = update(&opts("http://127.0.0.1:9", &db))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("127.0.0.1:9"), "{err}");
     // A database file cut short is refused at open with its path in the message.
     let good = zip_of(&[("A.json", &advisory("A", "2.0"))]);
@@ -232,7 +253,15 @@ fn http_errors_and_truncated_db_files_are_reported() {
     let e = Database::open(&db).unwrap_err().to_string();
     assert!(e.contains("vuln.db"), "{e}");
     std::fs::write(&db, b"hello").unwrap();
-    assert!(Database::open(&db).unwrap_err().to_string().contains("too short"));
+    assert!(
+        Database::open(&db)
+            .unwrap_err()
+            .to_string()
+            .contains("too short")
+    );
     let mut r = Vec::new();
-    std::fs::File::open(&db).unwrap().read_to_end(&mut r).unwrap();
+    std::fs::File::open(&db)
+        .unwrap()
+        .read_to_end(&mut r)
+        .unwrap();
 }

@@ -61,7 +61,9 @@ fn unrepr(s: &str) -> String {
 
 #[test]
 fn pep440_sorted_is_strictly_ascending() {
-    let Some(text) = data("pep440_sorted.txt") else { return };
+    let Some(text) = data("pep440_sorted.txt") else {
+        return;
+    };
     let versions: Vec<pep440::Version> = rows(&text)
         .map(|l| pep440::Version::parse(l).unwrap_or_else(|e| panic!("{l}: {e}")))
         .collect();
@@ -73,7 +75,9 @@ fn pep440_sorted_is_strictly_ascending() {
 
 #[test]
 fn pep440_pairs_agree_with_packaging() {
-    let Some(text) = data("pep440_pairs.tsv") else { return };
+    let Some(text) = data("pep440_pairs.tsv") else {
+        return;
+    };
     let mut n = 0;
     for line in rows(&text) {
         let f: Vec<&str> = line.split('\t').collect();
@@ -86,7 +90,9 @@ fn pep440_pairs_agree_with_packaging() {
 
 #[test]
 fn pep440_invalid_versions_are_rejected() {
-    let Some(text) = data("pep440_invalid.txt") else { return };
+    let Some(text) = data("pep440_invalid.txt") else {
+        return;
+    };
     let mut n = 0;
     for line in rows(&text) {
         let v = unrepr(line);
@@ -98,7 +104,9 @@ fn pep440_invalid_versions_are_rejected() {
 
 #[test]
 fn pep440_normalized_forms() {
-    let Some(text) = data("pep440_normalized.tsv") else { return };
+    let Some(text) = data("pep440_normalized.tsv") else {
+        return;
+    };
     let mut n = 0;
     for line in rows(&text) {
         let (input, want) = line.split_once('\t').unwrap();
@@ -111,20 +119,32 @@ fn pep440_normalized_forms() {
 
 #[test]
 fn dpkg_compare_vectors() {
-    let Some(text) = data("dpkg_compare.tsv") else { return };
+    let Some(text) = data("dpkg_compare.tsv") else {
+        return;
+    };
     for line in rows(&text) {
         let f: Vec<&str> = line.split_whitespace().collect();
-        assert_eq!(Scheme::Dpkg.compare(f[0], f[1]).unwrap(), ord(f[2]), "{line}");
+        assert_eq!(
+            Scheme::Dpkg.compare(f[0], f[1]).unwrap(),
+            ord(f[2]),
+            "{line}"
+        );
     }
 }
 
 #[test]
 fn dpkg_oracle_pairs_agree_with_real_dpkg() {
-    let Some(text) = data("dpkg_oracle_pairs.tsv") else { return };
+    let Some(text) = data("dpkg_oracle_pairs.tsv") else {
+        return;
+    };
     let mut n = 0;
     for line in rows(&text) {
         let f: Vec<&str> = line.split('\t').collect();
-        assert_eq!(Scheme::Dpkg.compare(f[0], f[1]).unwrap(), ord(f[2]), "{line}");
+        assert_eq!(
+            Scheme::Dpkg.compare(f[0], f[1]).unwrap(),
+            ord(f[2]),
+            "{line}"
+        );
         n += 1;
     }
     assert_eq!(n, 1500);
@@ -132,7 +152,9 @@ fn dpkg_oracle_pairs_agree_with_real_dpkg() {
 
 #[test]
 fn dpkg_sorted_and_validity_sections() {
-    let Some(text) = data("dpkg_sorted_and_validity.txt") else { return };
+    let Some(text) = data("dpkg_sorted_and_validity.txt") else {
+        return;
+    };
     let mut section = "";
     let mut prev: Option<String> = None;
     let mut checked = 0;
@@ -148,7 +170,11 @@ fn dpkg_sorted_and_validity_sections() {
         match section {
             "[sorted-full]" => {
                 if let Some(p) = &prev {
-                    assert_eq!(Scheme::Dpkg.compare(p, line).unwrap(), Ordering::Less, "{p} < {line}");
+                    assert_eq!(
+                        Scheme::Dpkg.compare(p, line).unwrap(),
+                        Ordering::Less,
+                        "{p} < {line}"
+                    );
                 }
                 prev = Some(line.to_string());
             }
@@ -176,7 +202,11 @@ fn dpkg_sorted_and_validity_sections() {
                     assert!(dpkg::Version::parse(b).is_err());
                     continue;
                 }
-                assert_eq!(Scheme::Dpkg.compare(a, b).unwrap(), Ordering::Equal, "{line}");
+                assert_eq!(
+                    Scheme::Dpkg.compare(a, b).unwrap(),
+                    Ordering::Equal,
+                    "{line}"
+                );
             }
             other => panic!("unknown section {other}"),
         }
@@ -187,7 +217,9 @@ fn dpkg_sorted_and_validity_sections() {
 
 #[test]
 fn apk_version_data() {
-    let Some(text) = data("apk_version.data") else { return };
+    let Some(text) = data("apk_version.data") else {
+        return;
+    };
     let mut n = 0;
     for raw in text.lines() {
         let line = raw.split('#').next().unwrap_or("").trim();
@@ -227,8 +259,12 @@ fn apk_version_data() {
 
 #[test]
 fn semver_spec_order() {
-    let Some(text) = data("semver_spec_sorted.txt") else { return };
-    let v: Vec<_> = rows(&text).map(|l| Scheme::Semver.parse(l).unwrap()).collect();
+    let Some(text) = data("semver_spec_sorted.txt") else {
+        return;
+    };
+    let v: Vec<_> = rows(&text)
+        .map(|l| Scheme::Semver.parse(l).unwrap())
+        .collect();
     for w in v.windows(2) {
         assert_eq!(w[0].cmp(&w[1]), Ordering::Less, "{w:?}");
     }
@@ -236,20 +272,33 @@ fn semver_spec_order() {
 
 #[test]
 fn semver_strict_compare() {
-    let Some(text) = data("semver_strict_compare.tsv") else { return };
+    let Some(text) = data("semver_strict_compare.tsv") else {
+        return;
+    };
     for line in rows(&text) {
         let f: Vec<&str> = line.split('\t').collect();
-        assert_eq!(Scheme::Semver.compare(f[0], f[1]).unwrap(), ord(f[2]), "{line}");
+        assert_eq!(
+            Scheme::Semver.compare(f[0], f[1]).unwrap(),
+            ord(f[2]),
+            "{line}"
+        );
     }
 }
 
 #[test]
 fn semver_node_fixtures_strict_rows() {
-    let Some(text) = data("semver_node_fixtures.json") else { return };
+    let Some(text) = data("semver_node_fixtures.json") else {
+        return;
+    };
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     let fx = &json["fixtures"];
     let strict = |row: &[serde_json::Value], idx: usize| {
-        row.get(idx).is_none_or(|o| o.is_null() || o == false || o.as_object().is_some_and(|m| m.values().all(|v| v == false)))
+        row.get(idx).is_none_or(|o| {
+            o.is_null()
+                || o == false
+                || o.as_object()
+                    .is_some_and(|m| m.values().all(|v| v == false))
+        })
     };
     let mut n = 0;
     for row in fx["comparisons"].as_array().unwrap() {
@@ -258,7 +307,11 @@ fn semver_node_fixtures_strict_rows() {
             continue;
         }
         let (a, b) = (r[0].as_str().unwrap(), r[1].as_str().unwrap());
-        assert_eq!(Scheme::Semver.compare(a, b).unwrap(), Ordering::Greater, "{a} > {b}");
+        assert_eq!(
+            Scheme::Semver.compare(a, b).unwrap(),
+            Ordering::Greater,
+            "{a} > {b}"
+        );
         n += 1;
     }
     for row in fx["equality"].as_array().unwrap() {
@@ -267,7 +320,11 @@ fn semver_node_fixtures_strict_rows() {
             continue;
         }
         let (a, b) = (r[0].as_str().unwrap(), r[1].as_str().unwrap());
-        assert_eq!(Scheme::Semver.compare(a, b).unwrap(), Ordering::Equal, "{a} == {b}");
+        assert_eq!(
+            Scheme::Semver.compare(a, b).unwrap(),
+            Ordering::Equal,
+            "{a} == {b}"
+        );
         n += 1;
     }
     for row in fx["invalid-versions"].as_array().unwrap() {
@@ -283,8 +340,12 @@ fn semver_node_fixtures_strict_rows() {
     for row in fx["valid-versions"].as_array().unwrap() {
         let r = row.as_array().unwrap();
         let v = r[0].as_str().unwrap();
-        let parsed = Scheme::Semver.parse(v).unwrap_or_else(|e| panic!("{v}: {e}"));
-        let palisade_vuln::version::Version::Semver(s) = parsed else { unreachable!() };
+        let parsed = Scheme::Semver
+            .parse(v)
+            .unwrap_or_else(|e| panic!("{v}: {e}"));
+        let palisade_vuln::version::Version::Semver(s) = parsed else {
+            unreachable!()
+        };
         assert_eq!(s.major.to_string(), r[1].to_string(), "{v}");
         n += 1;
     }
@@ -295,37 +356,110 @@ fn semver_node_fixtures_strict_rows() {
 #[test]
 fn rpm_vercmp_cases() {
     let cases = [
-        ("1.0", "1.0", 0), ("1.0", "2.0", -1), ("2.0", "1.0", 1), ("2.0.1", "2.0.1", 0),
-        ("2.0", "2.0.1", -1), ("2.0.1", "2.0", 1), ("2.0.1a", "2.0.1a", 0), ("2.0.1a", "2.0.1", 1),
-        ("2.0.1", "2.0.1a", -1), ("5.5p1", "5.5p1", 0), ("5.5p1", "5.5p2", -1), ("5.5p2", "5.5p1", 1),
-        ("5.5p10", "5.5p10", 0), ("5.5p1", "5.5p10", -1), ("5.5p10", "5.5p1", 1), ("10xyz", "10.1xyz", -1),
-        ("10.1xyz", "10xyz", 1), ("xyz10", "xyz10", 0), ("xyz10", "xyz10.1", -1), ("xyz10.1", "xyz10", 1),
-        ("xyz.4", "xyz.4", 0), ("xyz.4", "8", -1), ("8", "xyz.4", 1), ("xyz.4", "2", -1), ("2", "xyz.4", 1),
-        ("5.5p2", "5.6p1", -1), ("5.6p1", "5.5p2", 1), ("5.6p1", "6.5p1", -1), ("6.5p1", "5.6p1", 1),
-        ("6.0.rc1", "6.0", 1), ("6.0", "6.0.rc1", -1), ("10b2", "10a1", 1), ("10a2", "10b2", -1),
-        ("1.0aa", "1.0aa", 0), ("1.0a", "1.0aa", -1), ("1.0aa", "1.0a", 1), ("10.0001", "10.0001", 0),
-        ("10.0001", "10.1", 0), ("10.1", "10.0001", 0), ("10.0001", "10.0039", -1), ("10.0039", "10.0001", 1),
-        ("4.999.9", "5.0", -1), ("5.0", "4.999.9", 1), ("20101121", "20101121", 0), ("20101121", "20101122", -1),
-        ("20101122", "20101121", 1), ("2_0", "2_0", 0), ("2.0", "2_0", 0), ("2_0", "2.0", 0), ("a", "a", 0),
-        ("a+", "a+", 0), ("a+", "a_", 0), ("a_", "a+", 0), ("+a", "+a", 0), ("+a", "_a", 0), ("_a", "+a", 0),
-        ("+_", "+_", 0), ("_+", "+_", 0), ("_+", "_+", 0), ("+", "_", 0), ("_", "+", 0),
-        ("1.0~rc1", "1.0~rc1", 0), ("1.0~rc1", "1.0", -1), ("1.0", "1.0~rc1", 1), ("1.0~rc1", "1.0~rc2", -1),
-        ("1.0~rc2", "1.0~rc1", 1), ("1.0~rc1~git123", "1.0~rc1~git123", 0), ("1.0~rc1~git123", "1.0~rc1", -1),
-        ("1.0~rc1", "1.0~rc1~git123", 1), ("1.0^", "1.0^", 0), ("1.0^", "1.0", 1), ("1.0", "1.0^", -1),
-        ("1.0^git1", "1.0^git1", 0), ("1.0^git1", "1.0", 1), ("1.0", "1.0^git1", -1), ("1.0^git1", "1.0^git2", -1),
-        ("1.0^git2", "1.0^git1", 1), ("1.0^git1", "1.01", -1), ("1.01", "1.0^git1", 1),
-        ("1.0^20160101", "1.0^20160101", 0), ("1.0^20160101", "1.0.1", -1), ("1.0.1", "1.0^20160101", 1),
-        ("1.0^20160101^git1", "1.0^20160101^git1", 0), ("1.0^20160102", "1.0^20160101^git1", 1),
-        ("1.0^20160101^git1", "1.0^20160102", -1), ("1.0~rc1^git1", "1.0~rc1^git1", 0),
-        ("1.0~rc1^git1", "1.0~rc1", 1), ("1.0~rc1", "1.0~rc1^git1", -1), ("1.0^git1~pre", "1.0^git1~pre", 0),
-        ("1.0^git1", "1.0^git1~pre", 1), ("1.0^git1~pre", "1.0^git1", -1),
+        ("1.0", "1.0", 0),
+        ("1.0", "2.0", -1),
+        ("2.0", "1.0", 1),
+        ("2.0.1", "2.0.1", 0),
+        ("2.0", "2.0.1", -1),
+        ("2.0.1", "2.0", 1),
+        ("2.0.1a", "2.0.1a", 0),
+        ("2.0.1a", "2.0.1", 1),
+        ("2.0.1", "2.0.1a", -1),
+        ("5.5p1", "5.5p1", 0),
+        ("5.5p1", "5.5p2", -1),
+        ("5.5p2", "5.5p1", 1),
+        ("5.5p10", "5.5p10", 0),
+        ("5.5p1", "5.5p10", -1),
+        ("5.5p10", "5.5p1", 1),
+        ("10xyz", "10.1xyz", -1),
+        ("10.1xyz", "10xyz", 1),
+        ("xyz10", "xyz10", 0),
+        ("xyz10", "xyz10.1", -1),
+        ("xyz10.1", "xyz10", 1),
+        ("xyz.4", "xyz.4", 0),
+        ("xyz.4", "8", -1),
+        ("8", "xyz.4", 1),
+        ("xyz.4", "2", -1),
+        ("2", "xyz.4", 1),
+        ("5.5p2", "5.6p1", -1),
+        ("5.6p1", "5.5p2", 1),
+        ("5.6p1", "6.5p1", -1),
+        ("6.5p1", "5.6p1", 1),
+        ("6.0.rc1", "6.0", 1),
+        ("6.0", "6.0.rc1", -1),
+        ("10b2", "10a1", 1),
+        ("10a2", "10b2", -1),
+        ("1.0aa", "1.0aa", 0),
+        ("1.0a", "1.0aa", -1),
+        ("1.0aa", "1.0a", 1),
+        ("10.0001", "10.0001", 0),
+        ("10.0001", "10.1", 0),
+        ("10.1", "10.0001", 0),
+        ("10.0001", "10.0039", -1),
+        ("10.0039", "10.0001", 1),
+        ("4.999.9", "5.0", -1),
+        ("5.0", "4.999.9", 1),
+        ("20101121", "20101121", 0),
+        ("20101121", "20101122", -1),
+        ("20101122", "20101121", 1),
+        ("2_0", "2_0", 0),
+        ("2.0", "2_0", 0),
+        ("2_0", "2.0", 0),
+        ("a", "a", 0),
+        ("a+", "a+", 0),
+        ("a+", "a_", 0),
+        ("a_", "a+", 0),
+        ("+a", "+a", 0),
+        ("+a", "_a", 0),
+        ("_a", "+a", 0),
+        ("+_", "+_", 0),
+        ("_+", "+_", 0),
+        ("_+", "_+", 0),
+        ("+", "_", 0),
+        ("_", "+", 0),
+        ("1.0~rc1", "1.0~rc1", 0),
+        ("1.0~rc1", "1.0", -1),
+        ("1.0", "1.0~rc1", 1),
+        ("1.0~rc1", "1.0~rc2", -1),
+        ("1.0~rc2", "1.0~rc1", 1),
+        ("1.0~rc1~git123", "1.0~rc1~git123", 0),
+        ("1.0~rc1~git123", "1.0~rc1", -1),
+        ("1.0~rc1", "1.0~rc1~git123", 1),
+        ("1.0^", "1.0^", 0),
+        ("1.0^", "1.0", 1),
+        ("1.0", "1.0^", -1),
+        ("1.0^git1", "1.0^git1", 0),
+        ("1.0^git1", "1.0", 1),
+        ("1.0", "1.0^git1", -1),
+        ("1.0^git1", "1.0^git2", -1),
+        ("1.0^git2", "1.0^git1", 1),
+        ("1.0^git1", "1.01", -1),
+        ("1.01", "1.0^git1", 1),
+        ("1.0^20160101", "1.0^20160101", 0),
+        ("1.0^20160101", "1.0.1", -1),
+        ("1.0.1", "1.0^20160101", 1),
+        ("1.0^20160101^git1", "1.0^20160101^git1", 0),
+        ("1.0^20160102", "1.0^20160101^git1", 1),
+        ("1.0^20160101^git1", "1.0^20160102", -1),
+        ("1.0~rc1^git1", "1.0~rc1^git1", 0),
+        ("1.0~rc1^git1", "1.0~rc1", 1),
+        ("1.0~rc1", "1.0~rc1^git1", -1),
+        ("1.0^git1~pre", "1.0^git1~pre", 0),
+        ("1.0^git1", "1.0^git1~pre", 1),
+        ("1.0^git1~pre", "1.0^git1", -1),
     ];
     for (a, b, want) in cases {
         let want = ord(&want.to_string());
         assert_eq!(rpm::rpmvercmp(a, b), want, "rpmvercmp({a}, {b})");
     }
-    assert_eq!(Scheme::Rpm.compare("1:1.0-1", "2.0-1").unwrap(), Ordering::Greater);
-    assert_eq!(Scheme::Rpm.compare("1.0-1.el9", "1.0-1.el9_2").unwrap(), Ordering::Less);
+    assert_eq!(
+        Scheme::Rpm.compare("1:1.0-1", "2.0-1").unwrap(),
+        Ordering::Greater
+    );
+    assert_eq!(
+        Scheme::Rpm.compare("1.0-1.el9", "1.0-1.el9_2").unwrap(),
+        Ordering::Less
+    );
     assert!(Scheme::Rpm.parse("x:1.0").is_err());
 }
 
@@ -333,12 +467,20 @@ fn rpm_vercmp_cases() {
 fn go_pseudo_versions_and_v_prefix() {
     let s = Scheme::Semver;
     assert_eq!(s.compare("v1.2.3", "1.2.3").unwrap(), Ordering::Equal);
-    assert_eq!(s.compare("v0.0.0-20210101000000-abcdef123456", "v0.0.1").unwrap(), Ordering::Less);
     assert_eq!(
-        s.compare("v1.2.4-0.20210101000000-abcdef123456", "v1.2.3").unwrap(),
+        s.compare("v0.0.0-20210101000000-abcdef123456", "v0.0.1")
+            .unwrap(),
+        Ordering::Less
+    );
+    assert_eq!(
+        s.compare("v1.2.4-0.20210101000000-abcdef123456", "v1.2.3")
+            .unwrap(),
         Ordering::Greater
     );
-    assert_eq!(s.compare("v2.0.0+incompatible", "v2.0.0").unwrap(), Ordering::Equal);
+    assert_eq!(
+        s.compare("v2.0.0+incompatible", "v2.0.0").unwrap(),
+        Ordering::Equal
+    );
     assert!(s.parse("v1.2").is_err());
     assert!(s.parse("1.02.3").is_err());
 }

@@ -119,7 +119,7 @@ impl Version {
 
 impl PartialOrd for Version {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp_same(other))
+        Some(self.cmp(other))
     }
 }
 

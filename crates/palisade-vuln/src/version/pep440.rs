@@ -46,7 +46,8 @@ impl Cursor<'_> {
         while self.peek().is_some_and(|c| c.is_ascii_digit()) {
             self.i += 1;
         }
-        (self.i > start).then(|| Num::new(std::str::from_utf8(&self.s[start..self.i]).unwrap_or("")))
+        (self.i > start)
+            .then(|| Num::new(std::str::from_utf8(&self.s[start..self.i]).unwrap_or("")))
     }
     fn eat_word(&mut self, words: &[&str]) -> Option<usize> {
         for (n, w) in words.iter().enumerate() {

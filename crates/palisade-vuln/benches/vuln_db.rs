@@ -1,0 +1,150 @@
+//! Database benchmark with a corpus generator: import time and size for the shared PyPA
+//! advisories and for N synthetic advisories (`VULN_BENCH_N`, default 200,000) spread over
+//! PyPI, npm, Go and Debian:12; open time; per-package lookup latency; matching throughput for a
+//! 2,000-package inventory; open + match end to end. Run: `cargo bench -p palisade-vuln`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use palisade_vuln::{Database, Package, match_packages};
+
+const ECOS: [&str; 4] = ["PyPI", "npm", "Go", "Debian:12"];
+
+fn name(eco: usize, i: usize) -> String {
+    match eco {
+        2 => format!("github.com/org{}/mod{i}", i % 97),
+        _ => format!("pkg-{i}"),
+    }
+}
+
+fn advisory(n: usize, packages: usize) -> String {
+    let eco = n % ECOS.len();
+    let pkg = (n / ECOS.len()) % packages;
+    let (a, b) = (n % 7, n % 11);
+    let (intro, fixed, intro2, fixed2) = if eco == 3 {
+        (
+            format!("{a}.0-1"),
+            format!("{a}.{b}-2"),
+            format!("{}.0-1", a + 1),
+            format!("{}.{b}-3", a + 1),
+        )
+    } else {
+        (
+            format!("{a}.0.0"),
+            format!("{a}.{b}.1"),
+            format!("{}.0.0", a + 1),
+            format!("{}.{b}.2", a + 1),
+        )
+    };
+    format!(
+        r#"{{"id":"SYN-{n}","modified":"2026-01-01T00:00:00Z","aliases":["CVE-2026-{n}"],"summary":"synthetic advisory {n} with a summary of typical length for benchmarking","details":"{}","severity":[{{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}}],"affected":[{{"package":{{"ecosystem":"{}","name":"{}"}},"ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"{intro}"}},{{"fixed":"{fixed}"}},{{"introduced":"{intro2}"}},{{"fixed":"{fixed2}"}}]}}]}}],"references":[{{"type":"WEB","url":"https://example.invalid/{n}"}}]}}"#,
+        "x".repeat(400),
+        ECOS[eco],
+        name(eco, pkg)
+    )
+}
+
+fn main() {
+    let n: usize = std::env::var("VULN_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/osv/pypi");
+    if shared.is_dir() {
+        let db = dir.path().join("pypi.db");
+        let t = Instant::now();
+        let r = palisade_vuln::import::import(&[shared], &db).expect("import");
+        println!(
+            "shared PyPA advisories: {} imported in {:.0} ms, {} KiB",
+            r.meta.advisories,
+            t.elapsed().as_secs_f64() * 1e3,
+            std::fs::metadata(&db).map_or(0, |m| m.len()) / 1024
+        );
+    } else {
+        eprintln!("skipping shared advisories: {} not found", shared.display());
+    }
+
+    let packages = (n / 8).max(100);
+    let zip_path = dir.path().join("all.zip");
+    let t = Instant::now();
+    {
+        let f = std::fs::File::create(&zip_path).expect("zip");
+        let mut w = zip::ZipWriter::new(std::io::BufWriter::new(f));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .compression_level(Some(1));
+        for i in 0..n {
+            w.start_file(format!("SYN-{i}.json"), opts).expect("entry");
+            w.write_all(advisory(i, packages).as_bytes())
+                .expect("write");
+        }
+        w.finish().expect("finish");
+    }
+    println!(
+        "generated {n} advisories ({} MiB zip) in {:.1} s",
+        std::fs::metadata(&zip_path).map_or(0, |m| m.len()) >> 20,
+        t.elapsed().as_secs_f64()
+    );
+    let db_path = dir.path().join("big.db");
+    let t = Instant::now();
+    let r = palisade_vuln::import::import(&[zip_path], &db_path).expect("import");
+    println!(
+        "import: {} advisories, {} keys in {:.2} s; database {} MiB",
+        r.meta.advisories,
+        r.meta.keys,
+        t.elapsed().as_secs_f64(),
+        std::fs::metadata(&db_path).map_or(0, |m| m.len()) >> 20
+    );
+
+    let inventory: Vec<Package> = (0..2000)
+        .map(|i| {
+            let eco = i % ECOS.len();
+            let version = if eco == 3 {
+                format!("{}.{}-1", i % 9, i % 5)
+            } else {
+                format!("{}.{}.0", i % 9, i % 5)
+            };
+            // Half the inventory names packages with advisories, half does not.
+            let nm = if i % 2 == 0 {
+                name(eco, (i * 7) % packages)
+            } else {
+                format!("absent-{i}")
+            };
+            Package::new(ECOS[eco], &nm, &version)
+        })
+        .collect();
+
+    let runs = 20;
+    let mut open_total = 0.0;
+    let mut match_total = 0.0;
+    let mut found = 0;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let db = Database::open(&db_path).expect("open");
+        let opened = t.elapsed().as_secs_f64();
+        let report = match_packages(&db, &inventory).expect("match");
+        let all = t.elapsed().as_secs_f64();
+        open_total += opened;
+        match_total += all - opened;
+        found = report.matches.len();
+    }
+    println!(
+        "open: {:.2} ms; match 2,000 packages: {:.1} ms ({:.0} packages/s, {found} vulnerabilities); open + match: {:.1} ms",
+        open_total / f64::from(runs) * 1e3,
+        match_total / f64::from(runs) * 1e3,
+        2000.0 / (match_total / f64::from(runs)),
+        (open_total + match_total) / f64::from(runs) * 1e3
+    );
+    let db = Database::open(&db_path).expect("open");
+    let t = Instant::now();
+    let mut hits = 0;
+    for p in inventory.iter().take(1000) {
+        hits += db.lookup(&p.ecosystem, &p.name).expect("lookup").len();
+    }
+    println!(
+        "lookup (cold cache, one package at a time): {:.1} µs per package ({hits} advisories read)",
+        t.elapsed().as_secs_f64() * 1e6 / 1000.0
+    );
+}
