@@ -43,6 +43,8 @@ pub enum Command {
     Verify(commands::sign::VerifyCommand),
     /// Local vulnerability database: import, update, info, and check lock files against it
     Db(commands::db::DbArgs),
+    /// Write an SBOM of an image: CycloneDX 1.6 or SPDX 2.3 JSON
+    Sbom(commands::image::SbomArgs),
     /// Print a rule's documentation
     Explain {
         /// Rule code (PAL017) or name (run-as-non-root)
@@ -73,6 +75,9 @@ pub struct ScanArgs {
     /// When to colour the table output
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
+    /// `scan image`: platform of a multi-platform image, OS/ARCH[/VARIANT] (default: the host's)
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
 }
 
 /// How findings are decided: shared by `scan` and `harden` so both read the same policy.
@@ -165,6 +170,7 @@ pub fn main() -> ExitCode {
         Command::Rules(args) => commands::rules::run(&args),
         Command::Serve(args) => commands::serve::run(&args),
         Command::Explain { rule } => commands::explain::run(&rule),
+        Command::Sbom(args) => commands::image::run_sbom(&args),
         Command::Db(args) => commands::db::run(&args),
         Command::Keys(cmd) => commands::sign::run_keys(&cmd),
         Command::Sign(cmd) => commands::sign::run_sign(&cmd),

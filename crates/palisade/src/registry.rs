@@ -7,6 +7,7 @@ pub fn all_rules() -> Vec<&'static RuleMeta> {
     let mut rules = palisade_k8s::rules();
     rules.extend(palisade_model::policy_rules().iter());
     rules.extend(palisade_dockerfile::rules());
+    rules.extend(palisade_image::rules());
     rules.extend(palisade_vuln::findings::rules());
     rules.sort_by_key(|r| r.code);
     rules

@@ -97,6 +97,7 @@ fn scan_failing(dir: &Path, name: &str, object: &Value) -> Vec<&'static str> {
             ignore: Vec::new(),
         },
         color: ColorChoice::Never,
+        platform: None,
     };
     let report = palisade::execute_scan(&args).unwrap();
     assert!(report.errors.is_empty(), "{name}: {:?}", report.errors);

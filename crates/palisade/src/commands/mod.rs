@@ -1,6 +1,7 @@
 pub mod db;
 pub mod explain;
 pub mod harden;
+pub mod image;
 pub mod rules;
 pub mod scan;
 pub mod serve;

@@ -106,6 +106,9 @@ pub fn resolve_options(args: &PolicyArgs) -> Result<(Policy, ScanOptions), Strin
 
 /// Runs the scan and returns the report (before rendering).
 pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
+    if super::image::is_image_scan(args) {
+        return super::image::execute_scan(args);
+    }
     let (policy, opts) = resolve_options(&args.policy)?;
     let rules = all_rules();
     let (inputs, mut errors) = collect_inputs(&args.paths);

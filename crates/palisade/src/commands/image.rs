@@ -1,0 +1,157 @@
+//! `palisade scan image REF…` and `palisade sbom REF|PATH`: container images through
+//! `palisade-image`, reported like every other scan.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use palisade_policy::{Date, InputError, apply_policy};
+use palisade_report::ScanReport;
+
+use crate::cli::ScanArgs;
+use crate::registry::all_rules;
+
+use super::scan::{resolve_options, write_atomically};
+
+/// Whether `palisade scan` was asked to scan images: `palisade scan image REF…`.
+#[must_use]
+pub fn is_image_scan(args: &ScanArgs) -> bool {
+    args.paths.len() >= 2 && args.paths[0].as_os_str() == "image"
+}
+
+/// A reference as typed, with two conveniences: an existing directory without a transport
+/// is `dir:PATH` (or `oci:PATH` when it holds an `oci-layout`), an existing `.tar` file is
+/// `docker-archive:PATH`.
+#[must_use]
+pub fn normalize_reference(r: &str) -> String {
+    let has_transport = ["oci:", "docker-archive:", "dir:", "docker://"]
+        .iter()
+        .any(|t| r.starts_with(t));
+    if has_transport {
+        return r.to_string();
+    }
+    let p = std::path::Path::new(r);
+    if p.is_dir() {
+        if p.join("oci-layout").is_file() {
+            return format!("oci:{r}");
+        }
+        return format!("dir:{r}");
+    }
+    if p.is_file() && r.ends_with(".tar") {
+        return format!("docker-archive:{r}");
+    }
+    r.to_string()
+}
+
+fn image_options(platform: Option<&str>) -> Result<palisade_image::ScanOptions, String> {
+    let mut opts = palisade_image::ScanOptions::default();
+    if let Some(p) = platform {
+        opts.open.platform =
+            Some(palisade_image::Platform::parse(p).map_err(|e| format!("--platform: {e}"))?);
+    }
+    Ok(opts)
+}
+
+fn summary(s: &palisade_image::ImageScan) -> String {
+    let os = s
+        .inventory
+        .os
+        .as_ref()
+        .map(|o| format!("{} {}", o.id, o.version_id))
+        .unwrap_or_else(|| "unknown OS".into());
+    format!(
+        "{}: {} layer(s), {:.1} MiB, {} files, {} packages, {os}",
+        s.reference,
+        s.layers.len(),
+        s.bytes_read() as f64 / (1024.0 * 1024.0),
+        s.view.len(),
+        s.inventory.packages.len()
+    )
+}
+
+/// Scans every reference after the word `image`.
+pub fn execute_scan(args: &ScanArgs) -> Result<ScanReport, String> {
+    let (policy, opts) = resolve_options(&args.policy)?;
+    let image_opts = image_options(args.platform.as_deref())?;
+    let mut report = ScanReport::new(policy.fail_on);
+    report.rules = all_rules()
+        .into_iter()
+        .filter(|r| opts.selection.is_enabled(r))
+        .collect();
+    let mut findings = Vec::new();
+    for raw in &args.paths[1..] {
+        let r = normalize_reference(&raw.to_string_lossy());
+        match palisade_image::scan_reference(&r, &image_opts) {
+            Ok(s) => {
+                report.files_scanned += 1;
+                report.notices.push(summary(&s));
+                report.errors.extend(s.input_errors());
+                findings.extend(
+                    s.findings
+                        .into_iter()
+                        .filter(|f| opts.selection.is_enabled(f.rule)),
+                );
+            }
+            Err(e) => report.errors.push(InputError {
+                file: r.as_str().into(),
+                line: 0,
+                column: 0,
+                message: e.to_string(),
+            }),
+        }
+    }
+    let applied = apply_policy(&policy, findings, Date::today());
+    report.findings = applied.findings;
+    report
+        .findings
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    report.suppressed += applied.suppressed;
+    report.notices.extend(applied.notices);
+    Ok(report)
+}
+
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    /// Image reference (`oci:DIR[:TAG]`, `docker-archive:FILE`, `dir:ROOTFS`,
+    /// `registry/repo:tag`, `…@sha256:…`) or a path (directory or `docker save` tarball)
+    pub reference: String,
+    /// `cyclonedx` (CycloneDX 1.6 JSON) or `spdx` (SPDX 2.3 JSON)
+    #[arg(long, short = 'f', default_value = "cyclonedx", value_parser = ["cyclonedx", "spdx"])]
+    pub format: String,
+    /// Write the SBOM to FILE instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Platform of a multi-platform image: OS/ARCH[/VARIANT] (default: the host's)
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+}
+
+/// `palisade sbom`: exit 0, or 2 when the image could not be read (completely or in part;
+/// a partial SBOM is still written, with the problems on stderr).
+pub fn run_sbom(args: &SbomArgs) -> i32 {
+    let format: palisade_image::sbom::Format = match args.format.parse() {
+        Ok(f) => f,
+        Err(e) => return super::fail(e),
+    };
+    let opts = match image_options(args.platform.as_deref()) {
+        Ok(o) => o,
+        Err(e) => return super::fail(e),
+    };
+    let r = normalize_reference(&args.reference);
+    let scan = match palisade_image::scan_reference(&r, &opts) {
+        Ok(s) => s,
+        Err(e) => return super::fail(e),
+    };
+    let text = palisade_image::sbom::render(&scan, format, &palisade_image::sbom::Stamp::default());
+    match &args.output {
+        Some(path) => {
+            if let Err(e) = write_atomically(path, text.as_bytes()) {
+                return super::fail(format!("{}: cannot write SBOM: {e}", path.display()));
+            }
+        }
+        None => print!("{text}"),
+    }
+    for e in &scan.errors {
+        eprintln!("palisade: {}: {e}", scan.reference);
+    }
+    if scan.errors.is_empty() { 0 } else { 2 }
+}
