@@ -484,3 +484,57 @@ fn go_pseudo_versions_and_v_prefix() {
     assert!(s.parse("v1.2").is_err());
     assert!(s.parse("1.02.3").is_err());
 }
+
+/// Generated pairs checked against this machine's own `dpkg --compare-versions`.
+#[test]
+fn dpkg_generated_pairs_agree_with_live_dpkg() {
+    if std::process::Command::new("dpkg")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipping: dpkg not installed");
+        return;
+    }
+    let parts = [
+        "0", "1", "1.0", "1.00", "2", "10", "1a", "1.0a", "1~rc1", "1~~", "1+b1", "1.0+dfsg",
+        "2:1", "1:0.9", "a1",
+    ];
+    let revs = ["", "-1", "-0", "-1~bpo", "-1+deb12u1", "-10", "-1.1", "-a"];
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let mut checked = 0;
+    for _ in 0..200 {
+        let a = format!("{}{}", parts[next(parts.len())], revs[next(revs.len())]);
+        let b = format!("{}{}", parts[next(parts.len())], revs[next(revs.len())]);
+        let (Ok(_), Ok(_)) = (dpkg::Version::parse(&a), dpkg::Version::parse(&b)) else {
+            continue;
+        };
+        let ours = Scheme::Dpkg.compare(&a, &b).unwrap();
+        let lt = std::process::Command::new("dpkg")
+            .args(["--compare-versions", "--", &a, "lt", &b])
+            .status()
+            .unwrap()
+            .success();
+        let eq = std::process::Command::new("dpkg")
+            .args(["--compare-versions", "--", &a, "eq", &b])
+            .status()
+            .unwrap()
+            .success();
+        let theirs = if lt {
+            Ordering::Less
+        } else if eq {
+            Ordering::Equal
+        } else {
+            Ordering::Greater
+        };
+        assert_eq!(ours, theirs, "{a} vs {b}");
+        checked += 1;
+    }
+    assert!(checked > 100, "{checked}");
+}

@@ -68,7 +68,7 @@ pub enum DbCommand {
     },
     /// Match lock files (requirements*.txt, Pipfile.lock, poetry.lock, package-lock.json,
     /// go.sum) or package URLs against the database
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -148,7 +148,10 @@ fn update(base_url: &str, ecosystems: &[String], timeout: u64, db: &std::path::P
     let opts = UpdateOptions {
         base_url: base_url.to_string(),
         ecosystems: if ecosystems.is_empty() {
-            DEFAULT_ECOSYSTEMS.iter().map(|s| (*s).to_string()).collect()
+            DEFAULT_ECOSYSTEMS
+                .iter()
+                .map(|s| (*s).to_string())
+                .collect()
         } else {
             ecosystems.to_vec()
         },
@@ -201,11 +204,17 @@ fn info(format: &str, db: &std::path::Path) -> i32 {
         "built      {} ({age_days} days ago)",
         Date::from_days_since_epoch(i64::try_from(meta.created / 86_400).unwrap_or(0))
     );
-    println!("advisories {} ({} withdrawn skipped)", meta.advisories, meta.withdrawn_skipped);
+    println!(
+        "advisories {} ({} withdrawn skipped)",
+        meta.advisories, meta.withdrawn_skipped
+    );
     for s in &meta.sources {
         println!("source     {s}");
     }
-    println!("\n{:<24} {:>10} {:>10}", "ECOSYSTEM", "ADVISORIES", "PACKAGES");
+    println!(
+        "\n{:<24} {:>10} {:>10}",
+        "ECOSYSTEM", "ADVISORIES", "PACKAGES"
+    );
     for (eco, c) in &meta.ecosystems {
         println!("{eco:<24} {:>10} {:>10}", c.advisories, c.packages);
     }
@@ -245,7 +254,9 @@ fn check(args: &CheckArgs) -> i32 {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) => {
-                report.errors.push(input_error(path, format!("cannot read: {e}")));
+                report
+                    .errors
+                    .push(input_error(path, format!("cannot read: {e}")));
                 continue;
             }
         };
@@ -287,7 +298,9 @@ fn check(args: &CheckArgs) -> i32 {
     );
     let applied = apply_policy(&policy, converted.findings, Date::today());
     report.findings = applied.findings;
-    report.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    report
+        .findings
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     report.suppressed = converted.suppressed + applied.suppressed;
     report.notices = converted.notices;
     report.notices.extend(applied.notices);
