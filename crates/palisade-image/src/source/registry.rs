@@ -54,7 +54,10 @@ impl Client {
     /// A client for `r`, with credentials from `opts.auth_file` or the usual files.
     #[must_use]
     pub fn new(r: &RegistryRef, opts: &OpenOptions) -> Client {
-        let scheme = if opts.insecure || r.is_local() {
+        // Same switch as palisade-sign: a comma-separated list of registries reached over HTTP.
+        let listed = std::env::var("PALISADE_INSECURE_REGISTRIES")
+            .is_ok_and(|v| v.split(',').any(|h| h.trim() == r.registry));
+        let scheme = if opts.insecure || listed || r.is_local() {
             "http"
         } else {
             "https"
