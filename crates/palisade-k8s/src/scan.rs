@@ -276,10 +276,12 @@ fn scan_resource(
                 Some(view),
             );
         }
+        let facts = crate::rules::model_servers::detect::PodFacts::default();
         let cx = PodContext {
             resource: res,
             pod: view,
             config: &opts.config,
+            facts: &facts,
         };
         for rule in &opts.pod_rules {
             violations.clear();

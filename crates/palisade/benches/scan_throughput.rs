@@ -41,6 +41,29 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 fn main() {
+    // `--write-corpus DIR` writes the corpus as files and exits, so `palisade scan` output on
+    // it can be compared before and after a change (findings must not move).
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(dir) = args
+        .iter()
+        .position(|a| a == "--write-corpus")
+        .and_then(|i| args.get(i + 1))
+    {
+        let docs: usize = args
+            .iter()
+            .skip(1)
+            .find_map(|a| a.parse().ok())
+            .unwrap_or(2_000);
+        std::fs::create_dir_all(dir).expect("corpus directory");
+        for f in 0..docs.div_ceil(DOCS_PER_FILE) {
+            let text = corpus::file(
+                f * DOCS_PER_FILE,
+                DOCS_PER_FILE.min(docs - f * DOCS_PER_FILE),
+            );
+            std::fs::write(format!("{dir}/corpus-{f:04}.yaml"), text).expect("corpus file");
+        }
+        return;
+    }
     let docs: usize = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())

@@ -10,8 +10,10 @@
 
 use palisade_policy::{ImagePolicy, RuleMeta};
 
+use crate::model::Container;
 use crate::pss::PodView;
 use crate::resource::Resource;
+use crate::rules::model_servers::detect::{ContainerFacts, PodFacts};
 
 pub use crate::pss::Violation;
 
@@ -27,6 +29,15 @@ pub struct PodContext<'c, 'v, 'a> {
     pub resource: &'c Resource<'a>,
     pub pod: PodView<'v, 'a>,
     pub config: &'c RuleConfig,
+    /// What several rules derive from the same containers, computed once per pod spec.
+    pub facts: &'c PodFacts<'v>,
+}
+
+impl<'c, 'v> PodContext<'c, 'v, '_> {
+    /// The serving containers (not init containers) with their words, env and server.
+    pub fn serving(&self) -> impl Iterator<Item = (&'v Container<'v>, &'c ContainerFacts<'v>)> {
+        self.facts.serving(self.pod.spec)
+    }
 }
 
 /// What a resource rule sees.

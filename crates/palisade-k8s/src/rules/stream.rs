@@ -311,22 +311,16 @@ fn record_workload(res: &Resource<'_>, origin: &Arc<Origin>, inventory: &mut Inv
                 .and_then(Node::as_seq)
                 .unwrap_or_default()
                 .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    (
-                        palisade_yaml::push_index(&push_key(&site.spec_ptr, "containers"), i),
-                        c,
-                    )
-                })
-                .chain(site.extra_containers.iter().map(|(p, c)| (p.clone(), *c)));
+                .chain(site.extra_containers.iter().map(|(_, c)| *c));
             let servers = containers
-                .filter_map(|(ptr, c)| {
+                .filter_map(|c| {
                     let name = c
                         .get("name")
                         .and_then(Node::as_str)
                         .unwrap_or("kserve-container");
                     let image = c.get("image").and_then(Node::as_str);
-                    classify(image, &words(c, &ptr)).map(|s| (name.to_string(), s))
+                    // Only the server is kept, so the words need no pointer.
+                    classify(image, &words(c, "")).map(|s| (name.to_string(), s))
                 })
                 .collect();
             let labels_node = site.meta.and_then(|m| m.get_entry("labels"));

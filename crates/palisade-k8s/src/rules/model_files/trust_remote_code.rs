@@ -1,7 +1,6 @@
 use palisade_yaml::push_key;
 
-use crate::rules::model_servers::detect::{env, env_var, flag, words};
-use crate::rules::model_servers::serving_containers;
+use crate::rules::model_servers::detect::{env_var, flag};
 use crate::rules::{PodContext, PodRule, Violation};
 
 palisade_policy::declare_rule! {
@@ -48,27 +47,27 @@ fn truthy(v: &str) -> bool {
 }
 
 fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
-    for c in serving_containers(&cx.pod.spec.containers) {
-        let words = words(c.raw, &c.ptr);
-        let env = env(c.raw, &c.ptr);
+    for (c, facts) in cx.serving() {
+        let (words, env) = (&facts.words, &facts.env);
         // A boolean flag: its "value" may be the next positional word, so only an explicit
         // `=false` turns it off.
-        let hit = if let Some(f) = flag(&words, &["--trust-remote-code", "--trust_remote_code"])
+        let hit = if let Some(f) = flag(words, &["--trust-remote-code", "--trust_remote_code"])
             .filter(|f| !f.word.text.contains('=') || f.value.is_some_and(truthy))
         {
-            Some((f.word.text.clone(), f.word.ptr.clone(), f.word.pos))
+            Some((f.word.text.to_string(), f.word.ptr(), f.word.pos))
         } else if let Some(w) = words
             .iter()
-            .find(|w| w.text.replace(' ', "").contains("trust_remote_code=True"))
+            // Words are split on whitespace, so they hold no spaces to remove first.
+            .find(|w| w.text.contains("trust_remote_code=True"))
         {
-            Some(("trust_remote_code=True".to_string(), w.ptr.clone(), w.pos))
+            Some(("trust_remote_code=True".to_string(), w.ptr(), w.pos))
         } else {
-            env_var(&env, "TRUST_REMOTE_CODE")
+            env_var(env, "TRUST_REMOTE_CODE")
                 .filter(|e| e.value.is_some_and(truthy))
                 .map(|e| {
                     (
                         "TRUST_REMOTE_CODE=true".to_string(),
-                        push_key(&e.ptr, "value"),
+                        push_key(&e.ptr(), "value"),
                         e.value_pos,
                     )
                 })

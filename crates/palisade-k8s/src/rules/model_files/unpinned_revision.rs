@@ -1,7 +1,6 @@
 use palisade_yaml::{Node, push_key};
 
-use crate::rules::model_servers::detect::{EnvVar, Flag, Word, env, env_set, env_var, flag, words};
-use crate::rules::model_servers::serving_containers;
+use crate::rules::model_servers::detect::{EnvVar, Flag, Word, env_set, env_var, flag};
 use crate::rules::{PodContext, PodRule, Violation};
 
 palisade_policy::declare_rule! {
@@ -74,19 +73,19 @@ pub fn is_pinned(rev: &str) -> bool {
     rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-fn append_ptr(w: &Word) -> String {
+fn append_ptr(w: &Word<'_>) -> String {
     if w.in_script {
-        w.ptr.clone()
+        w.ptr()
     } else {
-        push_key(&w.list_ptr, "-")
+        push_key(&w.list_ptr(), "-")
     }
 }
 
 /// A model named on the command line, checked against its revision flag.
 fn flag_model(
     c_name: &str,
-    model: Option<(&str, &Word)>,
-    revision: Option<Flag<'_>>,
+    model: Option<(&str, &Word<'_>)>,
+    revision: Option<Flag<'_, '_>>,
     env_revision: bool,
     rev_name: &str,
 ) -> Option<Violation> {
@@ -101,7 +100,7 @@ fn flag_model(
                 "revision {:?}, a branch or tag, not a commit",
                 r.value.unwrap_or("")
             ),
-            r.word.ptr.clone(),
+            r.word.ptr(),
             r.word.pos,
         ),
         None => (format!("no {rev_name}"), append_ptr(w), w.pos),
@@ -135,7 +134,7 @@ fn env_model(
                 "{rev_var}={:?}, a branch or tag, not a commit",
                 r.value.unwrap_or("")
             ),
-            push_key(&r.ptr, "value"),
+            push_key(&r.ptr(), "value"),
             r.value_pos,
         ),
         None => (
@@ -183,50 +182,49 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
     let spec = cx.pod.spec;
     // KServe: `predictor.storageUri` beside the containers, or inside `predictor.model`.
     out.extend(storage_uri(spec.raw, &spec.ptr, None));
-    for c in serving_containers(&spec.containers) {
-        let words = words(c.raw, &c.ptr);
-        let env = env(c.raw, &c.ptr);
+    for (c, facts) in cx.serving() {
+        let (words, env) = (&facts.words, &facts.env);
         if let Some(v) = storage_uri(c.raw, &c.ptr, Some(c.name)) {
             out.push(v);
         }
-        if env_set(&env, "HF_HUB_OFFLINE") || env_set(&env, "TRANSFORMERS_OFFLINE") {
+        if env_set(env, "HF_HUB_OFFLINE") || env_set(env, "TRANSFORMERS_OFFLINE") {
             continue;
         }
         let name = c.name;
         let positional = words
             .windows(3)
             .find(|w| w[0].text.ends_with("vllm") && w[1].text == "serve")
-            .map(|w| (w[2].text.as_str(), &w[2]));
-        let named = |names: &[&str]| flag(&words, names).and_then(|f| f.value.map(|v| (v, f.word)));
+            .map(|w| (w[2].text.as_ref(), &w[2]));
+        let named = |names: &[&str]| flag(words, names).and_then(|f| f.value.map(|v| (v, f.word)));
         let before = out.len();
         out.extend(flag_model(
             name,
             named(&["--model"]).or(positional),
-            flag(&words, &["--revision"]),
+            flag(words, &["--revision"]),
             false,
             "--revision",
         ));
         out.extend(flag_model(
             name,
             named(&["--model-id"]),
-            flag(&words, &["--revision"]),
-            env_set(&env, "REVISION"),
+            flag(words, &["--revision"]),
+            env_set(env, "REVISION"),
             "--revision",
         ));
         out.extend(flag_model(
             name,
             named(&["--model_id"]),
-            flag(&words, &["--model_revision"]),
+            flag(words, &["--model_revision"]),
             false,
             "--model_revision",
         ));
         if out.len() == before {
-            out.extend(env_model(name, &c.ptr, &env, "MODEL_ID", "REVISION"));
+            out.extend(env_model(name, &c.ptr, env, "MODEL_ID", "REVISION"));
         }
         out.extend(env_model(
             name,
             &c.ptr,
-            &env,
+            env,
             "HF_MODEL_ID",
             "HF_MODEL_REVISION",
         ));

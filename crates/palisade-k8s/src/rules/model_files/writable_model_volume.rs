@@ -1,7 +1,6 @@
 use palisade_yaml::{Node, push_index, push_key};
 
-use crate::rules::model_servers::detect::{Server, classify, words};
-use crate::rules::model_servers::serving_containers;
+use crate::rules::model_servers::detect::Server;
 use crate::rules::{PodContext, PodRule, Violation};
 
 palisade_policy::declare_rule! {
@@ -90,8 +89,8 @@ fn harmless_source(volume: &Node<'_>) -> bool {
 
 fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
     let batch = is_batch(cx.resource.group(), cx.resource.kind);
-    for c in serving_containers(&cx.pod.spec.containers) {
-        let server = classify(c.image.map(|i| i.value), &words(c.raw, &c.ptr));
+    for (c, facts) in cx.serving() {
+        let server = facts.server;
         let serving = match server {
             Some(s) => s.is_inference(),
             None => !batch,

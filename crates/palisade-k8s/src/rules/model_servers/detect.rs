@@ -2,43 +2,75 @@
 //! and env, and reading those fields with their positions. Shared by the model-server,
 //! model-file and whole-scan rules.
 
+use std::borrow::Cow;
+use std::cell::OnceCell;
+
 use palisade_yaml::{Node, Pos, push_index, push_key};
 
+use crate::model::{Container, ContainerKind, PodSpec};
 use crate::rules::parse_image;
 
 /// One word of a container's command line, with where it was written.
+///
+/// Words are read for every container of every pod, and only the few that end up in a
+/// finding need a pointer, so the pointer is built on demand from borrowed parts.
 #[derive(Clone, Debug)]
-pub struct Word {
+pub struct Word<'w> {
     /// The word with shell quotes removed (`--NotebookApp.token=''` reads `--NotebookApp.token=`).
-    pub text: String,
-    /// Pointer of the `command`/`args` element the word is in.
-    pub ptr: String,
-    /// Pointer of the list (`…/args`) the element is in.
-    pub list_ptr: String,
+    pub text: Cow<'w, str>,
+    container_ptr: &'w str,
+    /// `command` or `args`.
+    field: &'static str,
+    /// Index of the element in its list.
+    index: usize,
     pub pos: Pos,
     /// The element held several words (a `sh -c` script): editing it means rewriting the script.
     pub in_script: bool,
 }
 
+impl Word<'_> {
+    /// Pointer of the `command`/`args` element the word is in.
+    #[must_use]
+    pub fn ptr(&self) -> String {
+        push_index(&self.list_ptr(), self.index)
+    }
+
+    /// Pointer of the list (`…/args`) the element is in.
+    #[must_use]
+    pub fn list_ptr(&self) -> String {
+        push_key(self.container_ptr, self.field)
+    }
+
+    /// Whether both words come from the same `command`/`args` element.
+    fn same_element(&self, other: &Word<'_>) -> bool {
+        self.field == other.field && self.index == other.index
+    }
+}
+
 /// `command` then `args`, split into words. Elements with whitespace are shell scripts
 /// (`sh -c "jupyter lab --ServerApp.token=''"`), so their words are read too.
 #[must_use]
-pub fn words(container: &Node<'_>, container_ptr: &str) -> Vec<Word> {
+pub fn words<'w>(container: &'w Node<'w>, container_ptr: &'w str) -> Vec<Word<'w>> {
     let mut out = Vec::new();
     for field in ["command", "args"] {
-        let list_ptr = push_key(container_ptr, field);
         let Some(items) = container.get(field).and_then(Node::as_seq) else {
             continue;
         };
-        for (i, item) in items.iter().enumerate() {
+        for (index, item) in items.iter().enumerate() {
             let Some(text) = item.as_str() else { continue };
-            let ptr = push_index(&list_ptr, i);
             let in_script = text.split_whitespace().nth(1).is_some();
             for w in text.split_whitespace() {
+                // Borrow unless there are quotes to strip: almost no word has any.
+                let text = if w.contains(['\'', '"']) {
+                    Cow::Owned(w.replace(['\'', '"'], ""))
+                } else {
+                    Cow::Borrowed(w)
+                };
                 out.push(Word {
-                    text: w.replace(['\'', '"'], ""),
-                    ptr: ptr.clone(),
-                    list_ptr: list_ptr.clone(),
+                    text,
+                    container_ptr,
+                    field,
+                    index,
                     pos: item.pos,
                     in_script,
                 });
@@ -50,16 +82,16 @@ pub fn words(container: &Node<'_>, container_ptr: &str) -> Vec<Word> {
 
 /// A flag found on the command line.
 #[derive(Clone, Copy, Debug)]
-pub struct Flag<'w> {
-    pub word: &'w Word,
+pub struct Flag<'f, 'w> {
+    pub word: &'f Word<'w>,
     /// `--x=v` or `--x v`; `None` for a bare `--x`.
-    pub value: Option<&'w str>,
+    pub value: Option<&'f str>,
 }
 
 /// The last occurrence of any of `names` (argparse and traitlets let the last one win), as
 /// `--name=value`, `--name value` or a bare `--name`.
 #[must_use]
-pub fn flag<'w>(words: &'w [Word], names: &[&str]) -> Option<Flag<'w>> {
+pub fn flag<'f, 'w>(words: &'f [Word<'w>], names: &[&str]) -> Option<Flag<'f, 'w>> {
     let mut found = None;
     for (i, w) in words.iter().enumerate() {
         for name in names {
@@ -72,8 +104,8 @@ pub fn flag<'w>(words: &'w [Word], names: &[&str]) -> Option<Flag<'w>> {
                 } else if rest.is_empty() {
                     let value = words
                         .get(i + 1)
-                        .filter(|n| n.ptr == w.ptr || !n.in_script)
-                        .map(|n| n.text.as_str())
+                        .filter(|n| n.same_element(w) || !n.in_script)
+                        .map(|n| n.text.as_ref())
                         .filter(|v| !v.starts_with('-'));
                     found = Some(Flag { word: w, value });
                 }
@@ -85,7 +117,7 @@ pub fn flag<'w>(words: &'w [Word], names: &[&str]) -> Option<Flag<'w>> {
 
 /// Every flag occurrence of `names` (for repeatable flags such as `--http-restricted-api`).
 #[must_use]
-pub fn flag_values<'w>(words: &'w [Word], names: &[&str]) -> Vec<Flag<'w>> {
+pub fn flag_values<'f, 'w>(words: &'f [Word<'w>], names: &[&str]) -> Vec<Flag<'f, 'w>> {
     let mut out = Vec::new();
     for (i, w) in words.iter().enumerate() {
         for name in names {
@@ -100,7 +132,7 @@ pub fn flag_values<'w>(words: &'w [Word], names: &[&str]) -> Vec<Flag<'w>> {
                         word: w,
                         value: words
                             .get(i + 1)
-                            .map(|n| n.text.as_str())
+                            .map(|n| n.text.as_ref())
                             .filter(|v| !v.starts_with('-')),
                     });
                 }
@@ -112,7 +144,7 @@ pub fn flag_values<'w>(words: &'w [Word], names: &[&str]) -> Vec<Flag<'w>> {
 
 /// Whether any word is exactly `text`.
 #[must_use]
-pub fn has_word(words: &[Word], text: &str) -> bool {
+pub fn has_word(words: &[Word<'_>], text: &str) -> bool {
     words.iter().any(|w| w.text == text)
 }
 
@@ -123,36 +155,46 @@ pub struct EnvVar<'a> {
     /// The literal value; `None` for `valueFrom` (a Secret or ConfigMap decides it).
     pub value: Option<&'a str>,
     pub from_ref: bool,
-    /// Pointer of the entry.
-    pub ptr: String,
+    container_ptr: &'a str,
+    /// Index of the entry in `env`.
+    index: usize,
     pub pos: Pos,
     /// Where the value is written (the entry when there is no `value`).
     pub value_pos: Pos,
 }
 
+impl EnvVar<'_> {
+    /// Pointer of the entry, built on demand (only findings need it).
+    #[must_use]
+    pub fn ptr(&self) -> String {
+        push_index(&push_key(self.container_ptr, "env"), self.index)
+    }
+}
+
 /// The container's env entries in order.
 #[must_use]
-pub fn env<'a>(container: &'a Node<'a>, container_ptr: &str) -> Vec<EnvVar<'a>> {
-    let list_ptr = push_key(container_ptr, "env");
+pub fn env<'a>(container: &'a Node<'a>, container_ptr: &'a str) -> Vec<EnvVar<'a>> {
     let Some(items) = container.get("env").and_then(Node::as_seq) else {
         return Vec::new();
     };
     items
         .iter()
         .enumerate()
-        .filter_map(|(i, e)| {
+        .filter_map(|(index, e)| {
             let name = e.get("name")?.as_str()?;
             let value_node = e.get("value");
+            let from_ref = e.get("valueFrom").is_some();
             Some(EnvVar {
                 name,
                 // A present-but-null `value` is the empty string to the API server.
                 value: match value_node {
                     Some(v) => Some(v.as_str().unwrap_or("")),
-                    None if e.get("valueFrom").is_some() => None,
+                    None if from_ref => None,
                     None => Some(""),
                 },
-                from_ref: e.get("valueFrom").is_some(),
-                ptr: push_index(&list_ptr, i),
+                from_ref,
+                container_ptr,
+                index,
                 pos: e.pos,
                 value_pos: value_node.map_or(e.pos, |v| v.pos),
             })
@@ -171,6 +213,54 @@ pub fn env_var<'e, 'a>(env: &'e [EnvVar<'a>], name: &str) -> Option<&'e EnvVar<'
 #[must_use]
 pub fn env_set(env: &[EnvVar<'_>], name: &str) -> bool {
     env_var(env, name).is_some_and(|e| e.from_ref || e.value.is_some_and(|v| !v.trim().is_empty()))
+}
+
+/// What the model-server and model-file rules read from one container: its words, its env
+/// and the server it runs. Eleven rules read these, so they are worked out once per pod
+/// spec (see [`PodFacts`]) instead of once per rule.
+#[derive(Debug)]
+pub struct ContainerFacts<'w> {
+    pub words: Vec<Word<'w>>,
+    pub env: Vec<EnvVar<'w>>,
+    pub server: Option<Server>,
+}
+
+impl<'w> ContainerFacts<'w> {
+    #[must_use]
+    pub fn new(c: &'w Container<'w>) -> Self {
+        let words = words(c.raw, &c.ptr);
+        let server = classify(c.image.map(|i| i.value), &words);
+        ContainerFacts {
+            words,
+            env: env(c.raw, &c.ptr),
+            server,
+        }
+    }
+}
+
+/// Per-pod-spec cache of [`ContainerFacts`] for the serving containers, filled on first use
+/// (a pod rule that never asks costs nothing).
+#[derive(Debug, Default)]
+pub struct PodFacts<'w> {
+    serving: OnceCell<Vec<ContainerFacts<'w>>>,
+}
+
+impl<'w> PodFacts<'w> {
+    /// The serving containers of `spec` (init containers run to completion before anything
+    /// listens) with their facts. `spec` must be the spec this cache was made for.
+    pub fn serving<'s>(
+        &'s self,
+        spec: &'w PodSpec<'w>,
+    ) -> impl Iterator<Item = (&'w Container<'w>, &'s ContainerFacts<'w>)> {
+        let facts = self
+            .serving
+            .get_or_init(|| serving(&spec.containers).map(ContainerFacts::new).collect());
+        serving(&spec.containers).zip(facts)
+    }
+}
+
+fn serving<'c, 'a>(containers: &'c [Container<'a>]) -> impl Iterator<Item = &'c Container<'a>> {
+    containers.iter().filter(|c| c.kind != ContainerKind::Init)
 }
 
 /// Model servers and ML control planes Palisade recognises.
@@ -214,15 +304,11 @@ impl Server {
 /// The server a container runs, from its command line first (a generic Python image can run
 /// any of them) and then its image.
 #[must_use]
-pub fn classify(image: Option<&str>, words: &[Word]) -> Option<Server> {
-    let base = |w: &Word| {
-        let t = w.text.rsplit('/').next().unwrap_or("");
-        t.to_string()
-    };
+pub fn classify(image: Option<&str>, words: &[Word<'_>]) -> Option<Server> {
     for (i, w) in words.iter().enumerate() {
-        let b = base(w);
-        let next = words.get(i + 1).map(|n| n.text.as_str());
-        let found = match b.as_str() {
+        let b = w.text.rsplit('/').next().unwrap_or("");
+        let next = words.get(i + 1).map(|n| n.text.as_ref());
+        let found = match b {
             "tritonserver" => Some(Server::Triton),
             "torchserve" => Some(Server::TorchServe),
             "tensorflow_model_server" => Some(Server::TfServing),
@@ -245,7 +331,13 @@ pub fn classify(image: Option<&str>, words: &[Word]) -> Option<Server> {
             return found;
         }
     }
-    let repo = parse_image(image?).repository.to_ascii_lowercase();
+    let repository = parse_image(image?).repository;
+    // Lower-case only when needed: image names are almost always lower-case already.
+    let repo: Cow<'_, str> = if repository.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(repository.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(repository)
+    };
     let last = repo.rsplit('/').next().unwrap_or("");
     if last.contains("tritonserver") {
         Some(Server::Triton)
@@ -314,11 +406,11 @@ mod tests {
         let w = words(&c, "/c");
         let f = flag(&w, &["--ServerApp.token"]).unwrap();
         assert_eq!(f.value, Some(""));
-        assert_eq!(f.word.ptr, "/c/command/2");
+        assert_eq!(f.word.ptr(), "/c/command/2");
         assert!(f.word.in_script);
         assert_eq!(flag(&w, &["--port"]).unwrap().value, Some("8888"));
         assert_eq!(flag(&w, &["--y"]).unwrap().value, Some("two"));
-        assert_eq!(flag(&w, &["--x"]).unwrap().word.ptr, "/c/args/0");
+        assert_eq!(flag(&w, &["--x"]).unwrap().word.ptr(), "/c/args/0");
         assert_eq!(classify(Some("python:3.11"), &w), Some(Server::Jupyter));
     }
 

@@ -1,7 +1,6 @@
 use palisade_yaml::push_key;
 
-use super::detect::{env, env_var, flag, words};
-use super::serving_containers;
+use super::detect::{env_var, flag};
 use crate::rules::{PodContext, PodRule, Violation};
 
 palisade_policy::declare_rule! {
@@ -64,22 +63,21 @@ fn empty(v: Option<&str>) -> bool {
 }
 
 fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
-    for c in serving_containers(&cx.pod.spec.containers) {
-        let words = words(c.raw, &c.ptr);
-        let env = env(c.raw, &c.ptr);
-        let password = flag(&words, PASSWORD_FLAGS).is_some_and(|f| !empty(f.value))
-            || env_var(&env, "JUPYTER_PASSWORD").is_some_and(|e| e.from_ref || !empty(e.value));
+    for (c, facts) in cx.serving() {
+        let (words, env) = (&facts.words, &facts.env);
+        let password = flag(words, PASSWORD_FLAGS).is_some_and(|f| !empty(f.value))
+            || env_var(env, "JUPYTER_PASSWORD").is_some_and(|e| e.from_ref || !empty(e.value));
         if password {
             continue;
         }
         // The command line wins over the environment, as in jupyter_server.
-        let (how, pointer, pos) = match flag(&words, TOKEN_FLAGS) {
-            Some(f) if empty(f.value) => (f.word.text.clone(), f.word.ptr.clone(), f.word.pos),
+        let (how, pointer, pos) = match flag(words, TOKEN_FLAGS) {
+            Some(f) if empty(f.value) => (f.word.text.to_string(), f.word.ptr(), f.word.pos),
             Some(_) => continue,
-            None => match env_var(&env, "JUPYTER_TOKEN") {
+            None => match env_var(env, "JUPYTER_TOKEN") {
                 Some(e) if !e.from_ref && empty(e.value) => (
                     "JUPYTER_TOKEN=\"\"".to_string(),
-                    push_key(&e.ptr, "value"),
+                    push_key(&e.ptr(), "value"),
                     e.value_pos,
                 ),
                 _ => continue,

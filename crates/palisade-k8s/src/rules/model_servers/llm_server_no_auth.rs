@@ -1,9 +1,6 @@
 use palisade_yaml::push_key;
 
-use super::detect::{
-    EnvVar, Server, binds_all, binds_loopback, classify, env, env_set, env_var, flag, words,
-};
-use super::serving_containers;
+use super::detect::{EnvVar, Server, binds_all, binds_loopback, env_set, env_var, flag};
 use crate::model::Container;
 use crate::rules::{PodContext, PodRule, Violation};
 
@@ -75,7 +72,7 @@ fn ollama(c: &Container<'_>, host: Option<&EnvVar<'_>>) -> Option<Violation> {
         Some(e) if e.from_ref => return None,
         Some(e) => (
             e.value.unwrap_or(""),
-            push_key(&e.ptr, "value"),
+            push_key(&e.ptr(), "value"),
             e.value_pos,
         ),
         None => (
@@ -104,16 +101,14 @@ fn ollama(c: &Container<'_>, host: Option<&EnvVar<'_>>) -> Option<Violation> {
 }
 
 fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
-    for c in serving_containers(&cx.pod.spec.containers) {
-        let words = words(c.raw, &c.ptr);
-        let env = env(c.raw, &c.ptr);
-        let server = classify(c.image.map(|i| i.value), &words);
+    for (c, facts) in cx.serving() {
+        let (words, env, server) = (&facts.words, &facts.env, facts.server);
         let has_key = |env_name: &str| {
-            flag(&words, &["--api-key"]).is_some_and(|f| f.value.is_some_and(|v| !v.is_empty()))
-                || env_set(&env, env_name)
+            flag(words, &["--api-key"]).is_some_and(|f| f.value.is_some_and(|v| !v.is_empty()))
+                || env_set(env, env_name)
         };
         let loopback = |names: &[&str]| {
-            flag(&words, names).is_some_and(|f| f.value.is_some_and(binds_loopback))
+            flag(words, names).is_some_and(|f| f.value.is_some_and(binds_loopback))
         };
         match server {
             Some(Server::Vllm) if !has_key("VLLM_API_KEY") && !loopback(&["--host"]) => {
@@ -123,7 +118,7 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
                 out.push(missing_key(c, Server::Tgi, "API_KEY"));
             }
             Some(Server::Ollama) => {
-                out.extend(ollama(c, env_var(&env, "OLLAMA_HOST")));
+                out.extend(ollama(c, env_var(env, "OLLAMA_HOST")));
             }
             _ => {}
         }

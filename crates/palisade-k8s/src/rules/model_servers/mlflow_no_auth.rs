@@ -1,5 +1,4 @@
-use super::detect::{Server, binds_all, classify, env, env_var, flag, words};
-use super::serving_containers;
+use super::detect::{Server, binds_all, env_var, flag};
 use crate::rules::{PodContext, PodRule, Violation};
 
 palisade_policy::declare_rule! {
@@ -44,21 +43,20 @@ palisade_policy::declare_rule! {
 pub static RULE_IMPL: PodRule = PodRule { rule: &RULE, check };
 
 fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
-    for c in serving_containers(&cx.pod.spec.containers) {
-        let words = words(c.raw, &c.ptr);
-        if classify(c.image.map(|i| i.value), &words) != Some(Server::Mlflow) {
+    for (c, facts) in cx.serving() {
+        if facts.server != Some(Server::Mlflow) {
             continue;
         }
-        if flag(&words, &["--app-name"]).is_some_and(|f| f.value == Some("basic-auth")) {
+        let (words, env) = (&facts.words, &facts.env);
+        if flag(words, &["--app-name"]).is_some_and(|f| f.value == Some("basic-auth")) {
             continue;
         }
-        let env = env(c.raw, &c.ptr);
-        let (host, pointer, pos) = if let Some(f) = flag(&words, &["--host", "-h"]) {
-            (f.value.unwrap_or(""), f.word.ptr.clone(), f.word.pos)
-        } else if let Some(e) = env_var(&env, "MLFLOW_HOST") {
+        let (host, pointer, pos) = if let Some(f) = flag(words, &["--host", "-h"]) {
+            (f.value.unwrap_or(""), f.word.ptr(), f.word.pos)
+        } else if let Some(e) = env_var(env, "MLFLOW_HOST") {
             (
                 e.value.unwrap_or(""),
-                palisade_yaml::push_key(&e.ptr, "value"),
+                palisade_yaml::push_key(&e.ptr(), "value"),
                 e.value_pos,
             )
         } else {

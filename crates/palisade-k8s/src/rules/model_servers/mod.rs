@@ -11,12 +11,3 @@ pub mod ray_dashboard_exposed;
 pub mod torchserve_config_token_auth;
 pub mod torchserve_token_auth;
 pub mod triton_model_control;
-
-use crate::model::{Container, ContainerKind};
-
-/// Containers that can serve: init containers run to completion before anything listens.
-pub(crate) fn serving_containers<'c, 'a>(
-    containers: &'c [Container<'a>],
-) -> impl Iterator<Item = &'c Container<'a>> {
-    containers.iter().filter(|c| c.kind != ContainerKind::Init)
-}

@@ -1,7 +1,6 @@
 use palisade_yaml::push_key;
 
-use super::detect::{binds_all, env, env_var, flag, words};
-use super::serving_containers;
+use super::detect::{binds_all, env_var, flag};
 use crate::rules::{PodContext, PodRule, Violation};
 
 palisade_policy::declare_rule! {
@@ -52,9 +51,8 @@ palisade_policy::declare_rule! {
 pub static RULE_IMPL: PodRule = PodRule { rule: &RULE, check };
 
 fn token_auth(cx: &PodContext<'_, '_, '_>) -> bool {
-    serving_containers(&cx.pod.spec.containers).any(|c| {
-        let env = env(c.raw, &c.ptr);
-        env_var(&env, "RAY_AUTH_MODE").is_some_and(|e| e.from_ref || e.value == Some("token"))
+    cx.serving().any(|(_, facts)| {
+        env_var(&facts.env, "RAY_AUTH_MODE").is_some_and(|e| e.from_ref || e.value == Some("token"))
     })
 }
 
@@ -76,9 +74,7 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
             .and_then(|e| e.value.as_str())
             .is_some_and(|v| v.eq_ignore_ascii_case("false"));
         let host = get("dashboard-host");
-        let container = serving_containers(&cx.pod.spec.containers)
-            .next()
-            .map(|c| c.name.to_string());
+        let container = cx.serving().next().map(|(c, _)| c.name.to_string());
         match host.map(|e| (e, e.value.as_str().unwrap_or(""))) {
             _ if dashboard_off => {}
             Some((e, v)) if binds_all(v) => out.push(Violation {
@@ -101,11 +97,11 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
         }
         return;
     }
-    for c in serving_containers(&cx.pod.spec.containers) {
-        let words = words(c.raw, &c.ptr);
-        if let Some(f) = flag(&words, &["--dashboard-host"])
+    for (c, facts) in cx.serving() {
+        let words = &facts.words;
+        if let Some(f) = flag(words, &["--dashboard-host"])
             && f.value.is_some_and(binds_all)
-            && flag(&words, &["--include-dashboard"])
+            && flag(words, &["--include-dashboard"])
                 .is_none_or(|d| !d.value.is_some_and(|v| v.eq_ignore_ascii_case("false")))
         {
             out.push(Violation {
@@ -114,7 +110,7 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
                     c.name,
                     f.value.unwrap_or_default()
                 ),
-                pointer: f.word.ptr.clone(),
+                pointer: f.word.ptr(),
                 pos: f.word.pos,
                 container: Some(c.name.to_string()),
             });

@@ -1,7 +1,6 @@
 use palisade_yaml::push_key;
 
-use super::detect::{Server, binds_loopback, classify, env, env_var, flag, words};
-use super::serving_containers;
+use super::detect::{Server, binds_loopback, env_var, flag};
 use crate::rules::{PodContext, PodRule, Violation};
 
 palisade_policy::declare_rule! {
@@ -54,38 +53,33 @@ fn truthy(v: &str) -> bool {
 }
 
 fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
-    for c in serving_containers(&cx.pod.spec.containers) {
-        let words = words(c.raw, &c.ptr);
-        let env = env(c.raw, &c.ptr);
-        let env_flag = env_var(&env, "TS_DISABLE_TOKEN_AUTHORIZATION");
-        let arg = flag(&words, &["--disable-token-auth"]);
-        let script = words.iter().find(|w| {
-            w.text
-                .replace(' ', "")
-                .contains("disable_token_authorization=true")
-        });
-        if classify(c.image.map(|i| i.value), &words) != Some(Server::TorchServe)
-            && arg.is_none()
-            && env_flag.is_none()
-        {
+    for (c, facts) in cx.serving() {
+        let (words, env) = (&facts.words, &facts.env);
+        let env_flag = env_var(env, "TS_DISABLE_TOKEN_AUTHORIZATION");
+        let arg = flag(words, &["--disable-token-auth"]);
+        // Words are split on whitespace, so they hold no spaces to remove first.
+        let script = words
+            .iter()
+            .find(|w| w.text.contains("disable_token_authorization=true"));
+        if facts.server != Some(Server::TorchServe) && arg.is_none() && env_flag.is_none() {
             continue;
         }
-        if env_var(&env, "TS_MANAGEMENT_ADDRESS")
+        if env_var(env, "TS_MANAGEMENT_ADDRESS")
             .and_then(|e| e.value)
             .is_some_and(binds_loopback)
         {
             continue;
         }
         let (how, pointer, pos) = if let Some(f) = arg {
-            ("--disable-token-auth", f.word.ptr.clone(), f.word.pos)
+            ("--disable-token-auth", f.word.ptr(), f.word.pos)
         } else if let Some(e) = env_flag.filter(|e| e.value.is_some_and(truthy)) {
             (
                 "TS_DISABLE_TOKEN_AUTHORIZATION=true",
-                push_key(&e.ptr, "value"),
+                push_key(&e.ptr(), "value"),
                 e.value_pos,
             )
         } else if let Some(w) = script {
-            ("disable_token_authorization=true", w.ptr.clone(), w.pos)
+            ("disable_token_authorization=true", w.ptr(), w.pos)
         } else {
             continue;
         };

@@ -1,7 +1,6 @@
 use palisade_yaml::push_key;
 
-use super::detect::{Server, classify, flag, flag_values, words};
-use super::serving_containers;
+use super::detect::{Server, flag, flag_values};
 use crate::rules::{PodContext, PodRule, Violation};
 
 palisade_policy::declare_rule! {
@@ -51,12 +50,12 @@ palisade_policy::declare_rule! {
 pub static RULE_IMPL: PodRule = PodRule { rule: &RULE, check };
 
 fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
-    for c in serving_containers(&cx.pod.spec.containers) {
-        let words = words(c.raw, &c.ptr);
-        if classify(c.image.map(|i| i.value), &words) != Some(Server::Triton) {
+    for (c, facts) in cx.serving() {
+        if facts.server != Some(Server::Triton) {
             continue;
         }
-        let Some(mode) = flag(&words, &["--model-control-mode"]) else {
+        let words = &facts.words;
+        let Some(mode) = flag(words, &["--model-control-mode"]) else {
             continue;
         };
         if mode.value != Some("explicit") {
@@ -67,10 +66,10 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
             ("HTTP", "--allow-http", "--http-restricted-api"),
             ("gRPC", "--allow-grpc", "--grpc-restricted-api"),
         ] {
-            let disabled = flag(&words, &[allow])
+            let disabled = flag(words, &[allow])
                 .is_some_and(|f| matches!(f.value, Some("false" | "0" | "False")));
             // `--http-restricted-api=API_1,API_2:key=value`, repeatable.
-            let restricted = flag_values(&words, &[restrict]).iter().any(|f| {
+            let restricted = flag_values(words, &[restrict]).iter().any(|f| {
                 f.value.is_some_and(|v| {
                     v.split_once(':').is_some_and(|(apis, _)| {
                         apis.split(',').any(|a| a.trim() == "model-repository")
@@ -92,9 +91,9 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
                 open.join(" and ")
             ),
             pointer: if w.in_script {
-                w.ptr.clone()
+                w.ptr()
             } else {
-                push_key(&w.list_ptr, "-")
+                push_key(&w.list_ptr(), "-")
             },
             pos: w.pos,
             container: Some(c.name.to_string()),

@@ -11,10 +11,15 @@ pub mod env_secret_name;
 /// Recognises credentials by their format and says which kind they are.
 #[must_use]
 pub fn known_credential(value: &str) -> Option<&'static str> {
-    if value.contains("\"service_account\"") && value.contains("\"private_key\"") {
+    // Every env value and argument of every container comes through here, and nearly all
+    // hold none of the markers: one pass over the bytes finds which markers occur, and the
+    // exact checks below run only for those (a substring search per marker cost more than
+    // parsing the document).
+    let seen = Markers::find(value);
+    if seen.service_account && value.contains("\"private_key\"") {
         return Some("a Google Cloud service-account key");
     }
-    if let Some(i) = value.find("-----BEGIN ")
+    if let Some(i) = seen.begin
         && value[i..]
             .lines()
             .next()
@@ -22,41 +27,82 @@ pub fn known_credential(value: &str) -> Option<&'static str> {
     {
         return Some("a private key");
     }
-    const TOKENS: &[(&str, usize, &str)] = &[
-        // (prefix, minimum length after the prefix, kind)
-        ("AKIA", 16, "an AWS access key ID"),
-        ("ASIA", 16, "an AWS temporary access key ID"),
-        ("hf_", 30, "a Hugging Face access token"),
-        ("api_org_", 30, "a Hugging Face organization token"),
-        ("sk-ant-", 32, "an Anthropic API key"),
-        ("sk-", 20, "an OpenAI-style API key"),
-        ("sk_live_", 16, "a Stripe secret key"),
-        ("ghp_", 36, "a GitHub personal access token"),
-        ("gho_", 36, "a GitHub OAuth token"),
-        ("ghu_", 36, "a GitHub user-to-server token"),
-        ("ghs_", 36, "a GitHub server-to-server token"),
-        ("ghr_", 36, "a GitHub refresh token"),
-        ("github_pat_", 22, "a GitHub fine-grained access token"),
-        ("glpat-", 20, "a GitLab personal access token"),
-        ("xoxb-", 10, "a Slack bot token"),
-        ("xoxp-", 10, "a Slack user token"),
-        ("xoxa-", 10, "a Slack app token"),
-        ("xoxr-", 10, "a Slack refresh token"),
-        ("xoxs-", 10, "a Slack session token"),
-        ("AIza", 35, "a Google API key"),
-    ];
-    for (prefix, min, kind) in TOKENS {
-        if token_after(value, prefix, *min) {
+    for (k, (prefix, min, kind)) in TOKENS.iter().enumerate() {
+        if seen.tokens & (1 << k) != 0 && token_after(value, prefix, *min) {
             return Some(kind);
         }
     }
-    if value.contains("https://hooks.slack.com/services/T") {
+    if seen.slack_webhook {
         return Some("a Slack webhook URL");
     }
-    if url_with_password(value) {
+    // A URL needs `://`; without one no word can carry a password.
+    if seen.scheme && url_with_password(value) {
         return Some("a URL with an embedded password");
     }
     None
+}
+
+/// (prefix, minimum length after the prefix, kind), in the order they are tried.
+const TOKENS: &[(&str, usize, &str)] = &[
+    ("AKIA", 16, "an AWS access key ID"),
+    ("ASIA", 16, "an AWS temporary access key ID"),
+    ("hf_", 30, "a Hugging Face access token"),
+    ("api_org_", 30, "a Hugging Face organization token"),
+    ("sk-ant-", 32, "an Anthropic API key"),
+    ("sk-", 20, "an OpenAI-style API key"),
+    ("sk_live_", 16, "a Stripe secret key"),
+    ("ghp_", 36, "a GitHub personal access token"),
+    ("gho_", 36, "a GitHub OAuth token"),
+    ("ghu_", 36, "a GitHub user-to-server token"),
+    ("ghs_", 36, "a GitHub server-to-server token"),
+    ("ghr_", 36, "a GitHub refresh token"),
+    ("github_pat_", 22, "a GitHub fine-grained access token"),
+    ("glpat-", 20, "a GitLab personal access token"),
+    ("xoxb-", 10, "a Slack bot token"),
+    ("xoxp-", 10, "a Slack user token"),
+    ("xoxa-", 10, "a Slack app token"),
+    ("xoxr-", 10, "a Slack refresh token"),
+    ("xoxs-", 10, "a Slack session token"),
+    ("AIza", 35, "a Google API key"),
+];
+
+/// Which of the markers [`known_credential`] looks for occur in a value.
+#[derive(Default)]
+struct Markers {
+    service_account: bool,
+    /// Byte offset of the first `-----BEGIN `.
+    begin: Option<usize>,
+    /// Bit `k` set when `TOKENS[k]`'s prefix occurs.
+    tokens: u32,
+    slack_webhook: bool,
+    scheme: bool,
+}
+
+impl Markers {
+    fn find(value: &str) -> Markers {
+        let bytes = value.as_bytes();
+        let mut m = Markers::default();
+        for (i, &b) in bytes.iter().enumerate() {
+            let rest = &bytes[i..];
+            match b {
+                b'"' => m.service_account |= rest.starts_with(b"\"service_account\""),
+                b'-' if m.begin.is_none() && rest.starts_with(b"-----BEGIN ") => m.begin = Some(i),
+                b':' => m.scheme |= rest.starts_with(b"://"),
+                b'h' if rest.starts_with(b"https://hooks.slack.com/services/T") => {
+                    m.slack_webhook = true;
+                }
+                _ => {}
+            }
+            if matches!(b, b'A' | b'h' | b'a' | b's' | b'g' | b'x') {
+                for (k, (prefix, _, _)) in TOKENS.iter().enumerate() {
+                    if rest.starts_with(prefix.as_bytes()) {
+                        m.tokens |= 1 << k;
+                    }
+                }
+            }
+        }
+        m
+    }
 }
 
 /// Whether `prefix` starts a token (not preceded by a token character) followed by at least
@@ -117,26 +163,31 @@ fn distinct_chars(s: &str) -> usize {
 }
 
 /// Splits `HF_TOKEN`, `hfToken`, `db.password` into upper-case words.
-fn words(name: &str) -> Vec<String> {
+fn words<'u>(name: &str, upper: &'u str) -> Vec<&'u str> {
+    // Boundaries come from `name`'s case; the words are slices of `upper`, `name` upper-cased
+    // (same byte offsets: only ASCII letters change), so no word needs its own allocation.
     let mut out = Vec::new();
-    let mut cur = String::new();
+    let mut start: Option<usize> = None;
     let mut prev_lower = false;
-    for c in name.chars() {
+    for (i, c) in name.char_indices() {
         if !c.is_ascii_alphanumeric() {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
+            if let Some(s) = start.take() {
+                out.push(&upper[s..i]);
             }
             prev_lower = false;
             continue;
         }
-        if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
+        if c.is_ascii_uppercase()
+            && prev_lower
+            && let Some(s) = start.replace(i)
+        {
+            out.push(&upper[s..i]);
         }
+        start.get_or_insert(i);
         prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        cur.push(c.to_ascii_uppercase());
     }
-    if !cur.is_empty() {
-        out.push(cur);
+    if let Some(s) = start {
+        out.push(&upper[s..]);
     }
     out
 }
@@ -191,7 +242,8 @@ pub fn secret_name(name: &str) -> Option<SecretName> {
     if PROVIDER_VARS.contains(&name) {
         return Some(SecretName::Provider);
     }
-    let w = words(name);
+    let upper = name.to_ascii_uppercase();
+    let w = words(name, &upper);
     const NOT_A_VALUE: &[&str] = &[
         "FILE",
         "PATH",
@@ -245,7 +297,7 @@ pub fn secret_name(name: &str) -> Option<SecretName> {
     ];
     // `API_KEY` ends in KEY and is a credential; `SECRET_KEY` too; only a lone trailing KEY
     // after a non-credential word (`CACHE_KEY`, `PARTITION_KEY`) is not.
-    let last = w.last().map(String::as_str).unwrap_or_default();
+    let last = w.last().copied().unwrap_or_default();
     let pair = |a: &str, b: &str| w.windows(2).any(|p| p[0] == a && p[1] == b);
     let keyed = [
         "API",
@@ -259,10 +311,10 @@ pub fn secret_name(name: &str) -> Option<SecretName> {
     ]
     .iter()
     .any(|a| pair(a, "KEY"))
-        || w.iter().any(|x| x == "APIKEY");
+        || w.contains(&"APIKEY");
     let worded = w.iter().any(|x| {
         matches!(
-            x.as_str(),
+            *x,
             "PASSWORD"
                 | "PASSWD"
                 | "PASSPHRASE"
