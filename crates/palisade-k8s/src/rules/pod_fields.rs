@@ -19,12 +19,12 @@ pub struct EnvVar<'n, 'a> {
 }
 
 /// The container's `env` entries that are mappings with a string `name`.
-#[must_use]
-pub fn env<'n, 'a>(c: &'n Container<'a>) -> Vec<EnvVar<'n, 'a>> {
-    let Some(items) = c.raw.get("env").and_then(Node::as_seq) else {
-        return Vec::new();
-    };
-    items
+/// An iterator, not a `Vec`: several rules walk every container's env and most stop early.
+pub fn env<'n, 'a>(c: &'n Container<'a>) -> impl Iterator<Item = EnvVar<'n, 'a>> + 'n {
+    c.raw
+        .get("env")
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
         .iter()
         .enumerate()
         .filter_map(|(index, item)| {
@@ -37,7 +37,6 @@ pub fn env<'n, 'a>(c: &'n Container<'a>) -> Vec<EnvVar<'n, 'a>> {
                 value_from: item.get("valueFrom").is_some_and(|v| !v.is_null()),
             })
         })
-        .collect()
 }
 
 /// Pointer of an env entry's field (`/…/env/3/value`).

@@ -70,7 +70,6 @@ fn gpu_signal(c: &Container<'_>) -> Option<String> {
         return Some(format!("{why} ({:?})", image.value));
     }
     env(c)
-        .into_iter()
         .find(|v| v.name.starts_with("NVIDIA_") && !opts_out(v.value))
         .map(|v| format!("it sets {}", v.name))
 }
@@ -84,9 +83,7 @@ fn opts_out(value: Option<&Node<'_>>) -> bool {
 
 /// Whether the container explicitly asks for no GPU through its env.
 fn env_opts_out(c: &Container<'_>) -> bool {
-    env(c)
-        .iter()
-        .any(|v| v.name == "NVIDIA_VISIBLE_DEVICES" && !v.value_from && opts_out(v.value))
+    env(c).any(|v| v.name == "NVIDIA_VISIBLE_DEVICES" && !v.value_from && opts_out(v.value))
 }
 
 /// Recognises images built on CUDA: NGC (`nvcr.io/nvidia/…`), `cuda` in the repository or
@@ -100,8 +97,8 @@ fn gpu_image(image: &str) -> Option<&'static str> {
     if r.registry == "nvcr.io" {
         return Some("it runs an NVIDIA NGC image");
     }
-    let repo = r.repository.to_ascii_lowercase();
-    let tag = r.tag.unwrap_or_default().to_ascii_lowercase();
+    let repo = lower(r.repository);
+    let tag = lower(r.tag.unwrap_or_default());
     let name = repo.rsplit('/').next().unwrap_or_default();
     let tokens = || {
         tag.split(['-', '_', '.'])
@@ -117,6 +114,15 @@ fn gpu_image(image: &str) -> Option<&'static str> {
 }
 
 /// `cu118`, `cu121`, `cu124`: the CUDA version tags of PyTorch builds.
+/// `s` in lower case, allocating only when it has upper-case letters (image names rarely do).
+fn lower(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 fn is_cuda_wheel_tag(t: &str) -> bool {
     t.strip_prefix("cu")
         .is_some_and(|v| v.len() >= 2 && v.bytes().all(|b| b.is_ascii_digit()))
