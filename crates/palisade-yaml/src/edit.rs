@@ -118,6 +118,16 @@ pub fn apply_patch(doc_src: &str, ops: &[PatchOp]) -> Result<String, EditError> 
     apply_with_eol(doc_src, ops, detect_eol(doc_src).unwrap_or("\n"))
 }
 
+/// [`apply_patch`] checking every operation on its own, as it did before operations were
+/// batched: the reference that tests compare the batched path with.
+///
+/// # Errors
+/// As [`apply_patch`].
+#[doc(hidden)]
+pub fn apply_patch_reference(doc_src: &str, ops: &[PatchOp]) -> Result<String, EditError> {
+    apply_per_op(doc_src, ops, detect_eol(doc_src).unwrap_or("\n"))
+}
+
 /// Applies per-document patches to a multi-document stream.
 ///
 /// Documents are numbered as [`parse_stream`] numbers them (non-empty documents, from 0).
@@ -591,20 +601,48 @@ fn apply_batched(
     ops: &[PatchOp],
     eol: &'static str,
 ) -> Option<String> {
-    let mut text = src.to_owned();
-    let mut edited = false;
+    let mut prims = Vec::with_capacity(ops.len());
     for op in ops {
-        for prim in &apply_json(&mut expected, op).ok()? {
-            let edit = plan(&text, prim, eol).ok()?;
-            text.replace_range(edit.start..edit.end, &edit.text);
-            edited = true;
-        }
+        prims.extend(apply_json(&mut expected, op).ok()?);
     }
-    if !edited {
-        return Some(text);
+    if prims.is_empty() {
+        return Some(src.to_owned());
+    }
+    let mut text = src.to_owned();
+    let mut done = 0;
+    while done < prims.len() {
+        let (edits, n) = plan_round(&text, &prims[done..], eol)?;
+        text = splice(&text, edits)?;
+        done += n;
     }
     let got = json_of_text(&text).ok()?;
     json_eq(&got, &expected).then_some(text)
+}
+
+/// Makes edits planned on the same text. Edits at one position (new keys for one mapping)
+/// go in their given order; edits that overlap give `None`.
+fn splice(src: &str, edits: Vec<Edit>) -> Option<String> {
+    let mut order: Vec<usize> = (0..edits.len()).collect();
+    order.sort_by_key(|&i| (edits[i].start, i));
+    let mut out =
+        String::with_capacity(src.len() + edits.iter().map(|e| e.text.len()).sum::<usize>());
+    let mut copied = 0;
+    let mut prev: Option<&Edit> = None;
+    for i in order {
+        let e = &edits[i];
+        let inserts_at = |x: &Edit, at: usize| x.start == at && x.end == at;
+        let apart = prev
+            .is_none_or(|p| p.end < e.start || (inserts_at(p, e.start) && inserts_at(e, e.start)));
+        if !apart || e.end < e.start {
+            return None;
+        }
+        out.push_str(src.get(copied..e.start)?);
+        out.push_str(&e.text);
+        copied = e.end;
+        prev = Some(e);
+    }
+    out.push_str(src.get(copied..)?);
+    Some(out)
 }
 
 /// The reference path: every operation is checked on its own, so an error names the
@@ -1801,7 +1839,9 @@ fn detect_style(src: &str, root: Option<&SNode>, eol: &'static str) -> Style {
                             if let Some(first) = inner.first() {
                                 let c = column(src, first.key_start);
                                 if c > key_col
-                                    && line_of(src, first.key_start) > line_of(src, e.key_start)
+                                    && src
+                                        .get(e.key_start..first.key_start)
+                                        .is_some_and(|between| between.contains('\n'))
                                 {
                                     step = Some(c - key_col);
                                 }
@@ -2109,37 +2149,128 @@ fn plan(src: &str, prim: &Prim, eol: &'static str) -> Result<Edit, String> {
         src,
         st: detect_style(src, root.as_ref(), eol),
     };
-    match prim {
-        Prim::Add(toks, v) | Prim::Replace(toks, v) if toks.is_empty() => {
-            p.replace_root(root.as_ref(), v)
+    p.plan(root.as_ref(), prim)
+}
+
+/// Plans the longest run at the start of `prims` that can be planned on the one span tree
+/// of `src`, and returns its edits (at least one, or `None` when the first cannot be planned).
+///
+/// A run is planned together only when that gives the edits that planning each primitive
+/// on the text its predecessors left would give:
+/// - only `add`/`replace` below the root (`remove` changes its neighbours' context);
+/// - no primitive's path leads into or through another's target, so every located node is
+///   the same either way (this is what ends most runs: `add securityContext` then
+///   `add securityContext/capabilities`);
+/// - a container that gets a new member is not on any other path of the run (indices
+///   would shift, and its last member decides where the others insert), except that
+///   several new keys for one block mapping are fine: they land one after the other in run
+///   order, as they would one by one;
+/// - no two edits touch (checked by [`splice`]).
+///
+/// New text is rendered in the style detected on the text before the run, which is the
+/// style such new text shows itself.
+fn plan_round(src: &str, prims: &[Prim], eol: &'static str) -> Option<(Vec<Edit>, usize)> {
+    let root = build(src).ok()?;
+    let p = Planner {
+        src,
+        st: detect_style(src, root.as_ref(), eol),
+    };
+    // (path, parent path, inserts into its parent, the parent is a mapping)
+    let mut shapes: Vec<(&[String], &[String], bool, bool)> = Vec::new();
+    let mut edits = Vec::new();
+    for prim in prims {
+        let shape = root.as_ref().and_then(|root| round_shape(root, prim));
+        let fits = shape.is_some_and(|a| {
+            shapes.iter().all(|b| {
+                let same_parent = a.1 == b.1;
+                !b.0.starts_with(a.0)
+                    && !a.0.starts_with(b.0)
+                    && (!same_parent || (a.2 && b.2 && a.3))
+                    && (!a.2 || same_parent || !b.0.starts_with(a.1))
+                    && (!b.2 || same_parent || !a.0.starts_with(b.1))
+            })
+        });
+        if !edits.is_empty() && !fits {
+            break;
         }
-        Prim::Replace(toks, v) => {
-            let root = root.ok_or("the document is empty")?;
-            p.replace(locate(&root, toks)?, v)
+        match p.plan(root.as_ref(), prim) {
+            Ok(edit) => edits.push(edit),
+            Err(_) if !edits.is_empty() => break,
+            Err(_) => return None,
         }
-        Prim::Add(toks, v) => {
-            let root = root.ok_or("the document is empty")?;
-            let (last, parent) = toks.split_last().ok_or("no path")?;
-            let parent = locate(&root, parent)?;
-            match &parent.kind {
-                SKind::Map { entries, .. } => match entries.iter().rev().find(|e| e.key == *last) {
-                    Some(e) => p.replace(&e.value, v),
-                    None => p.insert_entry(parent, last, v),
-                },
-                SKind::Seq { items, .. } => {
-                    let idx = array_index(last, items.len(), true)?;
-                    p.insert_item(parent, idx, v)
-                }
-                SKind::Alias => {
-                    Err("the parent is an alias (*name); edit its anchor instead".into())
-                }
-                _ => Err("the parent is not a mapping or sequence".into()),
+        match shape {
+            Some(shape) if fits => shapes.push(shape),
+            // A primitive that cannot share its run is planned alone.
+            _ => break,
+        }
+    }
+    let n = edits.len();
+    Some((edits, n))
+}
+
+/// The shape of `prim` for [`plan_round`], or `None` when it must be planned alone.
+fn round_shape<'p>(
+    root: &SNode,
+    prim: &'p Prim,
+) -> Option<(&'p [String], &'p [String], bool, bool)> {
+    let (Prim::Add(toks, _) | Prim::Replace(toks, _)) = prim else {
+        return None;
+    };
+    let (last, parent) = toks.split_last()?;
+    let parent_node = locate(root, parent).ok()?;
+    let (inserts, map) = match (&parent_node.kind, prim) {
+        (SKind::Map { entries, open, .. }, Prim::Add(..)) => {
+            let new = !entries.iter().any(|e| e.key == *last);
+            if new && open.is_some() {
+                return None;
             }
+            (new, true)
         }
-        Prim::Remove(toks) => {
-            let root = root.ok_or("the document is empty")?;
-            let (last, parent) = toks.split_last().ok_or("no path")?;
-            p.remove(locate(&root, parent)?, last)
+        (SKind::Map { .. }, _) => (false, true),
+        (SKind::Seq { open: None, .. }, Prim::Add(..)) => (true, false),
+        (SKind::Seq { open: None, .. }, _) => (false, false),
+        _ => return None,
+    };
+    Some((toks, parent, inserts, map))
+}
+
+impl Planner<'_> {
+    fn plan(&self, root: Option<&SNode>, prim: &Prim) -> Result<Edit, String> {
+        let p = self;
+        match prim {
+            Prim::Add(toks, v) | Prim::Replace(toks, v) if toks.is_empty() => {
+                p.replace_root(root, v)
+            }
+            Prim::Replace(toks, v) => {
+                let root = root.ok_or("the document is empty")?;
+                p.replace(locate(root, toks)?, v)
+            }
+            Prim::Add(toks, v) => {
+                let root = root.ok_or("the document is empty")?;
+                let (last, parent) = toks.split_last().ok_or("no path")?;
+                let parent = locate(root, parent)?;
+                match &parent.kind {
+                    SKind::Map { entries, .. } => {
+                        match entries.iter().rev().find(|e| e.key == *last) {
+                            Some(e) => p.replace(&e.value, v),
+                            None => p.insert_entry(parent, last, v),
+                        }
+                    }
+                    SKind::Seq { items, .. } => {
+                        let idx = array_index(last, items.len(), true)?;
+                        p.insert_item(parent, idx, v)
+                    }
+                    SKind::Alias => {
+                        Err("the parent is an alias (*name); edit its anchor instead".into())
+                    }
+                    _ => Err("the parent is not a mapping or sequence".into()),
+                }
+            }
+            Prim::Remove(toks) => {
+                let root = root.ok_or("the document is empty")?;
+                let (last, parent) = toks.split_last().ok_or("no path")?;
+                p.remove(locate(root, parent)?, last)
+            }
         }
     }
 }

@@ -4,7 +4,8 @@
 //! of the same patch on the document's JSON, and what the patch does not touch must stay.
 
 use palisade_yaml::edit::{
-    EditError, PatchOp, apply_patch, apply_patches_to_stream, fast_spans_agree, fast_spans_handle,
+    EditError, PatchOp, apply_patch, apply_patch_reference, apply_patches_to_stream,
+    fast_spans_agree, fast_spans_handle,
 };
 use palisade_yaml::parse_stream;
 use proptest::prelude::*;
@@ -566,6 +567,14 @@ fn check(src: &str, seed: u64, gentle: bool) -> Option<(String, Vec<Value>)> {
     match apply_patch(src, &ops) {
         Ok(out) => {
             assert!(fast_spans_agree(&out), "span trees differ\n{out}");
+            // Batching (one verification, edits planned together) writes what checking every
+            // operation writes, whenever that succeeds.
+            if let Ok(reference) = apply_patch_reference(src, &ops) {
+                assert_eq!(
+                    out, reference,
+                    "batched and per-operation texts differ\n{src}\n{ops_json:?}"
+                );
+            }
             let got = json_of(&out);
             assert!(
                 same(&got, &expected),
