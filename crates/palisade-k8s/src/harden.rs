@@ -59,8 +59,12 @@ pub fn harden_source(file: &Arc<str>, src: &str, opts: &ScanOptions) -> Hardened
     let docs: Vec<Option<Value>> = palisade_yaml::parse_stream(src)
         .into_iter()
         .map(|d| {
-            d.ok()
-                .and_then(|d| serde_json::from_str(&d.root.to_json()).ok())
+            // Built directly; the text round trip only where the direct form declines.
+            d.ok().and_then(|d| {
+                d.root
+                    .to_json_value()
+                    .or_else(|| serde_json::from_str(&d.root.to_json()).ok())
+            })
         })
         .collect();
     per_doc.sort_by_key(|(d, _)| *d);
