@@ -1211,6 +1211,11 @@ fn fast_events(src: &str) -> Option<Vec<Spanned<'_>>> {
     let Some(p) = lx.content(0) else {
         return Some(Vec::new());
     };
+    // A block scalar as the whole document (`>` or `|` at the root) is never a manifest, and
+    // saphyr spans its empty forms in ways not worth copying.
+    if matches!(b.get(p), Some(b'>' | b'|')) {
+        return None;
+    }
     lx.out.push((Ev::DocumentStart, 0, 0));
     let next = lx.node(p, -1)?;
     // Anything left over (a second root node, a less indented line) is not for us.
@@ -1507,7 +1512,9 @@ impl<'s> Lex<'s> {
         let h = if self.at(p + 1) == b'-' { p + 2 } else { p + 1 };
         // No comment after the header either: it would move the end of an empty scalar.
         let h = self.skip_spaces(h);
-        if self.at(h) != b'\n' {
+        // A header at the very end of the text starts an empty scalar: saphyr's spans for the
+        // empty forms are not worth copying, so it decides those.
+        if h >= self.b.len() || self.at(h) != b'\n' {
             return None;
         }
         let first = (h + 1).min(self.b.len());
@@ -1541,7 +1548,8 @@ impl<'s> Lex<'s> {
                 end = next_line(self.src, q);
             }
         } else {
-            end = first;
+            // An empty block scalar: leave it to saphyr, as above.
+            return None;
         }
         // Where saphyr's span ends when comment lines follow is not worth knowing: leave
         // those cases to it.
