@@ -10,13 +10,8 @@ use palisade_k8s::rules::RuleConfig;
 use palisade_k8s::{ScanOptions, scan_source};
 use palisade_policy::{Finding, ImagePolicy};
 
-fn fixture(code: &str) -> String {
-    let path = format!(
-        "{}/resources/test/fixtures/rules/{code}.yaml",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+mod common;
+use common::{assert_fixture_findings, fixture};
 
 fn findings_with(code: &str, config: RuleConfig) -> Vec<Finding> {
     let opts = ScanOptions::default().with_config(config);
@@ -29,50 +24,13 @@ fn findings_with(code: &str, config: RuleConfig) -> Vec<Finding> {
         .collect()
 }
 
-fn describe(f: &Finding) -> String {
-    let o = f.object.as_ref().expect("findings name their object");
-    format!(
-        "{}/{} {} {}",
-        o.kind,
-        o.name,
-        f.container.as_deref().unwrap_or("-"),
-        f.location.pointer
-    )
-}
-
-/// Asserts the exact findings, and that every `fail-*` object has one and no `pass-*` does.
+/// Asserts the exact findings (see `common`), each with its source excerpt.
 fn expect_with(code: &str, config: RuleConfig, expected: &[&str]) -> Vec<Finding> {
     let found = findings_with(code, config);
     for f in &found {
-        assert!(f.location.line > 0 && f.location.column > 0, "{f:?}");
         assert!(f.snippet.is_some(), "{f:?}");
-        assert!(f.message.len() > 20, "{f:?}");
     }
-    let mut got: Vec<String> = found.iter().map(describe).collect();
-    got.sort();
-    let mut want: Vec<String> = expected.iter().map(|s| (*s).to_string()).collect();
-    want.sort();
-    assert_eq!(got, want, "{code}");
-    let named: BTreeSet<&str> = found
-        .iter()
-        .filter_map(|f| f.object.as_ref().map(|o| o.name.as_str()))
-        .collect();
-    assert!(
-        named.iter().all(|n| !n.starts_with("pass-")),
-        "{code}: a pass-* object has a finding: {named:?}"
-    );
-    for line in fixture(code).lines() {
-        if let Some(i) = line.find("name: fail-") {
-            let name: String = line[i + 6..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
-                .collect();
-            assert!(
-                named.contains(name.as_str()),
-                "{code}: {name} has no finding"
-            );
-        }
-    }
+    assert_fixture_findings(code, &found, expected);
     found
 }
 
