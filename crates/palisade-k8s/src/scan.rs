@@ -18,7 +18,7 @@ use crate::rules::{
 use crate::workload::pod_sites;
 
 /// What to check, resolved once per run and shared by every file.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ScanOptions {
     pub standard: Standard,
     pub version: Version,
