@@ -12,7 +12,12 @@ fn codes_and_names_are_unique() {
     let mut names = HashSet::new();
     for r in &rules {
         assert!(codes.insert(r.code), "duplicate code {}", r.code);
-        assert!(names.insert(r.name), "duplicate name {} ({})", r.name, r.code);
+        assert!(
+            names.insert(r.name),
+            "duplicate name {} ({})",
+            r.name,
+            r.code
+        );
         assert!(r.code.starts_with("PAL") && r.code.len() == 6, "{}", r.code);
     }
 }
@@ -21,7 +26,12 @@ fn codes_and_names_are_unique() {
 fn every_rule_is_documented_with_references() {
     let mut missing = Vec::new();
     for r in all_rules() {
-        for section in ["## What it does", "## Why is this bad?", "## Example", "## Fix"] {
+        for section in [
+            "## What it does",
+            "## Why is this bad?",
+            "## Example",
+            "## Fix",
+        ] {
             if !r.docs.contains(section) {
                 missing.push(format!("{} {}: no `{section}`", r.code, r.name));
             }
