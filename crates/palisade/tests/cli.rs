@@ -538,3 +538,30 @@ fn dockerfiles_are_routed_to_the_dockerfile_scanner() {
     let out = run(&["scan", dir.join("Dockerfile.hardened").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
+
+#[test]
+fn harden_reports_unreadable_input_and_still_hardens_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("pod.yaml");
+    std::fs::write(&good, ROOT_POD).unwrap();
+    let bad = dir.path().join("binary.yaml");
+    std::fs::write(&bad, [0xff, 0xfe, 0x00, 0x41]).unwrap();
+    let out = run(&[
+        "harden",
+        good.to_str().unwrap(),
+        bad.to_str().unwrap(),
+        "--select",
+        "pss",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("binary.yaml") && stderr(&out).contains("not UTF-8"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("allowPrivilegeEscalation: false"),
+        "{}",
+        stdout(&out)
+    );
+}

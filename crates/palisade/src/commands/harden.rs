@@ -42,24 +42,27 @@ pub fn run(args: &HardenArgs) -> i32 {
     if args.write && inputs.iter().any(|i| i.path.is_none()) {
         return super::fail("--write cannot rewrite stdin; drop --write to print the result");
     }
-    let results: Vec<FileResult> = inputs
+    let outcomes: Vec<Result<FileResult, palisade_policy::InputError>> = inputs
         .into_par_iter()
-        .filter_map(|input| match read_input(&input) {
-            Ok(original) => {
-                let name: Arc<str> = input.display_name().into();
-                let hardened = harden_source(&name, &original, &opts);
-                Some(FileResult {
-                    input,
-                    original,
-                    hardened,
-                })
-            }
-            Err(e) => {
-                eprintln!("palisade: {e}");
-                None
-            }
+        .map(|input| {
+            let original = read_input(&input)?;
+            let name: Arc<str> = input.display_name().into();
+            let hardened = harden_source(&name, &original, &opts);
+            Ok(FileResult {
+                input,
+                original,
+                hardened,
+            })
         })
         .collect();
+    // An unreadable file is an input error (exit 2); the others are still hardened.
+    let mut results = Vec::with_capacity(outcomes.len());
+    for outcome in outcomes {
+        match outcome {
+            Ok(r) => results.push(r),
+            Err(e) => errors.push(e),
+        }
+    }
 
     let mut stdout = String::new();
     match args.patch_format {
