@@ -31,8 +31,9 @@ pub struct Limits {
     /// Evaluations at once; bounds memory (no out-of-memory kill under a burst of large
     /// objects) and keeps latency for the requests taken.
     pub max_concurrent: usize,
-    /// How long a request may wait for a slot before it is shed with HTTP 503 (the API
-    /// server then applies the webhook's `failurePolicy`).
+    /// How long a request may wait for a slot before it is shed with HTTP 429 (the API
+    /// server then applies the webhook's `failurePolicy` at once). Never longer than
+    /// `deadline`.
     pub queue_wait: Duration,
     /// Bodies larger than this are evaluated on the blocking pool so they cannot stall the
     /// async workers that answer small requests and probes.
@@ -57,7 +58,7 @@ pub struct AppState {
     generation: AtomicU64,
     pub known_rules: Vec<&'static RuleMeta>,
     pub namespaces: Arc<dyn NamespaceSource>,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     pub log: Arc<dyn LogSink>,
     pub limits: Limits,
     semaphore: Arc<Semaphore>,
@@ -83,7 +84,7 @@ impl AppState {
         log: Arc<dyn LogSink>,
         limits: Limits,
     ) -> Arc<AppState> {
-        let metrics = Metrics::new();
+        let metrics = Arc::new(Metrics::new());
         metrics.policy_reload(true, engine.generation);
         Arc::new(AppState {
             generation: AtomicU64::new(engine.generation),
@@ -137,6 +138,12 @@ impl AppState {
         }
     }
 
+    /// Evaluation slots free right now (of `limits.max_concurrent`).
+    #[must_use]
+    pub fn available_slots(&self) -> usize {
+        self.semaphore.available_permits()
+    }
+
     /// `/readyz` answers 503 from now on (graceful shutdown: endpoints drop this replica
     /// while in-flight requests finish).
     pub fn set_ready(&self, ready: bool) {
@@ -188,8 +195,23 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     r
 }
 
+/// An error body the API server understands: a `metav1.Status`, which client-go decodes, so the
+/// message reaches the user in "failed calling webhook …" (a plain body would be replaced
+/// by a generic text). `error` repeats the message for humans and scripts.
 fn json_error(code: StatusCode, message: &str) -> Response {
-    let body = serde_json::json!({"error": message, "code": code.as_u16()}).to_string();
+    let reason = match code {
+        StatusCode::BAD_REQUEST => "BadRequest",
+        StatusCode::NOT_FOUND => "NotFound",
+        StatusCode::PAYLOAD_TOO_LARGE => "RequestEntityTooLarge",
+        StatusCode::TOO_MANY_REQUESTS => "TooManyRequests",
+        StatusCode::GATEWAY_TIMEOUT => "Timeout",
+        _ => "InternalError",
+    };
+    let body = serde_json::json!({
+        "kind": "Status", "apiVersion": "v1", "status": "Failure",
+        "message": message, "reason": reason, "code": code.as_u16(), "error": message,
+    })
+    .to_string();
     let mut r = (code, body).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -207,35 +229,37 @@ fn failed(
     message: &str,
 ) -> Response {
     state.metrics.failure(webhook, failure, start.elapsed());
-    let mut r = json_error(code, message);
-    if failure == Failure::Shed {
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    }
-    r
+    // Never a `Retry-After`: client-go retries a 429 or 5xx that carries one (`checkWait` in
+    // rest/request.go), sleeping inside the webhook's timeout, which turns a fast shed into
+    // more load and then a timeout. Without it the API server applies `failurePolicy` at once.
+    json_error(code, message)
 }
 
 async fn admit(State(state): State<Arc<AppState>>, webhook: Webhook, req: Request) -> Response {
     let start = Instant::now();
     let _inflight = state.metrics.inflight();
-    // A slot first, then the body: memory is only spent on requests that will be evaluated.
-    let permit = match tokio::time::timeout(
-        state.limits.queue_wait,
-        state.semaphore.clone().acquire_owned(),
-    )
-    .await
-    {
-        Ok(Ok(permit)) => permit,
-        _ => {
-            return failed(
-                &state,
-                webhook,
-                Failure::Shed,
-                start,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "palisade is at its concurrency limit; retry",
-            );
-        }
+    // A slot first, then the body: memory and CPU are only spent on requests that will be
+    // evaluated, and the excess is answered before anything is read. The wait is bounded by
+    // the deadline, so a request that got a slot still has time to be decided.
+    let permit = match state.semaphore.clone().try_acquire_owned() {
+        Ok(permit) => Ok(permit),
+        Err(_) => tokio::time::timeout(
+            state.limits.queue_wait.min(state.limits.deadline),
+            state.semaphore.clone().acquire_owned(),
+        )
+        .await
+        .map_err(drop)
+        .and_then(|p| p.map_err(drop)),
+    };
+    let Ok(permit) = permit else {
+        return failed(
+            &state,
+            webhook,
+            Failure::Shed,
+            start,
+            StatusCode::TOO_MANY_REQUESTS,
+            "palisade is at its concurrency limit (--max-concurrent)",
+        );
     };
     let remaining = state.limits.deadline.saturating_sub(start.elapsed());
     let work = async {

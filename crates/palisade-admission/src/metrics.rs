@@ -40,7 +40,8 @@ impl Histogram {
 pub enum Failure {
     /// Malformed AdmissionReview or body too large (HTTP 400/413).
     BadRequest,
-    /// Concurrency limit reached (HTTP 503; the API server applies `failurePolicy`).
+    /// Concurrency limit reached (HTTP 429 without `Retry-After`; the API server applies
+    /// `failurePolicy` at once).
     Shed,
     /// The per-request deadline passed (HTTP 504).
     Timeout,
@@ -60,6 +61,10 @@ pub struct Metrics {
     tls_reloads_ok: AtomicU64,
     tls_reloads_failed: AtomicU64,
     namespace_reloads_failed: AtomicU64,
+    connections_open: AtomicI64,
+    connections_refused: AtomicU64,
+    namespace_watch_errors: AtomicU64,
+    namespace_relists: AtomicU64,
 }
 
 fn webhook_index(w: Webhook) -> usize {
@@ -142,6 +147,28 @@ impl Metrics {
         self.namespace_reloads_failed.fetch_add(1, Relaxed);
     }
 
+    /// Counts an accepted connection as open until the guard drops.
+    #[must_use]
+    pub fn connection(self: &std::sync::Arc<Self>) -> ConnectionGuard {
+        self.connections_open.fetch_add(1, Relaxed);
+        ConnectionGuard(self.clone())
+    }
+
+    /// A connection closed at accept because `max_connections` were open.
+    pub fn connection_refused(&self) {
+        self.connections_refused.fetch_add(1, Relaxed);
+    }
+
+    /// A failed LIST or WATCH of namespaces (retried with backoff).
+    pub fn namespace_watch_error(&self) {
+        self.namespace_watch_errors.fetch_add(1, Relaxed);
+    }
+
+    /// A full LIST of namespaces after the first (410 Gone, or an error).
+    pub fn namespace_relist(&self) {
+        self.namespace_relists.fetch_add(1, Relaxed);
+    }
+
     /// Prometheus text exposition format 0.0.4.
     #[must_use]
     pub fn render(&self) -> String {
@@ -199,7 +226,31 @@ impl Metrics {
                 "palisade_admission_request_duration_seconds_count{{webhook=\"{w}\"}} {count}"
             );
         }
-        let gauges: [(&str, &str, &str, u64); 8] = [
+        let gauges: [(&str, &str, &str, u64); 12] = [
+            (
+                "palisade_admission_open_connections",
+                "gauge",
+                "HTTPS connections open (at most --max-connections).",
+                u64::try_from(self.connections_open.load(Relaxed)).unwrap_or(0),
+            ),
+            (
+                "palisade_admission_connections_refused_total",
+                "counter",
+                "Connections closed at accept because --max-connections were open.",
+                self.connections_refused.load(Relaxed),
+            ),
+            (
+                "palisade_namespace_watch_errors_total",
+                "counter",
+                "Failed LIST or WATCH requests for namespaces (retried with backoff).",
+                self.namespace_watch_errors.load(Relaxed),
+            ),
+            (
+                "palisade_namespace_relists_total",
+                "counter",
+                "Full LISTs of namespaces after the first (410 Gone or an error).",
+                self.namespace_relists.load(Relaxed),
+            ),
             (
                 "palisade_admission_inflight_requests",
                 "gauge",
@@ -261,6 +312,16 @@ impl Metrics {
             self.namespace_reloads_failed.load(Relaxed)
         );
         s
+    }
+}
+
+/// Decrements the open-connections gauge when a connection ends, however it ends.
+#[derive(Debug)]
+pub struct ConnectionGuard(std::sync::Arc<Metrics>);
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        self.0.connections_open.fetch_sub(1, Relaxed);
     }
 }
 

@@ -7,13 +7,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use palisade_policy::RuleMeta;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
 
 use crate::api::{AppState, Limits, metrics_router, router};
@@ -41,8 +41,13 @@ pub struct ServeConfig {
     pub shutdown_delay: Duration,
     /// Then at most this long for in-flight requests to finish.
     pub drain_timeout: Duration,
-    /// A TLS handshake slower than this is dropped (slow clients cannot hold tasks).
+    /// A TLS handshake slower than this is dropped (slow clients cannot hold tasks). Also the
+    /// time a connection may take to send a request's headers.
     pub handshake_timeout: Duration,
+    /// HTTPS connections open at once. One more is closed at accept, before any TLS work:
+    /// the caller (the API server) sees a connection error at once and applies the webhook's
+    /// `failurePolicy`, instead of queueing behind connections that are already being served.
+    pub max_connections: usize,
 }
 
 impl ServeConfig {
@@ -60,6 +65,7 @@ impl ServeConfig {
             shutdown_delay: Duration::from_secs(5),
             drain_timeout: Duration::from_secs(20),
             handshake_timeout: Duration::from_secs(5),
+            max_connections: 256,
         }
     }
 }
@@ -320,7 +326,8 @@ impl Server {
         });
         let acceptor = TlsAcceptor::from(this.tls.clone());
         let service = TowerToHyperService::new(router(this.state.clone()));
-        let builder = Builder::new(TokioExecutor::new());
+        let builder = http_builder(&this.config);
+        let connections = Arc::new(Semaphore::new(this.config.max_connections.max(1)));
         let state = this.state.clone();
         let delay = this.config.shutdown_delay;
         let stopping = async move {
@@ -348,6 +355,15 @@ impl Server {
                             continue;
                         }
                     };
+                    // Shedding at the door: past the cap the connection is closed before the
+                    // TLS handshake, which costs as much CPU as a decision. What waits for a
+                    // worker is then bounded by the connections taken, not by the arrival rate.
+                    let Ok(permit) = connections.clone().try_acquire_owned() else {
+                        this.state.metrics.connection_refused();
+                        drop(tcp);
+                        continue;
+                    };
+                    let open = this.state.metrics.connection();
                     let _ = tcp.set_nodelay(true);
                     let acceptor = acceptor.clone();
                     let service = service.clone();
@@ -355,6 +371,7 @@ impl Server {
                     let watcher = graceful.watcher();
                     let handshake = this.config.handshake_timeout;
                     tokio::spawn(async move {
+                        let _held = (permit, open);
                         let Ok(Ok(tls)) = tokio::time::timeout(handshake, acceptor.accept(tcp)).await else {
                             return;
                         };
@@ -407,6 +424,29 @@ impl Server {
         }
         let _ = tokio::time::timeout(self.config.drain_timeout, graceful.shutdown()).await;
     }
+}
+
+/// HTTP/1.1 with keep-alive and HTTP/2 (chosen by ALPN). The API server's webhook client
+/// speaks HTTP/2 and multiplexes its calls over few connections, so the per-connection
+/// stream limit is the in-flight limit: a client that respects SETTINGS never has a stream
+/// refused for which a slot would not have been free anyway.
+fn http_builder(config: &ServeConfig) -> Builder<TokioExecutor> {
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.handshake_timeout)
+        .keep_alive(true);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(
+            u32::try_from(config.limits.max_concurrent.max(1)).unwrap_or(u32::MAX),
+        )
+        // Dead peers are noticed (and their connection slots freed) without a request.
+        .keep_alive_interval(Some(Duration::from_secs(30)))
+        .keep_alive_timeout(Duration::from_secs(10));
+    builder
 }
 
 /// Resolves on SIGTERM (what the kubelet sends) or Ctrl-C.

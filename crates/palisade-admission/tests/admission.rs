@@ -505,44 +505,79 @@ impl http_body::Body for Stalled {
     }
 }
 
+/// Sends a request whose body never arrives: it holds an evaluation slot until its deadline
+/// or until the task is aborted.
+fn stalled_request(
+    state: &std::sync::Arc<palisade_admission::AppState>,
+) -> tokio::task::JoinHandle<axum::response::Response> {
+    use tower::ServiceExt;
+    let state = state.clone();
+    tokio::spawn(async move {
+        palisade_admission::router(state)
+            .oneshot(
+                axum::http::Request::post("/validate")
+                    .body(axum::body::Body::new(Stalled))
+                    .unwrap(),
+            )
+            .await
+            .unwrap()
+    })
+}
+
+/// Polls until `check` holds (the server side runs on other tasks); a bound on the number of
+/// polls, not a timed assertion.
+async fn until(mut check: impl FnMut() -> bool) {
+    for _ in 0..10_000 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    panic!("condition never held");
+}
+
 #[tokio::test]
-async fn saturation_sheds_with_503_and_slow_requests_meet_the_deadline() {
+async fn beyond_max_concurrent_requests_are_shed_with_429_and_no_retry_after() {
     use tower::ServiceExt;
     let limits = Limits {
-        max_concurrent: 1,
-        queue_wait: Duration::from_millis(20),
-        deadline: Duration::from_millis(300),
+        max_concurrent: 2,
+        queue_wait: Duration::from_millis(10),
+        // Long: the held requests must not time out while the test looks at the third.
+        deadline: Duration::from_secs(600),
         ..Limits::default()
     };
     let h = harness_with(RESTRICTED, limits);
-    let stalled = tokio::spawn({
-        let state = h.state.clone();
-        async move {
-            palisade_admission::router(state)
-                .oneshot(
-                    axum::http::Request::post("/validate")
-                        .body(axum::body::Body::new(Stalled))
-                        .unwrap(),
-                )
-                .await
-                .unwrap()
-        }
-    });
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let started = std::time::Instant::now();
-    let (status, v) = call_raw(
-        &h.state,
-        "/validate",
-        serde_json::to_vec(&review("CREATE", &hardened_pod(), None)).unwrap(),
-    )
-    .await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{v}");
-    // 503, not 504: shed after the short queue wait, not held until the deadline (the
-    // bound is loose so a loaded CI machine does not make the test flaky).
-    assert!(started.elapsed() < Duration::from_secs(1), "shed fast");
-    let stalled = stalled.await.unwrap();
-    assert_eq!(stalled.status(), StatusCode::GATEWAY_TIMEOUT);
-    // The slot is free again.
+    let held = [stalled_request(&h.state), stalled_request(&h.state)];
+    until(|| h.state.available_slots() == 0).await;
+    let response = palisade_admission::router(h.state.clone())
+        .oneshot(
+            axum::http::Request::post("/validate")
+                .body(axum::body::Body::from(
+                    serde_json::to_vec(&review("CREATE", &hardened_pod(), None)).unwrap(),
+                ))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    // client-go would sleep and retry inside the webhook timeout on a Retry-After.
+    assert!(response.headers().get("retry-after").is_none());
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    // A metav1.Status, so the API server shows the message to the user.
+    assert_eq!(v["kind"], "Status");
+    assert_eq!(v["reason"], "TooManyRequests");
+    assert_eq!(v["code"], 429);
+    assert!(
+        v["message"].as_str().unwrap().contains("--max-concurrent"),
+        "{v}"
+    );
+    for task in &held {
+        task.abort();
+    }
+    until(|| h.state.available_slots() == 2).await;
     let r = call(
         &h.state,
         "/validate",
@@ -552,7 +587,32 @@ async fn saturation_sheds_with_503_and_slow_requests_meet_the_deadline() {
     assert_eq!(r["allowed"], true);
     let metrics = h.state.metrics.render();
     assert!(metrics.contains("outcome=\"shed\"} 1"), "{metrics}");
-    assert!(metrics.contains("outcome=\"timeout\"} 1"), "{metrics}");
+}
+
+#[tokio::test]
+async fn a_request_past_its_deadline_gets_504_and_frees_its_slot() {
+    let limits = Limits {
+        max_concurrent: 1,
+        deadline: Duration::from_millis(100),
+        ..Limits::default()
+    };
+    let h = harness_with(RESTRICTED, limits);
+    let stalled = stalled_request(&h.state).await.unwrap();
+    assert_eq!(stalled.status(), StatusCode::GATEWAY_TIMEOUT);
+    let body = axum::body::to_bytes(stalled.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["reason"], "Timeout");
+    assert_eq!(h.state.available_slots(), 1);
+    let r = call(
+        &h.state,
+        "/validate",
+        &review("CREATE", &hardened_pod(), None),
+    )
+    .await;
+    assert_eq!(r["allowed"], true);
+    assert!(h.state.metrics.render().contains("outcome=\"timeout\"} 1"));
 }
 
 #[tokio::test]

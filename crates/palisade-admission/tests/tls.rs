@@ -49,6 +49,15 @@ struct Running {
 }
 
 async fn start(cert: &Cert, policy: &str, shutdown_delay: Duration) -> Running {
+    start_with(cert, policy, shutdown_delay, |_| {}).await
+}
+
+async fn start_with(
+    cert: &Cert,
+    policy: &str,
+    shutdown_delay: Duration,
+    adjust: impl FnOnce(&mut ServeConfig),
+) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let p = |n: &str| dir.path().join(n);
     write(&p("tls.crt"), &cert.cert_pem);
@@ -60,6 +69,7 @@ async fn start(cert: &Cert, policy: &str, shutdown_delay: Duration) -> Running {
     config.reload_interval = Duration::from_millis(50);
     config.shutdown_delay = shutdown_delay;
     config.drain_timeout = Duration::from_secs(5);
+    adjust(&mut config);
     let log = Arc::new(Memory::default());
     let server = Server::bind(config, palisade_admission::k8s_rules(), log.clone())
         .await
@@ -81,6 +91,10 @@ async fn start(cert: &Cert, policy: &str, shutdown_delay: Duration) -> Running {
 }
 
 fn connector(trusted: &[&CertificateDer<'static>]) -> TlsConnector {
+    connector_alpn(trusted, &[b"http/1.1"])
+}
+
+fn connector_alpn(trusted: &[&CertificateDer<'static>], alpn: &[&[u8]]) -> TlsConnector {
     let mut roots = rustls::RootCertStore::empty();
     for c in trusted {
         roots.add((*c).clone()).unwrap();
@@ -92,7 +106,7 @@ fn connector(trusted: &[&CertificateDer<'static>]) -> TlsConnector {
     .unwrap()
     .with_root_certificates(roots)
     .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     TlsConnector::from(Arc::new(config))
 }
 
@@ -285,4 +299,106 @@ async fn graceful_shutdown_drains_in_flight_requests() {
         .unwrap();
     assert!(TcpStream::connect(s.addr).await.is_err(), "listener closed");
     assert!(s.log.lines().iter().any(|l| l.contains("drained")));
+}
+
+#[tokio::test]
+async fn connections_past_max_connections_are_closed_before_the_handshake() {
+    let c = cert();
+    let mut s = start_with(&c, RESTRICTED, Duration::ZERO, |config| {
+        config.max_connections = 1;
+    })
+    .await;
+    let mut first = connect(s.addr, &[&c.der]).await.unwrap();
+    let (status, _) = http(&mut first, "GET", "/healthz", b"").await;
+    assert_eq!(status, 200);
+    // The only slot is held: the next connection is closed at accept, so its handshake fails
+    // (the API server would apply failurePolicy at once).
+    assert!(connect(s.addr, &[&c.der]).await.is_err());
+    let m = metrics(s.metrics).await;
+    assert!(
+        m.contains("palisade_admission_connections_refused_total 1"),
+        "{m}"
+    );
+    assert!(m.contains("palisade_admission_open_connections 1"), "{m}");
+    // Closing the first frees the slot.
+    drop(first);
+    wait_for(async || {
+        let Ok(mut tls) = connect(s.addr, &[&c.der]).await else {
+            return false;
+        };
+        http(&mut tls, "GET", "/healthz", b"").await.0 == 200
+    })
+    .await;
+    s.stop.take().unwrap().send(()).unwrap();
+    s.task.await.unwrap();
+}
+
+#[tokio::test]
+async fn tls_sessions_resume() {
+    let c = cert();
+    let mut s = start(&c, RESTRICTED, Duration::ZERO).await;
+    // One client config (and so one session cache) for both connections, as a client's
+    // connection pool has.
+    let connector = connector(&[&c.der]);
+    let open = async || {
+        let tcp = TcpStream::connect(s.addr).await.unwrap();
+        let mut tls = connector
+            .connect(ServerName::try_from("localhost").unwrap(), tcp)
+            .await
+            .unwrap();
+        // The TLS 1.3 ticket arrives after the handshake: a request and its answer fetch it.
+        assert_eq!(http(&mut tls, "GET", "/healthz", b"").await.0, 200);
+        tls.get_ref().1.handshake_kind()
+    };
+    assert_eq!(open().await, Some(rustls::HandshakeKind::Full));
+    assert_eq!(open().await, Some(rustls::HandshakeKind::Resumed));
+    s.stop.take().unwrap().send(()).unwrap();
+    s.task.await.unwrap();
+}
+
+#[tokio::test]
+async fn http2_multiplexes_reviews_on_one_connection() {
+    use http_body_util::{BodyExt, Full};
+    let c = cert();
+    let mut s = start(&c, RESTRICTED, Duration::ZERO).await;
+    let tcp = TcpStream::connect(s.addr).await.unwrap();
+    let tls = connector_alpn(&[&c.der], &[b"h2"])
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    let (sender, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(tls),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    let mut streams = Vec::new();
+    for (i, pod) in [privileged_pod(), hardened_pod()]
+        .iter()
+        .cycle()
+        .take(8)
+        .enumerate()
+    {
+        let mut sender = sender.clone();
+        let body = serde_json::to_vec(&review("CREATE", pod, None)).unwrap();
+        streams.push(tokio::spawn(async move {
+            let request = hyper::Request::post(format!("https://localhost/validate?{i}"))
+                .header("content-type", "application/json")
+                .body(Full::new(axum::body::Bytes::from(body)))
+                .unwrap();
+            let response = sender.send_request(request).await.unwrap();
+            assert_eq!(response.status(), 200);
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            serde_json::from_slice::<Value>(&bytes).unwrap()
+        }));
+    }
+    for (i, stream) in streams.into_iter().enumerate() {
+        let v = stream.await.unwrap();
+        // Even streams carry the privileged pod, odd ones the hardened pod.
+        assert_eq!(v["response"]["allowed"], i % 2 == 1, "{v}");
+    }
+    s.stop.take().unwrap().send(()).unwrap();
+    s.task.await.unwrap();
 }
