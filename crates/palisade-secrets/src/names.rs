@@ -1,6 +1,5 @@
-//! Secret recognisers: secret-looking variable names, well-known token formats, credentials
-//! in URLs and credential files. They return *where* a secret is and what kind it is, never
-//! the value, so no finding can leak it.
+//! Secret-looking variable names, literal values, credentials in URLs and credential files
+//! by path. They return *where* a secret is and what kind it is, never the value.
 
 /// Whether an `ENV`/`ARG` name says it holds a secret (`HF_TOKEN`, `DB_PASSWORD`,
 /// `OPENAI_API_KEY`), in the spirit of BuildKit's `SecretsUsedInArgOrEnv` check.
@@ -80,77 +79,6 @@ pub fn literal_value(v: &str) -> bool {
         t.to_ascii_lowercase().as_str(),
         "true" | "false" | "none" | "null" | "yes" | "no" | "off" | "on" | "disabled" | "enabled"
     )
-}
-
-fn is_alnum(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-}
-
-/// Count of bytes from `i` that satisfy `f`.
-fn run_len(b: &[u8], i: usize, f: impl Fn(u8) -> bool) -> usize {
-    b.get(i..)
-        .map_or(0, |r| r.iter().take_while(|&&c| f(c)).count())
-}
-
-/// The first well-known token in `s`: (byte offset, kind).
-#[must_use]
-pub fn find_token(s: &str) -> Option<(usize, &'static str)> {
-    let b = s.as_bytes();
-    let boundary_before =
-        |i: usize| i == 0 || b.get(i - 1).is_none_or(|&c| !is_alnum(c) && c != b'_');
-    for (i, &c) in b.iter().enumerate() {
-        // Only these bytes start a token format; skip the rest cheaply.
-        if !matches!(c, b'h' | b's' | b'A' | b'g' | b'x' | b'-') {
-            continue;
-        }
-        let rest = b.get(i..).unwrap_or(&[]);
-        let found = if rest.starts_with(b"hf_") && boundary_before(i) {
-            (run_len(b, i + 3, is_alnum) >= 30).then_some("Hugging Face token")
-        } else if rest.starts_with(b"sk-") && boundary_before(i) {
-            let n = run_len(b, i + 3, |c| is_alnum(c) || c == b'-' || c == b'_');
-            (n >= 20).then_some(if rest.starts_with(b"sk-ant-") {
-                "Anthropic API key"
-            } else {
-                "OpenAI-style API key (sk-…)"
-            })
-        } else if (rest.starts_with(b"AKIA") || rest.starts_with(b"ASIA")) && boundary_before(i) {
-            let n = run_len(b, i + 4, |c| c.is_ascii_uppercase() || c.is_ascii_digit());
-            (n == 16).then_some("AWS access key ID")
-        } else if (rest.starts_with(b"ghp_")
-            || rest.starts_with(b"gho_")
-            || rest.starts_with(b"ghu_")
-            || rest.starts_with(b"ghs_")
-            || rest.starts_with(b"ghr_"))
-            && boundary_before(i)
-        {
-            (run_len(b, i + 4, is_alnum) >= 36).then_some("GitHub token")
-        } else if rest.starts_with(b"github_pat_") && boundary_before(i) {
-            (run_len(b, i + 11, |c| is_alnum(c) || c == b'_') >= 22).then_some("GitHub token")
-        } else if rest.starts_with(b"glpat-") && boundary_before(i) {
-            (run_len(b, i + 6, |c| is_alnum(c) || c == b'-' || c == b'_') >= 20)
-                .then_some("GitLab token")
-        } else if rest.starts_with(b"xox") && boundary_before(i) {
-            let kind = rest.get(3).copied();
-            (matches!(kind, Some(b'b' | b'p' | b'a' | b'r' | b's'))
-                && rest.get(4) == Some(&b'-')
-                && run_len(b, i + 5, |c| is_alnum(c) || c == b'-') >= 10)
-                .then_some("Slack token")
-        } else if rest.starts_with(b"AIza") && boundary_before(i) {
-            (run_len(b, i + 4, |c| is_alnum(c) || c == b'-' || c == b'_') >= 35)
-                .then_some("Google API key")
-        } else if rest.starts_with(b"-----BEGIN ") {
-            let line_end = rest.iter().position(|&c| c == b'\n').unwrap_or(rest.len());
-            rest.get(..line_end)
-                .is_some_and(|l| l.windows(16).any(|w| w == b"PRIVATE KEY-----"))
-                .then_some("private key")
-        } else {
-            None
-        };
-        if let Some(kind) = found {
-            return Some((i, kind));
-        }
-    }
-    None
 }
 
 /// `scheme://user:password@host` with a literal password: byte offset of the password.
@@ -327,26 +255,6 @@ mod tests {
         ] {
             assert!(!secret_name(n), "{n}");
         }
-    }
-
-    #[test]
-    fn tokens() {
-        let hf = format!("x hf_{}", "a1B2".repeat(9));
-        assert_eq!(find_token(&hf), Some((2, "Hugging Face token")));
-        assert!(find_token("hf_transfer").is_none());
-        assert_eq!(
-            find_token("AKIAIOSFODNN7EXAMPLE").map(|t| t.1),
-            Some("AWS access key ID")
-        );
-        assert!(find_token("task-manager").is_none());
-        assert_eq!(
-            find_token(&format!("sk-proj-{}", "x".repeat(40))).map(|t| t.1),
-            Some("OpenAI-style API key (sk-…)")
-        );
-        assert_eq!(
-            find_token("-----BEGIN OPENSSH PRIVATE KEY-----\n").map(|t| t.1),
-            Some("private key")
-        );
     }
 
     #[test]

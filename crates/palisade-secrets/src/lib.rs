@@ -1,0 +1,35 @@
+//! Credential recognisers shared by Palisade's scanners, so a Dockerfile, an image config, a
+//! file in an image layer and (in time) a Kubernetes manifest are judged by one detector.
+//!
+//! - [`scan`] finds credentials by their format anywhere in a text: private keys (with a
+//!   body), AWS access key IDs and secret access keys, Google Cloud service-account keys and
+//!   API keys, Azure storage account keys and client secrets, Hugging Face, OpenAI-style,
+//!   Anthropic, GitHub, GitLab, Slack, Stripe, PyPI and npm tokens. Documented samples and
+//!   placeholder runs are marked [`Secret::placeholder`].
+//! - [`scan_file`] adds what a credential file's own format reveals (`.netrc`, `.pypirc`,
+//!   Docker `config.json` auths, `.env`, `.git-credentials`, `.npmrc`).
+//! - [`names`]: secret-looking variable names, literal values, URL credentials and
+//!   credential files by path.
+//!
+//! Nothing returns a secret's value: callers get its position and kind, and [`redact`] for a
+//! hint that gives nothing away.
+
+mod detect;
+mod files;
+pub mod names;
+
+pub use detect::{Secret, find_token, redact, scan};
+pub use files::{CredentialFile, scan_file};
+pub use names::{literal_value, secret_name, secret_path, url_credentials};
+
+/// 1-based line and column of byte offset `at` in `text`.
+#[must_use]
+pub fn line_col(text: &[u8], at: usize) -> (u32, u32) {
+    let before = text.get(..at).unwrap_or(text);
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+    (
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(col).unwrap_or(u32::MAX),
+    )
+}
