@@ -89,6 +89,8 @@ impl Exception {
 pub struct ImagePolicy {
     pub allowed_registries: Vec<String>,
     pub require_digest: bool,
+    /// `/mutate` resolves tags to digests through the registry API and pins them.
+    pub resolve_digest: bool,
 }
 
 /// Where a custom resource carries pod specs, for CRDs Palisade does not know.
@@ -116,6 +118,10 @@ pub struct Policy {
     pub custom_resources: Vec<CustomResource>,
     /// How the webhook acts on findings (`spec.admission`); other gates ignore it.
     pub admission: crate::AdmissionSettings,
+    /// Signatures the webhook requires (`spec.verifyImages`).
+    pub verify_images: Vec<crate::VerifyImagesRule>,
+    /// Registry timeouts and caches of the webhook (`spec.imageVerification`).
+    pub image_verification: crate::ImageVerificationSettings,
 }
 
 impl Default for Policy {
@@ -130,6 +136,8 @@ impl Default for Policy {
             images: ImagePolicy::default(),
             custom_resources: Vec::new(),
             admission: crate::AdmissionSettings::default(),
+            verify_images: Vec::new(),
+            image_verification: crate::ImageVerificationSettings::default(),
         }
     }
 }
@@ -331,8 +339,16 @@ impl Policy {
                 "images",
                 "customResources",
                 "admission",
+                "verifyImages",
+                "imageVerification",
             ],
         );
+        if let Some(n) = spec.get("verifyImages") {
+            self.verify_images = crate::verify_images::read_rules(n, &mut r.errors);
+        }
+        if let Some(n) = spec.get("imageVerification") {
+            self.image_verification = crate::verify_images::read_settings(n, &mut r.errors);
+        }
         if let Some(n) = spec.get("admission") {
             self.admission = crate::admission::read(n, &mut r.errors);
         }
@@ -406,7 +422,11 @@ impl Policy {
             }
         }
         if let Some(images) = spec.get("images").and_then(|n| r.map(n, "images")) {
-            r.check_keys(images, "images", &["allowedRegistries", "requireDigest"]);
+            r.check_keys(
+                images,
+                "images",
+                &["allowedRegistries", "requireDigest", "resolveDigest"],
+            );
             if let Some(n) = images.get("allowedRegistries") {
                 self.images.allowed_registries = r.strings(n, "allowedRegistries");
             }
@@ -416,6 +436,15 @@ impl Policy {
                     None => r.errors.push(err(
                         n.pos,
                         format!("requireDigest: expected a boolean, found {}", n.type_name()),
+                    )),
+                }
+            }
+            if let Some(n) = images.get("resolveDigest") {
+                match n.as_bool() {
+                    Some(b) => self.images.resolve_digest = b,
+                    None => r.errors.push(err(
+                        n.pos,
+                        format!("resolveDigest: expected a boolean, found {}", n.type_name()),
                     )),
                 }
             }

@@ -14,6 +14,7 @@ mod rule;
 mod selection;
 mod severity;
 mod suppress;
+mod verify_images;
 
 pub use admission::{AdmissionExemptions, AdmissionMode, AdmissionSettings, MutationSettings};
 pub use apply::{Applied, apply_policy};
@@ -27,3 +28,6 @@ pub use rule::{RefKind, Reference, RuleMeta};
 pub use selection::{Selection, SelectorError};
 pub use severity::Severity;
 pub use suppress::{InlineSuppression, SUPPRESS_ANNOTATION, parse_suppression};
+pub use verify_images::{
+    FailurePolicy, ImageVerificationSettings, KeySource, KeySpec, VerifyImagesRule,
+};

@@ -293,7 +293,43 @@ pub struct ImageVerification {
     /// Every signature that verified with a trusted key.
     pub verified: Vec<VerifiedSignature>,
     /// Why other signatures were not accepted.
-    pub rejected: Vec<String>,
+    pub rejected: Vec<Rejection>,
+}
+
+/// Why a signature found next to an image was not accepted. The webhook's deny message says
+/// which, because the fix differs: sign the image, trust the right key, or investigate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RejectionKind {
+    /// The signature does not verify with any trusted key (signed by someone else, or the
+    /// signed bytes were changed).
+    UntrustedKey,
+    /// A trusted key signed it, but for another digest: a signature copied onto another image.
+    DigestMismatch,
+    /// Not a readable signature (malformed manifest, payload or bundle).
+    Invalid,
+}
+
+/// A signature that was not accepted, and why.
+#[derive(Clone, Debug, Serialize)]
+pub struct Rejection {
+    pub kind: RejectionKind,
+    pub message: String,
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl Rejection {
+    fn new(kind: RejectionKind, e: &Error) -> Self {
+        Rejection {
+            kind,
+            message: e.to_string(),
+        }
+    }
 }
 
 /// Parses a referrers response (an OCI image index) and returns the descriptors of bundle artifacts.
@@ -332,33 +368,42 @@ fn classic_signatures(
             continue;
         };
         let lwhat = format!("{what} layer {i}");
-        let result = (|| -> Result<VerifiedSignature> {
-            let payload = client.get_blob(
-                &r.registry,
-                &r.repository,
-                &layer.digest,
-                MAX_SIGNATURE_BLOB,
-            )?;
-            let sig = unb64(&lwhat, sig_b64)?;
+        let invalid = |e: Error| Rejection::new(RejectionKind::Invalid, &e);
+        // A registry failure is no verdict on the signature: it aborts verification, so the
+        // caller can tell "unsigned" from "could not look".
+        let payload = client.get_blob(
+            &r.registry,
+            &r.repository,
+            &layer.digest,
+            MAX_SIGNATURE_BLOB,
+        )?;
+        let result = (|| -> Result<VerifiedSignature, Rejection> {
+            let sig = unb64(&lwhat, sig_b64).map_err(invalid)?;
             let key = keys
                 .iter()
                 .find(|k| k.key.verify(&payload, &sig).is_ok())
                 .ok_or_else(|| {
-                    Error::Verification(format!(
-                        "{lwhat}: signature does not verify with any trusted key"
-                    ))
+                    Rejection::new(
+                        RejectionKind::UntrustedKey,
+                        &Error::Verification(format!(
+                            "{lwhat}: signature does not verify with any trusted key"
+                        )),
+                    )
                 })?;
-            let p = Payload::parse(&lwhat, &payload)?;
+            let p = Payload::parse(&lwhat, &payload).map_err(invalid)?;
             if !p
                 .critical
                 .image
                 .docker_manifest_digest
                 .eq_ignore_ascii_case(digest)
             {
-                return Err(Error::Verification(format!(
-                    "{lwhat}: signed payload names {}, not {digest}",
-                    p.critical.image.docker_manifest_digest
-                )));
+                return Err(Rejection::new(
+                    RejectionKind::DigestMismatch,
+                    &Error::Verification(format!(
+                        "{lwhat}: signed payload names {}, not {digest}",
+                        p.critical.image.docker_manifest_digest
+                    )),
+                ));
             }
             Ok(VerifiedSignature {
                 key: key.name.clone(),
@@ -368,7 +413,7 @@ fn classic_signatures(
         })();
         match result {
             Ok(v) => out.verified.push(v),
-            Err(e) => out.rejected.push(e.to_string()),
+            Err(e) => out.rejected.push(e),
         }
     }
     Ok(())
@@ -396,38 +441,54 @@ fn bundle_signatures(
     let hexd = digest.trim_start_matches("sha256:");
     for (mdigest, _) in referrers {
         let what = format!("{}@{mdigest}", r.repo_name());
-        let result = (|| -> Result<VerifiedSignature> {
-            let m = client
-                .get_manifest(&r.registry, &r.repository, &mdigest)?
-                .ok_or_else(|| Error::Verification(format!("{what}: referrer manifest missing")))?;
-            let manifest: ImageManifest = serde_json::from_slice(&m.bytes)
-                .map_err(|e| Error::format(&what, format!("expected an OCI manifest: {e}")))?;
+        let invalid = |e: Error| Rejection::new(RejectionKind::Invalid, &e);
+        // Registry failures abort (see classic_signatures); what is fetched is then judged.
+        let Some(m) = client.get_manifest(&r.registry, &r.repository, &mdigest)? else {
+            out.rejected.push(invalid(Error::Verification(format!(
+                "{what}: referrer manifest missing"
+            ))));
+            continue;
+        };
+        let manifest: Result<ImageManifest> = serde_json::from_slice(&m.bytes)
+            .map_err(|e| Error::format(&what, format!("expected an OCI manifest: {e}")));
+        let layer = manifest.and_then(|manifest| {
             let _ = (&manifest.artifact_type, &manifest.config);
-            let layer = manifest
+            manifest
                 .layers
-                .iter()
+                .into_iter()
                 .find(|l| {
                     l.media_type
                         .starts_with("application/vnd.dev.sigstore.bundle")
                 })
-                .ok_or_else(|| {
-                    Error::format(&what, "expected a layer holding a Sigstore bundle")
-                })?;
-            let json = client.get_blob(
-                &r.registry,
-                &r.repository,
-                &layer.digest,
-                MAX_SIGNATURE_BLOB,
-            )?;
-            let bundle = Bundle::parse(&what, &json)?;
-            let mut last = None;
+                .ok_or_else(|| Error::format(&what, "expected a layer holding a Sigstore bundle"))
+        });
+        let layer = match layer {
+            Ok(l) => l,
+            Err(e) => {
+                out.rejected.push(invalid(e));
+                continue;
+            }
+        };
+        let json = client.get_blob(
+            &r.registry,
+            &r.repository,
+            &layer.digest,
+            MAX_SIGNATURE_BLOB,
+        )?;
+        let result = (|| -> Result<VerifiedSignature, Rejection> {
+            let bundle = Bundle::parse(&what, &json).map_err(invalid)?;
+            let mut last: Option<Rejection> = None;
             for k in keys {
-                let checked = (|| -> Result<()> {
+                let untrusted = |e: Error| Rejection::new(RejectionKind::UntrustedKey, &e);
+                let checked = (|| -> Result<(), Rejection> {
                     if bundle.dsse_envelope.is_some() {
-                        let (_, payload) = bundle.verify_dsse(&what, &k.key)?;
+                        let (_, payload) = bundle.verify_dsse(&what, &k.key).map_err(untrusted)?;
                         let st: serde_json::Value =
                             serde_json::from_slice(&payload).map_err(|e| {
-                                Error::format(&what, format!("expected an in-toto statement: {e}"))
+                                invalid(Error::format(
+                                    &what,
+                                    format!("expected an in-toto statement: {e}"),
+                                ))
                             })?;
                         let names_digest = st["subject"].as_array().is_some_and(|s| {
                             s.iter().any(|sub| {
@@ -437,30 +498,44 @@ fn bundle_signatures(
                             })
                         });
                         if !names_digest {
-                            return Err(Error::Verification(format!(
-                                "{what}: the signed statement does not name {digest}"
-                            )));
+                            return Err(Rejection::new(
+                                RejectionKind::DigestMismatch,
+                                &Error::Verification(format!(
+                                    "{what}: the signed statement does not name {digest}"
+                                )),
+                            ));
                         }
                         Ok(())
                     } else if let Some(ms) = &bundle.message_signature {
                         let md = ms.message_digest.as_ref().ok_or_else(|| {
-                            Error::format(&what, "messageSignature without messageDigest")
+                            invalid(Error::format(
+                                &what,
+                                "messageSignature without messageDigest",
+                            ))
                         })?;
-                        if unb64(&what, &md.digest)? != crate::util::unhex(hexd).unwrap_or_default()
-                        {
-                            return Err(Error::Verification(format!(
-                                "{what}: the signed digest is not {digest}"
-                            )));
+                        let signed: [u8; 32] = unb64(&what, &md.digest)
+                            .map_err(invalid)?
+                            .try_into()
+                            .map_err(|_| {
+                                invalid(Error::format(&what, "expected a SHA-256 messageDigest"))
+                            })?;
+                        let sig = unb64(&what, &ms.signature).map_err(invalid)?;
+                        k.key.verify_parts(None, &signed, &sig).map_err(untrusted)?;
+                        // Signed by a trusted key: now it must be this image's digest.
+                        if crate::util::unhex(hexd).as_deref() != Some(&signed[..]) {
+                            return Err(Rejection::new(
+                                RejectionKind::DigestMismatch,
+                                &Error::Verification(format!(
+                                    "{what}: the signed digest is not {digest}"
+                                )),
+                            ));
                         }
-                        let d: [u8; 32] = crate::util::unhex(hexd)
-                            .and_then(|v| v.try_into().ok())
-                            .unwrap_or([0; 32]);
-                        k.key.verify_parts(None, &d, &unb64(&what, &ms.signature)?)
+                        Ok(())
                     } else {
-                        Err(Error::format(
+                        Err(invalid(Error::format(
                             &what,
                             "bundle has neither dsseEnvelope nor messageSignature",
-                        ))
+                        )))
                     }
                 })();
                 match checked {
@@ -471,14 +546,25 @@ fn bundle_signatures(
                             annotations: BTreeMap::new(),
                         });
                     }
-                    Err(e) => last = Some(e),
+                    // The most telling reason wins: a trusted key over the wrong digest says
+                    // more than another key's failure.
+                    Err(e) => {
+                        if last
+                            .as_ref()
+                            .is_none_or(|l| l.kind != RejectionKind::DigestMismatch)
+                        {
+                            last = Some(e);
+                        }
+                    }
                 }
             }
-            Err(last.unwrap_or_else(|| Error::Verification(format!("{what}: no trusted keys"))))
+            Err(last.unwrap_or_else(|| {
+                invalid(Error::Verification(format!("{what}: no trusted keys")))
+            }))
         })();
         match result {
             Ok(v) => out.verified.push(v),
-            Err(e) => out.rejected.push(e.to_string()),
+            Err(e) => out.rejected.push(e),
         }
     }
     Ok(())
@@ -489,14 +575,26 @@ fn bundle_signatures(
 /// errors; an image with no valid signature is `Ok` with an empty `verified`.
 pub fn verify(client: &Client, r: &Reference, keys: &[TrustedKey]) -> Result<ImageVerification> {
     let (digest, _, _) = resolve(client, r)?;
+    verify_digest(client, r, &digest, keys)
+}
+
+/// Verifies the signatures of a digest the caller already resolved (the webhook caches tag
+/// lookups). The manifest itself is not fetched: the signature names the digest, and the
+/// node checks that what it pulls hashes to it.
+pub fn verify_digest(
+    client: &Client,
+    r: &Reference,
+    digest: &str,
+    keys: &[TrustedKey],
+) -> Result<ImageVerification> {
     let mut out = ImageVerification {
         reference: r.to_string(),
-        digest: digest.clone(),
+        digest: digest.to_string(),
         verified: Vec::new(),
         rejected: Vec::new(),
     };
-    classic_signatures(client, r, &digest, keys, &mut out)?;
-    bundle_signatures(client, r, &digest, keys, &mut out)?;
+    classic_signatures(client, r, digest, keys, &mut out)?;
+    bundle_signatures(client, r, digest, keys, &mut out)?;
     Ok(out)
 }
 
@@ -649,9 +747,81 @@ pub enum Verdict {
     Denied {
         /// The digest, when it could be resolved.
         digest: Option<String>,
+        /// Which kind of failure.
+        kind: DenyKind,
         /// Why, for the admission message.
         reason: String,
     },
+}
+
+/// Why an image is not verified, in the terms an operator acts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DenyKind {
+    /// Neither a `.sig` tag nor a bundle referrer: sign the image.
+    NoSignature,
+    /// Signatures exist but none verifies with a trusted key.
+    UntrustedKey,
+    /// A trusted key signed another digest (a signature copied onto this image).
+    DigestMismatch,
+    /// Only unreadable signatures.
+    InvalidSignature,
+    /// The reference cannot be parsed.
+    BadReference,
+    /// The registry could not be asked (network, auth, timeout, missing manifest): the
+    /// webhook's failure policy decides, not this verdict.
+    Unavailable,
+}
+
+impl DenyKind {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DenyKind::NoSignature => "no signature",
+            DenyKind::UntrustedKey => "wrong key",
+            DenyKind::DigestMismatch => "digest mismatch",
+            DenyKind::InvalidSignature => "invalid signature",
+            DenyKind::BadReference => "bad reference",
+            DenyKind::Unavailable => "registry unavailable",
+        }
+    }
+}
+
+/// The denial for a verification in which no signature verified (`None` when one did): the
+/// most telling rejection decides the kind, every rejection is in the reason.
+#[must_use]
+pub fn judge(v: &ImageVerification, keys: &[TrustedKey]) -> Option<(DenyKind, String)> {
+    if !v.verified.is_empty() {
+        return None;
+    }
+    let names = keys
+        .iter()
+        .map(|k| k.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let has = |k: RejectionKind| v.rejected.iter().any(|r| r.kind == k);
+    let kind = if v.rejected.is_empty() {
+        DenyKind::NoSignature
+    } else if has(RejectionKind::DigestMismatch) {
+        DenyKind::DigestMismatch
+    } else if has(RejectionKind::UntrustedKey) {
+        DenyKind::UntrustedKey
+    } else {
+        DenyKind::InvalidSignature
+    };
+    let why = if v.rejected.is_empty() {
+        "no signature found (neither a .sig tag nor a bundle referrer)".to_string()
+    } else {
+        v.rejected
+            .iter()
+            .map(|r| r.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    Some((
+        kind,
+        format!("no signature by a trusted key ({names}): {why}"),
+    ))
 }
 
 /// Verifies `reference` against `policy` with a fresh client (10 s per registry request).
@@ -678,6 +848,7 @@ pub fn verify_image_with(
         Err(e) => {
             return Verdict::Denied {
                 digest: None,
+                kind: DenyKind::BadReference,
                 reason: e.to_string(),
             };
         }
@@ -686,33 +857,22 @@ pub fn verify_image_with(
         return Verdict::NotRequired;
     };
     match verify(client, &r, &rule.keys) {
-        Ok(v) => match v.verified.first() {
-            Some(s) => Verdict::Verified {
-                digest: v.digest,
+        Ok(v) => match (v.verified.first(), judge(&v, &rule.keys)) {
+            (Some(s), _) => Verdict::Verified {
+                digest: v.digest.clone(),
                 key: s.key.clone(),
                 format: s.format,
             },
-            None => {
-                let why = if v.rejected.is_empty() {
-                    "no signature found (neither a .sig tag nor a bundle referrer)".to_string()
-                } else {
-                    v.rejected.join("; ")
-                };
-                Verdict::Denied {
-                    digest: Some(v.digest),
-                    reason: format!(
-                        "{reference}: no signature by a trusted key ({}): {why}",
-                        rule.keys
-                            .iter()
-                            .map(|k| k.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                }
-            }
+            (None, Some((kind, why))) => Verdict::Denied {
+                digest: Some(v.digest),
+                kind,
+                reason: format!("{reference}: {why}"),
+            },
+            (None, None) => unreachable!("judge returns a denial when nothing verified"),
         },
         Err(e) => Verdict::Denied {
             digest: None,
+            kind: DenyKind::Unavailable,
             reason: format!("{reference}: cannot verify: {e}"),
         },
     }
@@ -786,6 +946,7 @@ mod tests {
             verify_image("UPPER", &policy),
             Verdict::Denied {
                 digest: None,
+                kind: DenyKind::BadReference,
                 reason: "image reference `UPPER`: expected a lower-case repository name".into()
             }
         );

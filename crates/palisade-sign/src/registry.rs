@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -139,6 +140,8 @@ pub struct Client {
     tokens: Mutex<HashMap<String, String>>,
     credentials: HashMap<String, String>,
     insecure: Vec<String>,
+    /// HTTP requests sent, token requests included: what a cache in front saves.
+    requests: AtomicU64,
 }
 
 impl std::fmt::Debug for Client {
@@ -258,7 +261,14 @@ impl Client {
             tokens: Mutex::new(HashMap::new()),
             credentials: docker_credentials(),
             insecure,
+            requests: AtomicU64::new(0),
         }
+    }
+
+    /// HTTP requests this client has sent (token requests included).
+    #[must_use]
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
     }
 
     fn base(&self, registry: &str) -> String {
@@ -292,6 +302,7 @@ impl Client {
         body: &Body<'_>,
         limit: u64,
     ) -> Result<Response> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
         let mut builder = ureq::http::Request::builder().method(method).uri(url);
         if let Some(a) = accept {
             builder = builder.header("Accept", a);

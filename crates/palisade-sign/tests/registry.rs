@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use palisade_sign::SigningKey;
-use palisade_sign::image::{self, SignatureFormat, TrustPolicy, TrustRule, TrustedKey, Verdict};
+use palisade_sign::image::{
+    self, DenyKind, RejectionKind, SignatureFormat, TrustPolicy, TrustRule, TrustedKey, Verdict,
+};
 use palisade_sign::registry::Reference;
 
 fn trusted(name: &str, k: &SigningKey) -> TrustedKey {
@@ -81,9 +83,16 @@ fn sign_verify_append_and_tamper() {
     assert!(v.verified.is_empty());
     assert_eq!(v.rejected.len(), 2);
     assert!(
-        v.rejected[0].contains("does not verify with any trusted key"),
+        v.rejected[0]
+            .message
+            .contains("does not verify with any trusted key"),
         "{:?}",
         v.rejected
+    );
+    assert!(
+        v.rejected
+            .iter()
+            .all(|r| r.kind == RejectionKind::UntrustedKey)
     );
 
     // Bundle format (cosign v3 style) through the referrers tag fallback.
@@ -121,7 +130,9 @@ fn sign_verify_append_and_tamper() {
     assert!(
         v.rejected
             .iter()
-            .any(|m| m.contains("signed payload names") && m.contains(&digest)),
+            .any(|m| m.kind == RejectionKind::DigestMismatch
+                && m.message.contains("signed payload names")
+                && m.message.contains(&digest)),
         "{:?}",
         v.rejected
     );
@@ -213,7 +224,8 @@ fn verdicts_for_the_webhook() {
         None,
         &policy,
     ) {
-        Verdict::Denied { reason, .. } => {
+        Verdict::Denied { reason, kind, .. } => {
+            assert_eq!(kind, DenyKind::NoSignature);
             assert!(reason.contains("no signature found"), "{reason}")
         }
         v => panic!("{v:?}"),
@@ -224,10 +236,13 @@ fn verdicts_for_the_webhook() {
         None,
         &policy,
     ) {
-        Verdict::Denied { reason, .. } => assert!(
-            reason.contains("another key") || reason.contains("does not verify"),
-            "{reason}"
-        ),
+        Verdict::Denied { reason, kind, .. } => {
+            assert_eq!(kind, DenyKind::UntrustedKey);
+            assert!(
+                reason.contains("another key") || reason.contains("does not verify"),
+                "{reason}"
+            )
+        }
         v => panic!("{v:?}"),
     }
     assert_eq!(
@@ -247,7 +262,10 @@ fn verdicts_for_the_webhook() {
             }],
         },
     ) {
-        Verdict::Denied { reason, .. } => assert!(reason.contains("cannot verify"), "{reason}"),
+        Verdict::Denied { reason, kind, .. } => {
+            assert_eq!(kind, DenyKind::Unavailable);
+            assert!(reason.contains("cannot verify"), "{reason}")
+        }
         v => panic!("{v:?}"),
     }
 }
