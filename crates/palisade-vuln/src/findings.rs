@@ -270,7 +270,16 @@ pub fn to_findings(packages: &[Package], matches: &[Match], opts: &ReportOptions
             Some(f) => format!("fixed in {f}"),
             None => "no fixed version".into(),
         };
-        let mut message = format!("{} {}: {ids} [{sev_text}]; {fix}", pkg.name, pkg.version,);
+        let mut who = format!("{} {}", pkg.name, pkg.version);
+        if pkg.match_name() != pkg.name {
+            // A binary package of a source package the advisory names (libssl3 of openssl).
+            who.push_str(&format!(
+                " (source {} {})",
+                pkg.match_name(),
+                pkg.match_version()
+            ));
+        }
+        let mut message = format!("{who}: {ids} [{sev_text}]; {fix}");
         if !m.summary.is_empty() {
             message.push_str(": ");
             message.push_str(&m.summary);

@@ -1,6 +1,9 @@
 //! Packages pinned by lock files: `requirements*.txt` (`name==version` lines), `Pipfile.lock`,
-//! `poetry.lock`, `package-lock.json` (v1, v2, v3) and `go.sum`. Lines that do not pin an
-//! exact version are skipped: a range is not an installed version.
+//! `poetry.lock`, `uv.lock`, `package-lock.json` (v1, v2, v3), `Cargo.lock`, `go.mod` and
+//! `go.sum`. Lines that do not pin an exact version are skipped: a range is not an installed
+//! version. Packages that do not come from the ecosystem's registry (workspace members, path,
+//! git and editable sources in `Cargo.lock` and `uv.lock`) are skipped too: advisories are
+//! about published versions.
 
 use std::path::Path;
 
@@ -15,6 +18,9 @@ pub fn kind(path: &Path) -> Option<&'static str> {
         "Pipfile.lock" => "pipenv",
         "poetry.lock" => "poetry",
         "go.sum" => "go",
+        "go.mod" => "gomod",
+        "Cargo.lock" => "cargo",
+        "uv.lock" => "uv",
         n if n.ends_with(".txt") && n.contains("requirements") => "pip",
         _ => return None,
     })
@@ -165,13 +171,122 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Package>, String> {
                 }
             }
         }
+        Some("gomod") => {
+            let mut in_require = false;
+            for (i, raw) in text.lines().enumerate() {
+                let l = raw.split("//").next().unwrap_or("").trim();
+                let spec = if in_require {
+                    if l == ")" {
+                        in_require = false;
+                        continue;
+                    }
+                    l
+                } else if let Some(rest) = l.strip_prefix("require") {
+                    let rest = rest.trim();
+                    if rest == "(" {
+                        in_require = true;
+                        continue;
+                    }
+                    rest
+                } else {
+                    continue;
+                };
+                let mut f = spec.split_whitespace();
+                if let (Some(module), Some(ver)) = (f.next(), f.next()) {
+                    out.push(pkg(
+                        "Go",
+                        module.trim_matches('"'),
+                        ver,
+                        u32::try_from(i + 1).unwrap_or(0),
+                    ));
+                }
+            }
+        }
+        Some(k @ ("cargo" | "uv")) => {
+            let (eco, registry) = if k == "cargo" {
+                ("crates.io", &["registry+", "sparse+"][..])
+            } else {
+                ("PyPI", &["{ registry"][..])
+            };
+            for t in toml_packages(text) {
+                if t.source
+                    .as_deref()
+                    .is_some_and(|s| registry.iter().any(|r| s.starts_with(r)))
+                {
+                    out.push(pkg(eco, &t.name, &t.version, t.line));
+                }
+            }
+        }
         _ => {
             return Err(format!(
-                "{file}: not a lock file Palisade reads (requirements*.txt, Pipfile.lock, poetry.lock, package-lock.json, go.sum)"
+                "{file}: not a lock file Palisade reads (requirements*.txt, Pipfile.lock, poetry.lock, uv.lock, package-lock.json, Cargo.lock, go.mod, go.sum)"
             ));
         }
     }
     Ok(out)
+}
+
+/// A `[[package]]` table of a TOML lock file (`Cargo.lock`, `uv.lock`).
+struct TomlPackage {
+    name: String,
+    version: String,
+    /// The `source` value as written (`"registry+https://…"`, `{ registry = "…" }`).
+    source: Option<String>,
+    /// Line of `name = …`.
+    line: u32,
+}
+
+/// The top-level `name`, `version` and `source` keys of every `[[package]]` table. Both
+/// formats write one key per line; values of other keys (and sub-tables such as
+/// `[package.metadata]` or `[[package.wheels]]`) are not read.
+fn toml_packages(text: &str) -> Vec<TomlPackage> {
+    let mut out = Vec::new();
+    let mut cur: Option<TomlPackage> = None;
+    let mut in_pkg = false;
+    for (i, raw) in text.lines().enumerate() {
+        let l = raw.trim();
+        if l.starts_with('[') {
+            in_pkg = l == "[[package]]";
+            if in_pkg && let Some(p) = cur.take() {
+                out.push(p);
+            }
+            if in_pkg {
+                cur = Some(TomlPackage {
+                    name: String::new(),
+                    version: String::new(),
+                    source: None,
+                    line: 0,
+                });
+            }
+            continue;
+        }
+        let (Some(p), true) = (cur.as_mut(), in_pkg) else {
+            continue;
+        };
+        let Some((key, value)) = l.split_once('=') else {
+            continue;
+        };
+        let value = value.trim();
+        let unquoted = value.trim_matches('"').to_string();
+        match key.trim() {
+            "name" => {
+                p.name = unquoted;
+                p.line = u32::try_from(i + 1).unwrap_or(0);
+            }
+            "version" => p.version = unquoted,
+            "source" => {
+                p.source = Some(if value.starts_with('"') {
+                    unquoted
+                } else {
+                    value.to_string()
+                });
+            }
+            _ => {}
+        }
+    }
+    out.extend(cur);
+    out.retain(|p| !p.name.is_empty() && !p.version.is_empty());
+    out
 }
 
 fn line_of(text: &str, needle: &str) -> u32 {

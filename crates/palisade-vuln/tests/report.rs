@@ -55,6 +55,44 @@ fn lock_files_pin_exact_versions_with_lines() {
     assert_eq!(got, vec![("mlflow", "2.9.1", 2), ("torch", "1.13.1", 10)]);
     let pipenv = read(&fixture("lock/Pipfile.lock"));
     assert_eq!(pipenv.len(), 2);
+    // Cargo.lock and uv.lock: registry packages only (not the workspace member, the git
+    // source or the editable project), each at the line of its `name`.
+    let rows = |ps: &[Package]| -> Vec<(String, String, String, u32)> {
+        ps.iter()
+            .map(|p| {
+                (
+                    p.ecosystem.clone(),
+                    p.name.clone(),
+                    p.version.clone(),
+                    p.line,
+                )
+            })
+            .collect()
+    };
+    let s = |a: &str, b: &str, c: &str, l: u32| (a.to_string(), b.to_string(), c.to_string(), l);
+    assert_eq!(
+        rows(&read(&fixture("lock/Cargo.lock"))),
+        vec![
+            s("crates.io", "smallvec", "1.6.0", 14),
+            s("crates.io", "time", "0.1.43", 25)
+        ]
+    );
+    assert_eq!(
+        rows(&read(&fixture("lock/uv.lock"))),
+        vec![
+            s("PyPI", "mlflow", "2.9.1", 5),
+            s("PyPI", "requests", "2.31.0", 28)
+        ]
+    );
+    // go.mod: single and block `require`s, comments and quotes dropped, `replace` not read.
+    assert_eq!(
+        rows(&read(&fixture("lock/go.mod"))),
+        vec![
+            s("Go", "github.com/gin-gonic/gin", "v1.9.1", 5),
+            s("Go", "golang.org/x/net", "v0.22.0", 8),
+            s("Go", "golang.org/x/text", "v0.14.0", 9)
+        ]
+    );
     // Errors name the file and what was expected.
     let e = parse(Path::new("x/package-lock.json"), "{nope").unwrap_err();
     assert!(
