@@ -426,6 +426,21 @@ impl Server {
     }
 }
 
+/// The runtime `palisade serve` runs on (and the load benchmark's server): one worker per
+/// core (`available_parallelism` honours the container's CPU quota), and a small blocking
+/// pool. The pool runs only the evaluations of bodies over `Limits::inline_body_bytes` and
+/// file reloads; those are CPU-bound, so more threads than cores would only add switching,
+/// and the concurrency limit already bounds how many can be queued.
+pub fn runtime(threads: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.unwrap_or(cores).max(1))
+        .max_blocking_threads(cores + 2)
+        .thread_name("palisade-serve")
+        .enable_all()
+        .build()
+}
+
 /// HTTP/1.1 with keep-alive and HTTP/2 (chosen by ALPN). The API server's webhook client
 /// speaks HTTP/2 and multiplexes its calls over few connections, so the per-connection
 /// stream limit is the in-flight limit: a client that respects SETTINGS never has a stream

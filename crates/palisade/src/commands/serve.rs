@@ -34,12 +34,15 @@ pub struct ServeArgs {
     /// Answer within this many milliseconds (keep it below the webhook's timeoutSeconds)
     #[arg(long, value_name = "MS", default_value_t = 4000)]
     pub deadline_ms: u64,
-    /// Evaluations at once; more wait up to --queue-wait-ms, then get HTTP 503
+    /// Evaluations at once; more wait up to --queue-wait-ms, then get HTTP 429
     #[arg(long, value_name = "N", default_value_t = 64)]
     pub max_concurrent: usize,
     /// How long a request may wait for a slot before it is shed
     #[arg(long, value_name = "MS", default_value_t = 50)]
     pub queue_wait_ms: u64,
+    /// HTTPS connections open at once; more are closed before the TLS handshake
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max_connections: usize,
     /// Largest request body in bytes
     #[arg(long, value_name = "BYTES", default_value_t = 4 << 20)]
     pub max_body_bytes: usize,
@@ -72,11 +75,8 @@ pub fn run(args: &ServeArgs) -> i32 {
     };
     config.reload_interval = Duration::from_secs(args.reload_interval.max(1));
     config.shutdown_delay = Duration::from_secs(args.shutdown_delay);
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if let Some(n) = args.threads {
-        runtime.worker_threads(n.max(1));
-    }
-    let runtime = match runtime.enable_all().build() {
+    config.max_connections = args.max_connections;
+    let runtime = match palisade_admission::server::runtime(args.threads) {
         Ok(rt) => rt,
         Err(e) => return super::fail(format!("cannot start the runtime: {e}")),
     };
