@@ -18,6 +18,7 @@ use crate::catalog::golang::GoBuildInfo;
 use crate::catalog::{Want, wants};
 use crate::decode::LayerReader;
 use crate::error::Error;
+use crate::secrets::{SecretHit, scan_entry};
 
 /// Bounds on what an image may make Palisade read or hold.
 #[derive(Clone, Debug)]
@@ -38,6 +39,10 @@ pub struct Limits {
     pub max_executable_scan: u64,
     /// Symlinks followed while resolving one path.
     pub max_symlink_hops: u32,
+    /// Largest text file searched for secrets (bigger ones are skipped).
+    pub max_secret_scan: u64,
+    /// Secrets reported per file.
+    pub max_secrets_per_file: usize,
 }
 
 impl Default for Limits {
@@ -51,6 +56,8 @@ impl Default for Limits {
             max_model_size: 2 << 30,
             max_executable_scan: 512 << 20,
             max_symlink_hops: 40,
+            max_secret_scan: 1 << 20,
+            max_secrets_per_file: 20,
         }
     }
 }
@@ -80,6 +87,11 @@ pub struct Node {
     pub go: Option<Arc<GoBuildInfo>>,
     /// Model-scanner findings, for model files.
     pub model: Arc<[palisade_model::ModelFinding]>,
+    /// Secrets found in the file's text (never their values).
+    pub secrets: Arc<[SecretHit]>,
+    /// Owner, from the tar header (0 for `dir:` trees read without privileges).
+    pub uid: u64,
+    pub gid: u64,
 }
 
 impl Node {
@@ -92,6 +104,9 @@ impl Node {
             data: None,
             go: None,
             model: Arc::from(Vec::new()),
+            secrets: Arc::from(Vec::new()),
+            uid: 0,
+            gid: 0,
         }
     }
 }
@@ -165,7 +180,10 @@ impl Capturer<'_> {
     /// message for the entry when it was wanted but could not be read.
     pub fn capture(&self, path: &str, node: &mut Node, r: &mut dyn Read) -> Result<(), String> {
         match wants(path, node.size, node.mode) {
-            Want::Nothing => Ok(()),
+            Want::Nothing => {
+                node.secrets = scan_entry(path, node.size, r, self.limits)?;
+                Ok(())
+            }
             Want::Metadata => {
                 if node.size > self.limits.max_capture {
                     return Err(format!(
@@ -177,6 +195,9 @@ impl Capturer<'_> {
                 r.take(self.limits.max_capture)
                     .read_to_end(&mut data)
                     .map_err(|e| e.to_string())?;
+                if crate::secrets::wanted(path, node.size, self.limits) {
+                    node.secrets = crate::secrets::scan_bytes(path, &data, self.limits);
+                }
                 node.data = Some(Arc::from(data));
                 Ok(())
             }
@@ -348,6 +369,8 @@ pub(crate) fn scan_layer(
                 Kind::Other
             };
             let mut node = Node::new(kind, size, mode, layer);
+            node.uid = header.uid().unwrap_or(0);
+            node.gid = header.gid().unwrap_or(0);
             if node.kind == Kind::File
                 && let Err(m) = cap.capture(&path, &mut node, &mut entry)
             {
@@ -463,7 +486,14 @@ pub(crate) fn scan_dir(root: &Path, cap: &Capturer<'_>, budget: &Budget) -> Laye
                 budget.add_bytes(size);
                 out.bytes += size;
                 let mut node = Node::new(Kind::File, size, mode, 0);
-                if wants(&path, size, mode) != Want::Nothing {
+                #[cfg(unix)]
+                {
+                    node.uid = u64::from(std::os::unix::fs::MetadataExt::uid(&meta));
+                    node.gid = u64::from(std::os::unix::fs::MetadataExt::gid(&meta));
+                }
+                if wants(&path, size, mode) != Want::Nothing
+                    || crate::secrets::wanted(&path, size, cap.limits)
+                {
                     match std::fs::File::open(e.path()) {
                         Ok(mut f) => {
                             if let Err(m) = cap.capture(&path, &mut node, &mut f) {
@@ -491,11 +521,24 @@ pub(crate) fn scan_dir(root: &Path, cap: &Capturer<'_>, budget: &Budget) -> Laye
     out
 }
 
+/// A file with secrets that a later layer deleted or replaced: gone from the view, still in
+/// the image (anyone can read the lower layer's blob).
+#[derive(Clone, Debug)]
+pub struct Buried {
+    pub path: String,
+    /// Layer that holds the file.
+    pub layer: usize,
+    /// Layer that deleted or replaced it.
+    pub removed_by: usize,
+    pub secrets: Arc<[SecretHit]>,
+}
+
 /// The merged filesystem of all layers.
 #[derive(Debug, Default)]
 pub struct FileView {
     nodes: BTreeMap<String, Node>,
     hops: u32,
+    buried: Vec<Buried>,
 }
 
 impl FileView {
@@ -504,13 +547,35 @@ impl FileView {
         FileView {
             nodes: BTreeMap::new(),
             hops: max_symlink_hops,
+            buried: Vec::new(),
+        }
+    }
+
+    /// Files with secrets that a later layer deleted or replaced, in the order removed.
+    #[must_use]
+    pub fn buried(&self) -> &[Buried] {
+        &self.buried
+    }
+
+    /// Keeps the secrets of a node leaving the view.
+    fn bury(&mut self, path: String, node: &Node, removed_by: usize) {
+        if !node.secrets.is_empty() {
+            self.buried.push(Buried {
+                path,
+                layer: node.layer,
+                removed_by,
+                secrets: node.secrets.clone(),
+            });
         }
     }
 
     /// Removes `path` and everything below it that came from layers below `layer`.
     fn remove_lower(&mut self, path: &str, layer: usize, include_self: bool) {
-        if include_self && self.nodes.get(path).is_some_and(|n| n.layer < layer) {
-            self.nodes.remove(path);
+        if include_self
+            && self.nodes.get(path).is_some_and(|n| n.layer < layer)
+            && let Some(n) = self.nodes.remove(path)
+        {
+            self.bury(path.to_string(), &n, layer);
         }
         let prefix = if path.is_empty() {
             String::new()
@@ -525,7 +590,9 @@ impl FileView {
             .map(|(k, _)| k.clone())
             .collect();
         for k in doomed {
-            self.nodes.remove(&k);
+            if let Some(n) = self.nodes.remove(&k) {
+                self.bury(k, &n, layer);
+            }
         }
     }
 
@@ -541,14 +608,18 @@ impl FileView {
                     if node.kind != Kind::Dir {
                         self.remove_lower(&p, layer, false);
                     }
-                    self.nodes.insert(p, node);
+                    if let Some(old) = self.nodes.insert(p.clone(), node) {
+                        self.bury(p, &old, layer);
+                    }
                 }
                 Op::Link { path, target } => match self.nodes.get(&target) {
                     Some(n) if n.kind == Kind::File => {
                         let mut n = n.clone();
                         n.layer = layer;
                         self.remove_lower(&path, layer, false);
-                        self.nodes.insert(path, n);
+                        if let Some(old) = self.nodes.insert(path.clone(), n) {
+                            self.bury(path, &old, layer);
+                        }
                     }
                     _ => errors.push(Error::Entry {
                         layer: layer_name.to_string(),

@@ -31,6 +31,7 @@ pub mod reference;
 pub mod rules;
 pub mod sbom;
 pub mod scan;
+pub mod secrets;
 pub mod source;
 pub mod spec;
 

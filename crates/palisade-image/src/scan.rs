@@ -204,6 +204,7 @@ pub fn scan_image(image: &Image, opts: &ScanOptions) -> ImageScan {
     } else {
         crate::rules::check(&file, &image.config)
     };
+    findings.extend(crate::rules::check_view(&file, &view, &layer_names));
     for (path, node) in view.iter() {
         for m in node.model.iter() {
             let mut f = m.to_policy();

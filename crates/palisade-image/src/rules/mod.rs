@@ -4,20 +4,26 @@
 //! [`palisade_policy::declare_rule!`] and a `check` that reads the config through [`Ctx`].
 //! Codes PAL600–PAL649 are this family's; they are never reused. Findings point at the
 //! image reference (`location.file`) and the config field (`location.pointer`, into the
-//! image config JSON).
+//! image config JSON). Rules over the layered file view (secrets in files, the attack
+//! surface) get a [`ViewCtx`] instead and point at `<layer digest>/<path>`
+//! (`location.member`).
 
 use std::sync::Arc;
 
 use palisade_policy::{Finding, Location, RuleMeta};
 
+use crate::fs::FileView;
 use crate::spec::ImageConfig;
 
 mod pal600_image_runs_as_root;
 mod pal601_image_missing_healthcheck;
 mod pal602_image_secret_in_env;
 mod pal603_image_exposes_ssh;
+mod pal604_image_secret_in_file;
+mod pal605_image_secret_in_deleted_file;
 
 type Check = fn(&mut Ctx<'_>);
+type ViewCheck = fn(&mut ViewCtx<'_>);
 
 /// Every rule with its check, in code order.
 pub(crate) static ALL: &[(&RuleMeta, Check)] = &[
@@ -38,6 +44,70 @@ pub(crate) static ALL: &[(&RuleMeta, Check)] = &[
         pal603_image_exposes_ssh::check,
     ),
 ];
+
+/// Every rule over the file view with its check, in code order.
+pub(crate) static VIEW: &[(&RuleMeta, ViewCheck)] = &[
+    (
+        &pal604_image_secret_in_file::RULE,
+        pal604_image_secret_in_file::check,
+    ),
+    (
+        &pal605_image_secret_in_deleted_file::RULE,
+        pal605_image_secret_in_deleted_file::check,
+    ),
+];
+
+/// What a rule over the layered file view sees, and where it reports.
+pub(crate) struct ViewCtx<'a> {
+    pub view: &'a FileView,
+    /// Layer names (digests) by index.
+    pub layers: &'a [String],
+    file: &'a Arc<str>,
+    out: Vec<Finding>,
+}
+
+impl ViewCtx<'_> {
+    /// The name (digest) of layer `i`.
+    pub fn layer(&self, i: usize) -> &str {
+        self.layers.get(i).map_or("", String::as_str)
+    }
+
+    /// Reports `rule` about `path` in layer `layer`, at `line`:`column` of the file (0 when
+    /// the finding is about the whole file).
+    pub fn report(
+        &mut self,
+        rule: &'static RuleMeta,
+        layer: usize,
+        path: &str,
+        line: u32,
+        column: u32,
+        message: impl Into<String>,
+    ) {
+        let location = Location {
+            file: self.file.clone(),
+            line,
+            column,
+            member: Some(format!("{}/{path}", self.layer(layer))),
+            ..Location::default()
+        };
+        self.out.push(Finding::new(rule, message, location));
+    }
+}
+
+/// Runs every rule over the file view of an image.
+#[must_use]
+pub fn check_view(reference: &Arc<str>, view: &FileView, layers: &[String]) -> Vec<Finding> {
+    let mut cx = ViewCtx {
+        view,
+        layers,
+        file: reference,
+        out: Vec::new(),
+    };
+    for (_, check) in VIEW {
+        check(&mut cx);
+    }
+    cx.out
+}
 
 /// What a check sees, and where it reports.
 pub(crate) struct Ctx<'a> {
@@ -86,7 +156,10 @@ pub fn check(reference: &Arc<str>, config: &ImageConfig) -> Vec<Finding> {
 /// Every image rule, in code order.
 #[must_use]
 pub fn rules() -> Vec<&'static RuleMeta> {
-    ALL.iter().map(|(m, _)| *m).collect()
+    ALL.iter()
+        .map(|(m, _)| *m)
+        .chain(VIEW.iter().map(|(m, _)| *m))
+        .collect()
 }
 
 #[cfg(test)]

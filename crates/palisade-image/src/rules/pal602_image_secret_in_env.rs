@@ -1,4 +1,4 @@
-use palisade_dockerfile::secrets::{find_token, literal_value, secret_name};
+use palisade_secrets::{find_token, literal_value, secret_name};
 
 use crate::rules::Ctx;
 
