@@ -1,7 +1,8 @@
 //! Database benchmark with a corpus generator: import time and size for the shared PyPA
 //! advisories and for N synthetic advisories (`VULN_BENCH_N`, default 200,000) spread over
 //! PyPI, npm, Go and Debian:12; open time; per-package lookup latency; matching throughput for a
-//! 2,000-package inventory; open + match end to end. Run: `cargo bench -p palisade-vuln`.
+//! 2,000-package inventory; open + match end to end; CVSS scoring (v3.1 and v4.0 vectors).
+//! Run: `cargo bench -p palisade-vuln`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -45,7 +46,58 @@ fn advisory(n: usize, packages: usize) -> String {
     )
 }
 
+/// Parse-and-score time per vector, over the v4.0 oracle vectors and v3.1 vectors.
+fn bench_cvss() {
+    let tsv = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/cvss4_vectors.tsv"),
+    )
+    .expect("oracle vectors");
+    let v4: Vec<&str> = tsv.lines().filter_map(|l| l.split('\t').next()).collect();
+    let v3: Vec<String> = (0..v4.len())
+        .map(|i| {
+            let pick = |vals: &[&str], k: usize| vals[(i / k) % vals.len()].to_string();
+            format!(
+                "CVSS:3.1/AV:{}/AC:{}/PR:{}/UI:{}/S:{}/C:{}/I:{}/A:{}",
+                pick(&["N", "A", "L", "P"], 1),
+                pick(&["L", "H"], 4),
+                pick(&["N", "L", "H"], 8),
+                pick(&["N", "R"], 24),
+                pick(&["U", "C"], 48),
+                pick(&["H", "L", "N"], 96),
+                pick(&["H", "L", "N"], 3),
+                pick(&["H", "L", "N"], 7)
+            )
+        })
+        .collect();
+    for (name, vectors) in [
+        (
+            "v4.0",
+            v4.iter().map(|s| (*s).to_string()).collect::<Vec<_>>(),
+        ),
+        ("v3.1", v3),
+    ] {
+        let rounds = 20;
+        let t = Instant::now();
+        let mut sum = 0.0;
+        for _ in 0..rounds {
+            for v in &vectors {
+                sum += palisade_vuln::cvss::parse(v)
+                    .ok()
+                    .and_then(|c| c.score())
+                    .unwrap_or(0.0);
+            }
+        }
+        let per = t.elapsed().as_secs_f64() / (rounds * vectors.len()) as f64;
+        println!(
+            "CVSS {name}: {:.2} µs per vector ({} vectors x {rounds}, checksum {sum:.1})",
+            per * 1e6,
+            vectors.len()
+        );
+    }
+}
+
 fn main() {
+    bench_cvss();
     let n: usize = std::env::var("VULN_BENCH_N")
         .ok()
         .and_then(|v| v.parse().ok())

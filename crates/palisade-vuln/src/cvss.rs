@@ -1,7 +1,6 @@
 //! CVSS base scores computed from vectors, per the FIRST specifications: v2.0 (section 3.2.1
-//! equations), v3.0 and v3.1 (section 7.1, with v3.1's `Roundup`). CVSS v4.0 base scores
-//! need the specification's macro-vector score table; that is not implemented, so a v4
-//! vector is validated and its rating reported as unknown (see [`Cvss::V4`]).
+//! equations), v3.0 and v3.1 (section 7.1, with v3.1's `Roundup`) and v4.0 (section 8: macro
+//! vectors, the lookup table and severity-distance interpolation, in [`crate::cvss4`]).
 
 use palisade_policy::Severity;
 
@@ -15,16 +14,17 @@ pub enum Cvss {
         minor: u8,
         score: f64,
     },
-    /// A syntactically valid v4.0 vector whose base score is not computed here.
-    V4,
+    /// v4.0, with threat and environmental metrics applied when the vector has them.
+    V4 {
+        score: f64,
+    },
 }
 
 impl Cvss {
     #[must_use]
     pub fn score(&self) -> Option<f64> {
         match self {
-            Cvss::V2 { score } | Cvss::V3 { score, .. } => Some(*score),
-            Cvss::V4 => None,
+            Cvss::V2 { score } | Cvss::V3 { score, .. } | Cvss::V4 { score } => Some(*score),
         }
     }
 
@@ -101,13 +101,7 @@ pub fn parse(vector: &str) -> Result<Cvss, String> {
         return v3(rest, 0);
     }
     if let Some(rest) = v.strip_prefix("CVSS:4.0/") {
-        let m = metrics(rest.split('/'))?;
-        for key in [
-            "AV", "AC", "AT", "PR", "UI", "VC", "VI", "VA", "SC", "SI", "SA",
-        ] {
-            get(&m, key)?;
-        }
-        return Ok(Cvss::V4);
+        return crate::cvss4::score(rest).map(|score| Cvss::V4 { score });
     }
     if v.starts_with("CVSS:") {
         return Err(format!("unknown CVSS version in `{v}`"));
@@ -234,9 +228,11 @@ mod tests {
     }
 
     #[test]
-    fn v4_is_validated_but_not_scored_and_garbage_is_rejected() {
+    fn v4_is_scored_and_garbage_is_rejected() {
+        // FIRST calculator: 9.3 critical.
         let v4 = "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N";
-        assert_eq!(parse(v4).unwrap(), Cvss::V4);
+        assert_eq!(parse(v4).unwrap(), Cvss::V4 { score: 9.3 });
+        assert_eq!(parse(v4).unwrap().severity(), Some(Severity::Critical));
         assert!(parse("CVSS:4.0/AV:N").is_err());
         assert!(parse("CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H").is_err());
         assert!(parse("CVSS:3.1/AV:N/AV:N").is_err());

@@ -1,6 +1,7 @@
 //! Known vulnerabilities from OSV data: version schemes, the on-disk database and matching.
 
 pub mod cvss;
+pub mod cvss4;
 pub mod cyclonedx;
 pub mod ecosystem;
 pub mod findings;

@@ -215,7 +215,7 @@ fn eval_range(range: &Range, scheme: Scheme, version: &str) -> Result<(bool, Vec
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SeverityInfo {
     pub severity: Option<Severity>,
-    /// `CVSS_V3 9.8`, `CVSS_V4 (score not computed)`, `GHSA HIGH`, `Ubuntu medium`…
+    /// `CVSS_V3 9.8`, `CVSS_V4 8.7`, `database HIGH`, `Ubuntu medium`…
     pub source: String,
     pub score: Option<f64>,
     pub vector: Option<String>,
@@ -231,7 +231,6 @@ pub fn severity_of(adv: &Advisory, affected: Option<&Affected>) -> SeverityInfo 
         _ => &adv.severity,
     };
     let mut best: Option<SeverityInfo> = None;
-    let mut unscored_v4: Option<String> = None;
     let rank = |t: &str| match t {
         "CVSS_V4" => 3,
         "CVSS_V3" => 2,
@@ -242,20 +241,17 @@ pub fn severity_of(adv: &Advisory, affected: Option<&Affected>) -> SeverityInfo 
     for e in entries {
         match e.kind.as_str() {
             "CVSS_V2" | "CVSS_V3" | "CVSS_V4" => {
-                if let Ok(c) = crate::cvss::parse(&e.score) {
-                    if let Some(score) = c.score() {
-                        if rank(&e.kind) > best_rank {
-                            best_rank = rank(&e.kind);
-                            best = Some(SeverityInfo {
-                                severity: c.severity(),
-                                source: format!("{} {score:.1}", e.kind),
-                                score: Some(score),
-                                vector: Some(e.score.clone()),
-                            });
-                        }
-                    } else {
-                        unscored_v4 = Some(e.score.clone());
-                    }
+                if let Ok(c) = crate::cvss::parse(&e.score)
+                    && let Some(score) = c.score()
+                    && rank(&e.kind) > best_rank
+                {
+                    best_rank = rank(&e.kind);
+                    best = Some(SeverityInfo {
+                        severity: c.severity(),
+                        source: format!("{} {score:.1}", e.kind),
+                        score: Some(score),
+                        vector: Some(e.score.clone()),
+                    });
                 }
             }
             "Ubuntu" if best.is_none() => {
@@ -293,13 +289,9 @@ pub fn severity_of(adv: &Advisory, affected: Option<&Affected>) -> SeverityInfo 
     }
     SeverityInfo {
         severity: None,
-        source: if unscored_v4.is_some() {
-            "CVSS_V4 (base score not computed)".into()
-        } else {
-            "unknown".into()
-        },
+        source: "unknown".into(),
         score: None,
-        vector: unscored_v4,
+        vector: None,
     }
 }
 

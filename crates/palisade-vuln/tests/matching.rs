@@ -202,11 +202,10 @@ fn os_and_language_fixtures_match() {
     assert!(by_pkg(7).is_empty(), "above the limit");
     let go = by_pkg(8);
     assert_eq!(go[0].id, "CVE-2026-0004");
-    assert_eq!(
-        go[0].severity.severity, None,
-        "CVSS v4 base score is not computed"
-    );
-    assert!(go[0].severity.source.contains("CVSS_V4"));
+    // Only a CVSS v4.0 vector (VA:H alone over the network): 8.7, high.
+    assert_eq!(go[0].severity.severity, Some(Severity::High));
+    assert_eq!(go[0].severity.score, Some(8.7));
+    assert_eq!(go[0].severity.source, "CVSS_V4 8.7");
     // The GHSA fixture has no PYSEC twin in this DB: one row.
     assert_eq!(by_pkg(9)[0].severity.severity, Some(Severity::Critical));
 }
