@@ -187,7 +187,11 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    let mut r = state.metrics.render().into_response();
+    let mut text = state.metrics.render();
+    if let Some(gate) = state.engine().images() {
+        text.push_str(&gate.render_metrics());
+    }
+    let mut r = text.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
@@ -361,7 +365,7 @@ async fn decide(state: Arc<AppState>, webhook: Webhook, body: Bytes, start: Inst
         (request, outcome)
     };
     let (request, outcome) = result;
-    let outcome = match outcome {
+    let mut outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
             return failed(
@@ -374,6 +378,25 @@ async fn decide(state: Arc<AppState>, webhook: Webhook, body: Bytes, start: Inst
             );
         }
     };
+    // Signatures and digests need the registry: off the engine's IO-free path, bounded by
+    // their own timeout (see verify_images).
+    if let Some(gate) = engine.images()
+        && crate::verify_images::applies(
+            &request,
+            &outcome,
+            engine.pod_templates_unchanged(&request),
+        )
+    {
+        crate::verify_images::check(
+            gate.clone(),
+            &engine.policy,
+            &request,
+            webhook,
+            &mut outcome,
+            &*state.log,
+        )
+        .await;
+    }
     let body = review::to_body(&api_version, &outcome.response);
     let latency = start.elapsed();
     record(&state, &engine, webhook, &request, &outcome, latency);

@@ -120,6 +120,8 @@ pub struct Engine {
     harden: HardenOptions,
     whole_scan: Vec<&'static str>,
     options: Mutex<HashMap<(Level, bool), Arc<ScanOptions>>>,
+    /// Registry lookups (`verifyImages`, `images.resolveDigest`); run outside `review`.
+    images: Option<Arc<crate::verify_images::ImageGate>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -170,6 +172,9 @@ impl Engine {
                 None => harden.seccomp.clone_from(s),
             }
         }
+        let images = crate::verify_images::ImageGate::from_policy(&policy)
+            .map_err(|errors| errors.join("; "))?
+            .map(Arc::new);
         let engine = Engine {
             policy,
             generation,
@@ -177,12 +182,26 @@ impl Engine {
             harden,
             whole_scan: whole_scan_codes(),
             options: Mutex::new(HashMap::new()),
+            images,
         };
         // The policy's own level is what almost every request uses: build it now.
         let level = engine.default_level();
         engine.options(level, false);
         engine.options(level, true);
         Ok(engine)
+    }
+
+    /// The registry side of the policy, when it verifies signatures or pins digests.
+    #[must_use]
+    pub fn images(&self) -> Option<&Arc<crate::verify_images::ImageGate>> {
+        self.images.as_ref()
+    }
+
+    /// Whether an UPDATE leaves every pod template as it was (such updates are not enforced).
+    #[must_use]
+    pub fn pod_templates_unchanged(&self, req: &AdmissionRequest) -> bool {
+        req.operation == Operation::Update
+            && pod_templates_unchanged(req, &self.policy.custom_resources)
     }
 
     #[must_use]

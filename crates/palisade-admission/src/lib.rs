@@ -14,6 +14,7 @@ pub mod namespaces;
 pub mod review;
 pub mod server;
 pub mod tls;
+pub mod verify_images;
 
 pub use api::{AppState, Limits, router};
 pub use engine::{Decision, Engine, Webhook};
@@ -24,5 +25,13 @@ pub use server::{ServeConfig, ServeError, Server, shutdown_signal};
 /// instead, so a policy naming any known rule loads here as it does in `scan`.
 #[must_use]
 pub fn k8s_rules() -> Vec<&'static palisade_policy::RuleMeta> {
-    palisade_k8s::rules()
+    let mut rules = palisade_k8s::rules();
+    rules.extend(self::rules());
+    rules
+}
+
+/// The rules only the webhook evaluates (they ask a registry): PAL104 `image-signature`.
+#[must_use]
+pub fn rules() -> Vec<&'static palisade_policy::RuleMeta> {
+    vec![&verify_images::RULE]
 }
