@@ -17,6 +17,11 @@ use crate::spec::{
 #[derive(Clone, Debug)]
 pub enum Entry {
     Dir(String),
+    /// A directory with explicit permission bits (`0o1777`, `0o777`).
+    DirMode {
+        path: String,
+        mode: u32,
+    },
     File {
         path: String,
         data: Vec<u8>,
@@ -74,6 +79,15 @@ pub fn layer_tar(entries: &[Entry]) -> Result<Vec<u8>> {
                 b.append_data(
                     &mut h,
                     format!("{}/", p.trim_end_matches('/')),
+                    std::io::empty(),
+                )
+                .map_err(io)?;
+            }
+            Entry::DirMode { path, mode } => {
+                let mut h = header(tar::EntryType::Directory, 0, *mode);
+                b.append_data(
+                    &mut h,
+                    format!("{}/", path.trim_end_matches('/')),
                     std::io::empty(),
                 )
                 .map_err(io)?;

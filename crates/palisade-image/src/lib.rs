@@ -34,6 +34,7 @@ pub mod scan;
 pub mod secrets;
 pub mod source;
 pub mod spec;
+pub mod surface;
 
 pub use error::{Error, Result};
 pub use reference::{ImageRef, RegistryRef, parse_registry as parse_registry_ref};

@@ -13,6 +13,7 @@ use crate::fs::{Budget, Capturer, FileView, LayerScan, Limits, scan_dir, scan_la
 use crate::reference::ImageRef;
 use crate::source::{Image, OpenOptions, open};
 use crate::spec::ImageConfig;
+use crate::surface::AttackSurface;
 
 /// Everything that decides how a scan runs.
 #[derive(Clone, Debug)]
@@ -68,6 +69,8 @@ pub struct ImageScan {
     pub layers: Vec<LayerInfo>,
     pub view: FileView,
     pub inventory: Inventory,
+    /// Shells, package managers, compilers, setuid files, layer sizes and a plan.
+    pub surface: AttackSurface,
     /// Image config rule findings and model findings, in the shared finding model.
     pub findings: Vec<Finding>,
     /// Problems with layers and entries; the rest of the image was still scanned.
@@ -204,7 +207,13 @@ pub fn scan_image(image: &Image, opts: &ScanOptions) -> ImageScan {
     } else {
         crate::rules::check(&file, &image.config)
     };
-    findings.extend(crate::rules::check_view(&file, &view, &layer_names));
+    let surface = AttackSurface::of(&view, &image.config, &layers, image.rootfs.is_none());
+    findings.extend(crate::rules::check_view(
+        &file,
+        &view,
+        &surface,
+        &layer_names,
+    ));
     for (path, node) in view.iter() {
         for m in node.model.iter() {
             let mut f = m.to_policy();
@@ -226,6 +235,7 @@ pub fn scan_image(image: &Image, opts: &ScanOptions) -> ImageScan {
         layers,
         view,
         inventory,
+        surface,
         findings,
         errors,
     }

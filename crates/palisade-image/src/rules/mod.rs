@@ -14,6 +14,7 @@ use palisade_policy::{Finding, Location, RuleMeta};
 
 use crate::fs::FileView;
 use crate::spec::ImageConfig;
+use crate::surface::AttackSurface;
 
 mod pal600_image_runs_as_root;
 mod pal601_image_missing_healthcheck;
@@ -21,6 +22,10 @@ mod pal602_image_secret_in_env;
 mod pal603_image_exposes_ssh;
 mod pal604_image_secret_in_file;
 mod pal605_image_secret_in_deleted_file;
+mod pal606_image_setuid_binary;
+mod pal607_image_world_writable;
+mod pal608_image_build_tools;
+mod pal609_image_not_minimal;
 
 type Check = fn(&mut Ctx<'_>);
 type ViewCheck = fn(&mut ViewCtx<'_>);
@@ -55,11 +60,28 @@ pub(crate) static VIEW: &[(&RuleMeta, ViewCheck)] = &[
         &pal605_image_secret_in_deleted_file::RULE,
         pal605_image_secret_in_deleted_file::check,
     ),
+    (
+        &pal606_image_setuid_binary::RULE,
+        pal606_image_setuid_binary::check,
+    ),
+    (
+        &pal607_image_world_writable::RULE,
+        pal607_image_world_writable::check,
+    ),
+    (
+        &pal608_image_build_tools::RULE,
+        pal608_image_build_tools::check,
+    ),
+    (
+        &pal609_image_not_minimal::RULE,
+        pal609_image_not_minimal::check,
+    ),
 ];
 
 /// What a rule over the layered file view sees, and where it reports.
 pub(crate) struct ViewCtx<'a> {
     pub view: &'a FileView,
+    pub surface: &'a AttackSurface,
     /// Layer names (digests) by index.
     pub layers: &'a [String],
     file: &'a Arc<str>,
@@ -96,9 +118,15 @@ impl ViewCtx<'_> {
 
 /// Runs every rule over the file view of an image.
 #[must_use]
-pub fn check_view(reference: &Arc<str>, view: &FileView, layers: &[String]) -> Vec<Finding> {
+pub fn check_view(
+    reference: &Arc<str>,
+    view: &FileView,
+    surface: &AttackSurface,
+    layers: &[String],
+) -> Vec<Finding> {
     let mut cx = ViewCtx {
         view,
+        surface,
         layers,
         file: reference,
         out: Vec::new(),

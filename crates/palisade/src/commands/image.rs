@@ -84,6 +84,7 @@ pub fn execute_scan(args: &ScanArgs) -> Result<ScanReport, String> {
             Ok(s) => {
                 report.files_scanned += 1;
                 report.notices.push(summary(&s));
+                report.notices.extend(s.surface.summary_lines(&s.reference));
                 report.errors.extend(s.input_errors());
                 findings.extend(
                     s.findings
