@@ -13,6 +13,7 @@
 //! - [`rules`]: image config checks (`PAL600`–`PAL649`); model files found in layers go
 //!   through `palisade-model`.
 //! - [`sbom`]: CycloneDX 1.6 and SPDX 2.3 JSON.
+//! - [`vulns`]: the packages as `palisade-vuln` packages, for vulnerability matching.
 //!
 //! ```no_run
 //! let scan = palisade_image::scan_reference("oci:./layout:v1", &Default::default()).unwrap();
@@ -35,6 +36,7 @@ pub mod secrets;
 pub mod source;
 pub mod spec;
 pub mod surface;
+pub mod vulns;
 
 pub use error::{Error, Result};
 pub use reference::{ImageRef, RegistryRef, parse_registry as parse_registry_ref};

@@ -78,6 +78,23 @@ pub struct ScanArgs {
     /// `scan image`: platform of a multi-platform image, OS/ARCH[/VARIANT] (default: the host's)
     #[arg(long, value_name = "PLATFORM")]
     pub platform: Option<String>,
+    #[command(flatten)]
+    pub vuln: VulnArgs,
+}
+
+/// Vulnerability options of `scan`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct VulnArgs {
+    /// Vulnerability database for image packages and lock files (default: the user's cache
+    /// dir, `~/.cache/palisade/vuln.db`; build it with `palisade db update` or `db import`)
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Drop vulnerabilities that have no fixed version yet
+    #[arg(long)]
+    pub ignore_unfixed: bool,
+    /// Vulnerability ignore file: statements with an id, a justification and an optional expiry
+    #[arg(long, value_name = "FILE")]
+    pub ignore_file: Option<PathBuf>,
 }
 
 /// How findings are decided: shared by `scan` and `harden` so both read the same policy.

@@ -13,6 +13,9 @@ pub enum Kind {
     Model,
     /// Dockerfiles and Containerfiles, read by `palisade-dockerfile`.
     Dockerfile,
+    /// Lock files (`requirements*.txt`, `poetry.lock`, `package-lock.json`, `Cargo.lock`, …),
+    /// matched against the vulnerability database by `palisade-vuln`.
+    LockFile,
 }
 
 /// A file to scan, or standard input.
@@ -57,6 +60,8 @@ pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
             Ok(_) => {
                 let kind = if palisade_dockerfile::is_dockerfile(path) {
                     Kind::Dockerfile
+                } else if palisade_vuln::lockfile::kind(path).is_some() {
+                    Kind::LockFile
                 } else if is_manifest(path) {
                     Kind::Manifest
                 } else {
@@ -106,6 +111,8 @@ fn walk(dir: &Path, out: &mut Vec<Input>, errors: &mut Vec<InputError>) {
         } else if file_type.is_file() {
             let kind = if palisade_dockerfile::is_dockerfile(&path) {
                 Some(Kind::Dockerfile)
+            } else if palisade_vuln::lockfile::kind(&path).is_some() {
+                Some(Kind::LockFile)
             } else if is_manifest(&path) {
                 Some(Kind::Manifest)
             } else if palisade_model::is_model_file(&path) {

@@ -78,6 +78,7 @@ pub fn execute_scan(args: &ScanArgs) -> Result<ScanReport, String> {
         .filter(|r| opts.selection.is_enabled(r))
         .collect();
     let mut findings = Vec::new();
+    let mut packages = Vec::new();
     for raw in &args.paths[1..] {
         let r = normalize_reference(&raw.to_string_lossy());
         match palisade_image::scan_reference(&r, &image_opts) {
@@ -86,6 +87,7 @@ pub fn execute_scan(args: &ScanArgs) -> Result<ScanReport, String> {
                 report.notices.push(summary(&s));
                 report.notices.extend(s.surface.summary_lines(&s.reference));
                 report.errors.extend(s.input_errors());
+                packages.extend(palisade_image::vulns::vuln_packages(&s));
                 findings.extend(
                     s.findings
                         .into_iter()
@@ -99,6 +101,13 @@ pub fn execute_scan(args: &ScanArgs) -> Result<ScanReport, String> {
                 message: e.to_string(),
             }),
         }
+    }
+    if super::vulns::enabled(&opts.selection) && !packages.is_empty() {
+        let v = super::vulns::check(&args.vuln, &packages, &|_, _| None);
+        findings.extend(v.findings);
+        report.errors.extend(v.errors);
+        report.notices.extend(v.notices);
+        report.suppressed += v.suppressed;
     }
     let applied = apply_policy(&policy, findings, Date::today());
     report.findings = applied.findings;
@@ -124,6 +133,10 @@ pub struct SbomArgs {
     /// Platform of a multi-platform image: OS/ARCH[/VARIANT] (default: the host's)
     #[arg(long, value_name = "PLATFORM")]
     pub platform: Option<String>,
+    /// Vulnerability database: list the packages' known vulnerabilities in the CycloneDX
+    /// `vulnerabilities` array (without it the SBOM lists components only)
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
 }
 
 /// `palisade sbom`: exit 0, or 2 when the image could not be read (completely or in part;
@@ -142,7 +155,21 @@ pub fn run_sbom(args: &SbomArgs) -> i32 {
         Ok(s) => s,
         Err(e) => return super::fail(e),
     };
-    let text = palisade_image::sbom::render(&scan, format, &palisade_image::sbom::Stamp::default());
+    let stamp = palisade_image::sbom::Stamp::default();
+    let text = match (&args.db, format) {
+        (None, _) => palisade_image::sbom::render(&scan, format, &stamp),
+        (Some(_), palisade_image::sbom::Format::Spdx) => {
+            return super::fail(
+                "--db: SPDX 2.3 has no place for vulnerabilities; use --format cyclonedx",
+            );
+        }
+        (Some(db), palisade_image::sbom::Format::CycloneDx) => {
+            match cyclonedx_with_vulnerabilities(&scan, db, &stamp) {
+                Ok(t) => t,
+                Err(e) => return super::fail(e),
+            }
+        }
+    };
     match &args.output {
         Some(path) => {
             if let Err(e) = write_atomically(path, text.as_bytes()) {
@@ -155,4 +182,44 @@ pub fn run_sbom(args: &SbomArgs) -> i32 {
         eprintln!("palisade: {}: {e}", scan.reference);
     }
     if scan.errors.is_empty() { 0 } else { 2 }
+}
+
+/// The CycloneDX SBOM with a `vulnerabilities` array from the database at `db`; each entry
+/// names the components (by `bom-ref`, found by purl) it affects.
+fn cyclonedx_with_vulnerabilities(
+    scan: &palisade_image::ImageScan,
+    db: &std::path::Path,
+    stamp: &palisade_image::sbom::Stamp,
+) -> Result<String, String> {
+    let db = palisade_vuln::Database::open(db).map_err(|e| {
+        format!(
+            "{e}\npalisade: build the database with `palisade db update` or `palisade db import`"
+        )
+    })?;
+    let packages = palisade_image::vulns::vuln_packages(scan);
+    let matched = palisade_vuln::match_packages(&db, &packages).map_err(|e| e.to_string())?;
+    let mut bom = palisade_image::sbom::cyclonedx(scan, stamp);
+    let mut refs: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for c in bom["components"].as_array().into_iter().flatten() {
+        if let (Some(purl), Some(r)) = (c["purl"].as_str(), c["bom-ref"].as_str()) {
+            refs.entry(purl.to_string())
+                .or_default()
+                .push(r.to_string());
+        }
+    }
+    let refs_of = |p: &palisade_vuln::Package| {
+        p.purl
+            .as_ref()
+            .and_then(|u| refs.get(u))
+            .cloned()
+            .unwrap_or_default()
+    };
+    bom["vulnerabilities"] = serde_json::Value::Array(palisade_vuln::cyclonedx::vulnerabilities(
+        &packages,
+        &matched.matches,
+        &refs_of,
+    ));
+    let mut s = serde_json::to_string_pretty(&bom).unwrap_or_default();
+    s.push('\n');
+    Ok(s)
 }

@@ -117,14 +117,18 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
         parallel: false,
         ..palisade_model::ScanOptions::default()
     };
+    let (locks, inputs): (Vec<Input>, Vec<Input>) =
+        inputs.into_iter().partition(|i| i.kind == Kind::LockFile);
     let scans: Vec<FileScan> = inputs
         .par_iter()
         .map(|input| match input.kind {
             Kind::Manifest => scan_input(input, &opts),
             Kind::Model => scan_model(input, &model_opts, &opts.selection),
             Kind::Dockerfile => scan_dockerfile(input, &opts.selection),
+            Kind::LockFile => FileScan::default(),
         })
         .collect();
+    let lock_scan = super::vulns::scan_lock_files(&locks, &args.vuln, &opts.selection);
 
     let mut report = ScanReport::new(policy.fail_on);
     report.files_scanned = scans.iter().filter(|s| !s.not_kubernetes).count();
@@ -144,13 +148,18 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
         report.resources_scanned += scan.resources;
         report.suppressed += scan.suppressed;
     }
+    report.files_scanned += lock_scan.files;
+    findings.extend(lock_scan.outcome.findings);
+    errors.extend(lock_scan.outcome.errors);
+    report.suppressed += lock_scan.outcome.suppressed;
     let applied = apply_policy(&policy, findings, Date::today());
     report.findings = applied.findings;
     report
         .findings
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     report.suppressed += applied.suppressed;
-    report.notices = applied.notices;
+    report.notices = lock_scan.outcome.notices;
+    report.notices.extend(applied.notices);
     if skipped > 0 {
         report.notices.push(format!(
             "skipped {skipped} YAML/JSON file(s) without apiVersion or kind (not Kubernetes manifests)"
