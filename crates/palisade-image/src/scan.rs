@@ -201,6 +201,18 @@ pub fn scan_image(image: &Image, opts: &ScanOptions) -> ImageScan {
         }
     }
     let inventory = catalog(&view, &layer_names);
+    for (path, message) in &inventory.errors {
+        let layer = view
+            .get(path)
+            .and_then(|n| layer_names.get(n.layer))
+            .cloned()
+            .unwrap_or_default();
+        errors.push(Error::Entry {
+            layer,
+            entry: path.clone(),
+            message: message.clone(),
+        });
+    }
     let file: Arc<str> = image.reference.as_str().into();
     let mut findings = if image.rootfs.is_some() {
         Vec::new()

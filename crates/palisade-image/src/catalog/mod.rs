@@ -6,6 +6,7 @@ pub mod golang;
 mod lang;
 mod os;
 pub mod purl;
+pub mod rpm;
 
 pub use os::OsRelease;
 
@@ -78,6 +79,9 @@ pub fn wants(path: &str, size: u64, mode: u32) -> Want {
     if OS_FILES.contains(&path) || APK_DBS.contains(&path) || path == "var/lib/dpkg/status" {
         return Want::Metadata;
     }
+    if rpm::DB_PATHS.iter().any(|(p, _)| *p == path) {
+        return Want::Metadata;
+    }
     if dir == "var/lib/dpkg/status.d" && !base.ends_with(".md5sums") {
         return Want::Metadata;
     }
@@ -116,6 +120,7 @@ pub fn wants(path: &str, size: u64, mode: u32) -> Want {
 pub enum PackageType {
     Deb,
     Apk,
+    Rpm,
     Python,
     Conda,
     Npm,
@@ -131,6 +136,7 @@ impl PackageType {
         match self {
             PackageType::Deb => "deb",
             PackageType::Apk => "apk",
+            PackageType::Rpm => "rpm",
             PackageType::Python => "python",
             PackageType::Conda => "conda",
             PackageType::Npm => "npm",
@@ -148,7 +154,8 @@ pub struct Package {
     pub version: String,
     #[serde(rename = "type")]
     pub kind: PackageType,
-    /// Source package (dpkg `Source:`, apk origin), when the format records one.
+    /// Source package (dpkg `Source:`, apk origin, the rpm's source rpm), when the format
+    /// records one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -173,6 +180,10 @@ pub struct Inventory {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub os: Option<OsRelease>,
     pub packages: Vec<Package>,
+    /// Package databases that could not be read, as (path, message); the rest of the
+    /// inventory stands.
+    #[serde(skip)]
+    pub errors: Vec<(String, String)>,
 }
 
 /// Where a cataloger found something.
@@ -187,6 +198,7 @@ pub fn catalog(view: &FileView, layers: &[String]) -> Inventory {
     let layer_name = |i: usize| layers.get(i).cloned().unwrap_or_default();
     let os = os::detect(view);
     let mut packages = Vec::new();
+    let mut errors = Vec::new();
     for (path, node) in view.iter() {
         let found = || (path.to_string(), layer_name(node.layer));
         if let Some(data) = &node.data {
@@ -200,6 +212,10 @@ pub fn catalog(view: &FileView, layers: &[String]) -> Inventory {
                 os::dpkg(data, os.as_ref(), &at, &mut packages);
             } else if APK_DBS.contains(&path) {
                 os::apk(data, os.as_ref(), &at, &mut packages);
+            } else if let Some((_, format)) = rpm::DB_PATHS.iter().find(|(p, _)| *p == path) {
+                if let Err(e) = rpm::rpm(data, *format, os.as_ref(), &at, &mut packages) {
+                    errors.push((path.to_string(), format!("rpm database: {e}")));
+                }
             } else if base == "METADATA" || base == "PKG-INFO" || base.ends_with(".egg-info") {
                 lang::python(data, &at, &mut packages);
             } else if dir.ends_with("conda-meta") {
@@ -229,5 +245,9 @@ pub fn catalog(view: &FileView, layers: &[String]) -> Inventory {
         ))
     });
     packages.dedup();
-    Inventory { os, packages }
+    Inventory {
+        os,
+        packages,
+        errors,
+    }
 }
