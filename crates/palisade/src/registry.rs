@@ -9,6 +9,7 @@ pub fn all_rules() -> Vec<&'static RuleMeta> {
     rules.extend(palisade_dockerfile::rules());
     rules.extend(palisade_image::rules());
     rules.extend(palisade_vuln::findings::rules());
+    rules.extend(palisade_admission::rules());
     rules.sort_by_key(|r| r.code);
     rules
 }

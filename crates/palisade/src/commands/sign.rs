@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use palisade_sign::image::{self, SignatureFormat, TrustedKey};
 use palisade_sign::keys::{self, password_from_env_or_prompt};
+use palisade_sign::kube::{KubeClient, SecretRef};
 use palisade_sign::model::{self, Method, Options};
 use palisade_sign::registry::{Client, Reference};
 use palisade_sign::{Error, PublicKey, SigningKey, blob};
@@ -111,7 +112,7 @@ pub enum VerifyCommand {
     Image {
         /// Image reference
         reference: String,
-        /// Trusted public key (repeatable; any one suffices)
+        /// Trusted public key file or `k8s://namespace/name[/key]` Secret (repeatable; any one suffices)
         #[arg(long, value_name = "FILE", required = true)]
         key: Vec<PathBuf>,
         /// `text` or `json`
@@ -122,7 +123,7 @@ pub enum VerifyCommand {
 
 #[derive(Debug, Args)]
 pub struct PrivateKeyArg {
-    /// Private key: cosign's encrypted PEM (password from PALISADE_PASSWORD, COSIGN_PASSWORD or a prompt) or PKCS#8 / SEC1 PEM
+    /// Private key: cosign's encrypted PEM (password from PALISADE_PASSWORD, COSIGN_PASSWORD or a prompt) or PKCS#8 / SEC1 PEM, or `k8s://namespace/name` in a cluster
     #[arg(long, value_name = "FILE")]
     pub key: PathBuf,
 }
@@ -148,14 +149,26 @@ pub struct ModelArgs {
 }
 
 fn load_private(path: &Path) -> Result<SigningKey, Error> {
-    if path.to_string_lossy().starts_with("k8s://") {
-        return Err(Error::Refused(format!(
-            "{}: keys in Kubernetes Secrets are not supported yet; export the key to a file",
-            path.display()
-        )));
-    }
     let what = path.display().to_string();
+    if SecretRef::is_secret_url(&what) {
+        // cosign's `k8s://ns/name`: read in the cluster with the pod's service account.
+        let r = SecretRef::parse(&what)?;
+        return KubeClient::in_cluster(Duration::from_secs(10))?
+            .signing_key(&r, || password_from_env_or_prompt(&what, false));
+    }
     SigningKey::from_file(path, || password_from_env_or_prompt(&what, false))
+}
+
+fn load_trusted(path: &Path) -> Result<TrustedKey, Error> {
+    let what = path.display().to_string();
+    if SecretRef::is_secret_url(&what) {
+        let r = SecretRef::parse(&what)?;
+        return Ok(TrustedKey {
+            key: KubeClient::in_cluster(Duration::from_secs(10))?.public_key(&r)?,
+            name: what,
+        });
+    }
+    TrustedKey::from_file(path)
 }
 
 fn code(e: &Error) -> i32 {
@@ -389,7 +402,7 @@ pub fn run_verify(cmd: &VerifyCommand) -> i32 {
             let result = (|| {
                 let keys = key
                     .iter()
-                    .map(|p| TrustedKey::from_file(p))
+                    .map(|p| load_trusted(p))
                     .collect::<Result<Vec<_>, _>>()?;
                 let r = Reference::parse(reference)?;
                 image::verify(&Client::new(Duration::from_secs(30)), &r, &keys)
