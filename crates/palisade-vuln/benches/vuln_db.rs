@@ -1,7 +1,8 @@
 //! Database benchmark with a corpus generator: import time and size for the shared PyPA
 //! advisories and for N synthetic advisories (`VULN_BENCH_N`, default 200,000) spread over
 //! PyPI, npm, Go and Debian:12; open time; per-package lookup latency; matching throughput for a
-//! 2,000-package inventory; open + match end to end; CVSS scoring (v3.1 and v4.0 vectors).
+//! 2,000-package inventory; open + match end to end; CVSS scoring (v3.1 and v4.0 vectors);
+//! Maven version comparison.
 //! Run: `cargo bench -p palisade-vuln`.
 
 use std::io::Write;
@@ -96,8 +97,39 @@ fn bench_cvss() {
     }
 }
 
+/// Maven version comparisons per second over the committed oracle pairs.
+fn bench_maven() {
+    let tsv = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/maven_pairs.tsv"),
+    )
+    .expect("maven pairs");
+    let pairs: Vec<(&str, &str)> = tsv
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split('\t');
+            Some((f.next()?, f.nth(1)?))
+        })
+        .collect();
+    let rounds = 20;
+    let scheme = palisade_vuln::version::Scheme::Maven;
+    let t = Instant::now();
+    let mut less = 0usize;
+    for _ in 0..rounds {
+        for (a, b) in &pairs {
+            less += usize::from(scheme.compare(a, b).expect("maven") == std::cmp::Ordering::Less);
+        }
+    }
+    let per = t.elapsed().as_secs_f64() / (rounds * pairs.len()) as f64;
+    println!(
+        "Maven: {:.2} µs per comparison, both versions parsed ({} pairs x {rounds}, {less} less)",
+        per * 1e6,
+        pairs.len()
+    );
+}
+
 fn main() {
     bench_cvss();
+    bench_maven();
     let n: usize = std::env::var("VULN_BENCH_N")
         .ok()
         .and_then(|v| v.parse().ok())

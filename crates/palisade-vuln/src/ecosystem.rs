@@ -22,6 +22,7 @@ pub fn scheme(ecosystem: &str) -> Option<Scheme> {
         "npm" | "crates.io" | "Go" | "Bitnami" => Scheme::Semver,
         "Red Hat" | "Rocky Linux" | "AlmaLinux" | "SUSE" | "openSUSE" | "Azure Linux"
         | "Mageia" | "openEuler" | "Photon OS" => Scheme::Rpm,
+        "Maven" => Scheme::Maven,
         _ => return None,
     })
 }

@@ -295,3 +295,35 @@ fn shared_pypi_advisories_import_and_match() {
             .any(|m| m.severity.source.starts_with("CVSS_V3") && m.severity.score.is_some())
     );
 }
+
+#[test]
+fn maven_ranges_use_maven_ordering() {
+    // CVE-2021-44228 (log4j-core) as OSV publishes it for Maven, plus a later fix line.
+    let a = affected(
+        r#"{"package":{"ecosystem":"Maven","name":"org.apache.logging.log4j:log4j-core"},
+        "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"2.0-beta9"},{"fixed":"2.3.1"},
+        {"introduced":"2.4"},{"fixed":"2.12.2"},{"introduced":"2.13.0"},{"fixed":"2.15.0"}]}]}"#,
+    );
+    for (v, want) in [
+        ("2.0-beta8", false),
+        ("2.0-beta9", true),
+        ("2.0-rc1", true),
+        ("2.0", true),
+        ("2.3", true),
+        ("2.3.1", false),
+        ("2.3.2", false),
+        ("2.4.1", true),
+        ("2.12.1", true),
+        ("2.12.2", false),
+        ("2.13.0", true),
+        ("2.14.1", true),
+        ("2.15.0-rc1", true),
+        ("2.15.0", false),
+        ("2.15.0.Final", false),
+        ("2.16.0", false),
+    ] {
+        assert_eq!(hit(&a, "Maven", v), want, "{v}");
+    }
+    let ev = evaluate(&a, "Maven", "2.14.1", "TEST");
+    assert_eq!(ev.fixed, vec!["2.15.0".to_string()]);
+}

@@ -9,12 +9,14 @@
 //! | [`Scheme::Apk`] | Alpine, Wolfi, Chainguard | apk-tools' `version.data` |
 //! | [`Scheme::Semver`] | npm, crates.io, Go (with `v` and pseudo-versions), OSV `SEMVER` ranges | the SemVer 2.0.0 spec and node-semver fixtures |
 //! | [`Scheme::Rpm`] | Red Hat, Rocky, AlmaLinux, SUSE, openSUSE, Azure Linux | rpm's `rpmvercmp` test cases |
+//! | [`Scheme::Maven`] | Maven | maven-artifact 3.8's `ComparableVersion` (its own test cases and generated pairs) |
 
 use std::cmp::Ordering;
 use std::fmt;
 
 pub mod apk;
 pub mod dpkg;
+pub mod maven;
 pub mod pep440;
 pub mod rpm;
 pub mod semver;
@@ -27,6 +29,7 @@ pub enum Scheme {
     Apk,
     Semver,
     Rpm,
+    Maven,
 }
 
 impl Scheme {
@@ -38,6 +41,7 @@ impl Scheme {
             Scheme::Apk => "apk",
             Scheme::Semver => "SemVer 2",
             Scheme::Rpm => "RPM",
+            Scheme::Maven => "Maven",
         }
     }
 
@@ -54,6 +58,7 @@ impl Scheme {
             Scheme::Apk => Version::Apk(apk::Version::parse(text).map_err(invalid)?),
             Scheme::Semver => Version::Semver(semver::Version::parse(text).map_err(invalid)?),
             Scheme::Rpm => Version::Rpm(rpm::Version::parse(text).map_err(invalid)?),
+            Scheme::Maven => Version::Maven(maven::Version::parse(text).map_err(invalid)?),
         })
     }
 
@@ -88,6 +93,7 @@ pub enum Version {
     Apk(apk::Version),
     Semver(semver::Version),
     Rpm(rpm::Version),
+    Maven(maven::Version),
 }
 
 impl Version {
@@ -99,6 +105,7 @@ impl Version {
             Version::Apk(_) => Scheme::Apk,
             Version::Semver(_) => Scheme::Semver,
             Version::Rpm(_) => Scheme::Rpm,
+            Version::Maven(_) => Scheme::Maven,
         }
     }
 
@@ -112,6 +119,7 @@ impl Version {
             (Version::Apk(a), Version::Apk(b)) => a.cmp(b),
             (Version::Semver(a), Version::Semver(b)) => a.cmp(b),
             (Version::Rpm(a), Version::Rpm(b)) => a.cmp(b),
+            (Version::Maven(a), Version::Maven(b)) => a.cmp(b),
             _ => self.scheme().cmp(&other.scheme()),
         }
     }
