@@ -179,10 +179,16 @@ pub fn metrics_router(state: Arc<AppState>) -> Router {
 }
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    if state.ready.load(Ordering::SeqCst) {
-        (StatusCode::OK, "ok").into_response()
-    } else {
+    if !state.ready.load(Ordering::SeqCst) {
         (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response()
+    } else if !state.namespaces.synced() {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "namespace labels not loaded yet",
+        )
+            .into_response()
+    } else {
+        (StatusCode::OK, "ok").into_response()
     }
 }
 

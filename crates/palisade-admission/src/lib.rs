@@ -10,6 +10,7 @@ pub mod api;
 pub mod engine;
 pub mod log;
 pub mod metrics;
+pub mod namespace_watch;
 pub mod namespaces;
 pub mod review;
 pub mod server;

@@ -2,8 +2,8 @@
 //!
 //! The API server does not send the namespace with an AdmissionReview, so the webhook keeps a
 //! cache. Its source is injectable: a file (`kubectl get namespaces -o yaml`, mounted from a
-//! ConfigMap and reloaded with the policy), or anything else implementing [`NamespaceSource`]
-//! (an API watcher; tests use a fake). A namespace the cache does not know gets the policy's
+//! ConfigMap and reloaded with the policy), the API server ([`crate::namespace_watch`]), or
+//! anything else implementing [`NamespaceSource`]. A namespace the cache does not know gets the policy's
 //! own levels, never weaker ones.
 
 use std::collections::{BTreeMap, HashMap};
@@ -18,6 +18,11 @@ pub type Labels = BTreeMap<String, String>;
 /// Looks up a namespace's labels.
 pub trait NamespaceSource: Send + Sync {
     fn labels(&self, namespace: &str) -> Option<Labels>;
+
+    /// Whether the source has loaded once; `/readyz` fails until it has.
+    fn synced(&self) -> bool {
+        true
+    }
 }
 
 /// A fixed set of namespaces, replaceable as a whole (file reload).

@@ -19,6 +19,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::api::{AppState, Limits, metrics_router, router};
 use crate::engine::Engine;
 use crate::log::{LogSink, event};
+use crate::namespace_watch::{self, WatchConfig, WatchedNamespaces};
 use crate::namespaces::{NamespaceSource, StaticNamespaces};
 use crate::tls::{ReloadingCert, certified_key, server_config};
 
@@ -33,6 +34,8 @@ pub struct ServeConfig {
     pub tls_key: PathBuf,
     /// Namespace objects whose `palisade.dev/*` labels set per-namespace levels.
     pub namespaces: Option<PathBuf>,
+    /// Or: LIST and WATCH the namespaces on the API server.
+    pub namespace_watch: Option<NamespaceWatch>,
     pub limits: Limits,
     /// How often the policy, certificate and namespace files are checked for changes.
     pub reload_interval: Duration,
@@ -60,6 +63,7 @@ impl ServeConfig {
             tls_cert,
             tls_key,
             namespaces: None,
+            namespace_watch: None,
             limits: Limits::default(),
             reload_interval: Duration::from_secs(10),
             shutdown_delay: Duration::from_secs(5),
@@ -70,8 +74,31 @@ impl ServeConfig {
     }
 }
 
+/// Where namespace labels come from when they come from the API server.
+#[derive(Clone, Debug, Default)]
+pub struct NamespaceWatch {
+    pub config: WatchConfig,
+    /// The API server's host and port and a service-account directory (`token`, `ca.crt`);
+    /// `None` is the in-cluster configuration (`KUBERNETES_SERVICE_HOST`/`PORT` and
+    /// `/var/run/secrets/kubernetes.io/serviceaccount`).
+    pub api: Option<(String, String, PathBuf)>,
+}
+
+impl NamespaceWatch {
+    fn client(&self, timeout: Duration) -> Result<palisade_sign::kube::KubeClient, ServeError> {
+        use palisade_sign::kube::KubeClient;
+        match &self.api {
+            Some((host, port, dir)) => KubeClient::from_service_account(host, port, dir, timeout),
+            None => KubeClient::in_cluster(timeout),
+        }
+        .map_err(|e| ServeError::Namespaces(e.to_string()))
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    #[error("namespace labels from the API server: {0}")]
+    Namespaces(String),
     #[error("{path}: {message}")]
     File { path: String, message: String },
     #[error("{path}: invalid policy:\n  {}", errors.join("\n  "))]
@@ -107,6 +134,7 @@ pub struct Server {
     state: Arc<AppState>,
     cert: Arc<ReloadingCert>,
     namespaces: Arc<StaticNamespaces>,
+    watched: Option<Arc<WatchedNamespaces>>,
     seen: Mutex<Seen>,
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
@@ -158,8 +186,35 @@ impl Server {
             namespaces.replace(parsed);
             seen.namespaces = src;
         }
-        let source: Arc<dyn NamespaceSource> = namespaces.clone();
+        let watched = match &config.namespace_watch {
+            Some(_) if config.namespaces.is_some() => {
+                return Err(ServeError::Namespaces(
+                    "a namespace file and the API server are two sources; choose one".into(),
+                ));
+            }
+            Some(_) => Some(Arc::new(WatchedNamespaces::default())),
+            None => None,
+        };
+        let source: Arc<dyn NamespaceSource> = match &watched {
+            Some(w) => w.clone(),
+            None => namespaces.clone(),
+        };
         let state = AppState::new(engine, known_rules, source, log, config.limits.clone());
+        if let (Some(cache), Some(watch)) = (&watched, &config.namespace_watch) {
+            // LISTs are quick; a watch stream lives `watch_timeout`, and a dead connection is
+            // noticed when its client's timeout, a little longer, ends it.
+            let list = watch.client(Duration::from_secs(30))?;
+            let stream = watch.client(watch.config.watch_timeout + Duration::from_secs(30))?;
+            namespace_watch::spawn(
+                cache.clone(),
+                list,
+                stream,
+                watch.config.clone(),
+                state.metrics.clone(),
+                state.log.clone(),
+            )
+            .map_err(|e| ServeError::Namespaces(e.to_string()))?;
+        }
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -180,6 +235,7 @@ impl Server {
             state,
             cert,
             namespaces,
+            watched,
             seen: Mutex::new(seen),
             listener,
             metrics_listener,
@@ -383,6 +439,9 @@ impl Server {
             }
         }
         let _ = stop_tx.send(true);
+        if let Some(watched) = &this.watched {
+            watched.stop();
+        }
         if let Some(task) = metrics_task {
             let _ = task.await;
         }

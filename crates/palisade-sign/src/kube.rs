@@ -214,6 +214,26 @@ impl KubeClient {
         }
     }
 
+    /// `GET` of any API path (`/api/v1/namespaces?watch=1&…`), authenticated like the other
+    /// calls: the status and the unread body, so a watch can be read as it streams. Shared
+    /// with the webhook's namespace watcher (one in-cluster client, not two).
+    pub fn get(&self, path_and_query: &str) -> Result<(u16, Box<dyn std::io::Read + Send>)> {
+        let url = format!("{}{path_and_query}", self.base);
+        let req = ureq::http::Request::builder()
+            .method("GET")
+            .uri(&url)
+            .header("Accept", "application/json")
+            .header("Authorization", format!("Bearer {}", self.token()?))
+            .body(())
+            .map_err(|e| self.err(format!("GET {url}: {e}")))?;
+        let resp = self
+            .agent
+            .run(req)
+            .map_err(|e| self.err(format!("GET {url}: {e}")))?;
+        let status = resp.status().as_u16();
+        Ok((status, Box::new(resp.into_body().into_reader())))
+    }
+
     /// The decoded `data` of a Secret.
     pub fn secret(&self, namespace: &str, name: &str) -> Result<BTreeMap<String, Vec<u8>>> {
         let url = format!("{}/api/v1/namespaces/{namespace}/secrets/{name}", self.base);

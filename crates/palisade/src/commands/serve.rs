@@ -29,8 +29,12 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<SocketAddr>,
     /// Namespace objects (`kubectl get namespaces -o yaml`) whose palisade.dev/* labels set levels
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "namespaces_from_api")]
     pub namespaces: Option<PathBuf>,
+    /// Read namespace labels from the API server (LIST + WATCH with the pod's service account;
+    /// needs `list` and `watch` on namespaces)
+    #[arg(long)]
+    pub namespaces_from_api: bool,
     /// Answer within this many milliseconds (keep it below the webhook's timeoutSeconds)
     #[arg(long, value_name = "MS", default_value_t = 4000)]
     pub deadline_ms: u64,
@@ -66,6 +70,9 @@ pub fn run(args: &ServeArgs) -> i32 {
     config.listen = args.listen;
     config.metrics_listen = args.metrics_listen;
     config.namespaces.clone_from(&args.namespaces);
+    config.namespace_watch = args
+        .namespaces_from_api
+        .then(palisade_admission::server::NamespaceWatch::default);
     config.limits = Limits {
         max_body_bytes: args.max_body_bytes,
         deadline: Duration::from_millis(args.deadline_ms),
