@@ -538,3 +538,55 @@ fn dpkg_generated_pairs_agree_with_live_dpkg() {
     }
     assert!(checked > 100, "{checked}");
 }
+
+/// Random versions (`tests/data/gen_pep440_pairs.py`) judged live by pypa/packaging: the
+/// same ones are invalid, and valid pairs compare the same.
+#[test]
+fn pep440_random_versions_agree_with_live_packaging() {
+    let have = std::process::Command::new("python3")
+        .args(["-c", "import packaging.version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        eprintln!("skipping: python3 with `packaging` not found (pip install packaging)");
+        return;
+    }
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_secs());
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/gen_pep440_pairs.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(std::env::var("PALISADE_PEP440_COUNT").unwrap_or_else(|_| "3000".into()))
+        .arg(seed.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (mut invalid, mut pairs) = (0, 0);
+    for line in text.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        if f[1] == "INVALID" {
+            assert!(
+                Scheme::Pep440.parse(f[0]).is_err(),
+                "packaging rejects {:?}, we accept it (seed {seed})",
+                f[0]
+            );
+            invalid += 1;
+        } else {
+            let got = Scheme::Pep440
+                .compare(f[0], f[1])
+                .unwrap_or_else(|e| panic!("{e} (seed {seed})"));
+            assert_eq!(got, ord(f[2]), "{:?} vs {:?} (seed {seed})", f[0], f[1]);
+            pairs += 1;
+        }
+    }
+    assert!(
+        pairs > 3000 && invalid > 0,
+        "{pairs} pairs, {invalid} invalid"
+    );
+}

@@ -70,9 +70,11 @@ impl Cursor<'_> {
         }
         found
     }
-    /// `[-_.]?[0-9]+`, or nothing (the separator is left for what follows).
+    /// `[-_.]?[0-9]*` after a pre, post or dev label. The separator is taken even when no
+    /// number follows, as packaging's pattern takes it (`1.0dev-` and `1.0a.` are valid);
+    /// every separator of what may follow is optional, so nothing needs it back.
     fn opt_sep_num(&mut self) -> Option<Num> {
-        if self.peek().is_some_and(is_sep) && self.at(1).is_some_and(|c| c.is_ascii_digit()) {
+        if self.peek().is_some_and(is_sep) {
             self.i += 1;
         }
         self.digits()
