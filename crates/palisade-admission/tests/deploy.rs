@@ -128,3 +128,73 @@ fn the_bundled_policy_loads_and_palisade_passes_its_own_policy() {
         .collect();
     assert!(failing.is_empty(), "{failing:#?}");
 }
+
+#[test]
+fn namespace_labels_come_from_the_api_with_list_and_watch_only() {
+    let (_, objects) = manifest();
+    let role = objects
+        .iter()
+        .find(|o| o["kind"] == "ClusterRole")
+        .expect("a ClusterRole");
+    assert_eq!(
+        role["rules"],
+        serde_json::json!([{"apiGroups": [""], "resources": ["namespaces"], "verbs": ["list", "watch"]}])
+    );
+    let binding = find(&objects, "ClusterRoleBinding");
+    assert_eq!(binding["roleRef"]["name"], role["metadata"]["name"]);
+    let deployment = find(&objects, "Deployment");
+    let pod = &deployment["spec"]["template"]["spec"];
+    assert_eq!(
+        binding["subjects"],
+        serde_json::json!([{"kind": "ServiceAccount", "name": pod["serviceAccountName"],
+            "namespace": deployment["metadata"]["namespace"]}])
+    );
+    // The token is projected into Palisade's container, where the in-cluster configuration
+    // reads it; it is never automounted.
+    assert_eq!(pod["automountServiceAccountToken"], false);
+    let container = &pod["containers"][0];
+    let args: Vec<&str> = container["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(args.contains(&"--namespaces-from-api"), "{args:?}");
+    assert!(
+        args.iter().any(|a| a.starts_with("--max-connections=")),
+        "{args:?}"
+    );
+    let mount = container["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["mountPath"] == "/var/run/secrets/kubernetes.io/serviceaccount")
+        .expect("the service-account mount");
+    let volume = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == mount["name"])
+        .unwrap();
+    let sources = volume["projected"]["sources"].as_array().unwrap();
+    assert!(
+        sources
+            .iter()
+            .any(|s| s["serviceAccountToken"]["path"] == "token")
+    );
+    assert!(
+        sources
+            .iter()
+            .any(|s| s["configMap"]["name"] == "kube-root-ca.crt")
+    );
+    // The chart renders the same from namespaceLabels.fromApiServer.
+    let tpl =
+        std::fs::read_to_string(root().join("deploy/helm/palisade/templates/rbac.yaml")).unwrap();
+    for line in [
+        "if .Values.namespaceLabels.fromApiServer",
+        "resources: [namespaces]",
+        "verbs: [list, watch]",
+    ] {
+        assert!(tpl.contains(line), "rbac.yaml misses {line}");
+    }
+}

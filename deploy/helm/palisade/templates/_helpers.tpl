@@ -79,3 +79,8 @@ namespaceSelector:
   operations: ["CREATE", "UPDATE"]
   resources: ["leaderworkersets"]
 {{- end -}}
+{{/* Whether Palisade talks to the API server (namespace labels, signing keys in Secrets),
+and so needs its service account's token. */}}
+{{- define "palisade.needsToken" -}}
+{{- if or .Values.namespaceLabels.fromApiServer .Values.imageVerification.keySecrets -}}true{{- end -}}
+{{- end -}}
