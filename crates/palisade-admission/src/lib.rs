@@ -7,6 +7,7 @@
 //! reload and shutdown, [`metrics`] and [`log`] what operators see.
 
 pub mod api;
+pub mod certs;
 pub mod engine;
 pub mod log;
 pub mod metrics;

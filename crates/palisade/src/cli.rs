@@ -32,6 +32,9 @@ pub enum Command {
     Rules(RulesArgs),
     /// Run the admission webhook (AdmissionReview over HTTPS)
     Serve(crate::commands::serve::ServeArgs),
+    /// Certificates for the webhook without cert-manager
+    #[command(subcommand)]
+    Certs(commands::certs::CertsCommand),
     /// Manage cosign-compatible signing keys
     #[command(subcommand)]
     Keys(commands::sign::KeysCommand),
@@ -186,6 +189,7 @@ pub fn main() -> ExitCode {
         Command::Harden(args) => commands::harden::run(&args),
         Command::Rules(args) => commands::rules::run(&args),
         Command::Serve(args) => commands::serve::run(&args),
+        Command::Certs(cmd) => commands::certs::run(&cmd),
         Command::Explain { rule } => commands::explain::run(&rule),
         Command::Sbom(args) => commands::image::run_sbom(&args),
         Command::Db(args) => commands::db::run(&args),

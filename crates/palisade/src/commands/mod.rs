@@ -1,3 +1,4 @@
+pub mod certs;
 pub mod db;
 pub mod explain;
 pub mod harden;
