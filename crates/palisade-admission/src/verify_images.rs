@@ -1,9 +1,10 @@
 //! Image signatures and digests at admission (`spec.verifyImages`, `images.resolveDigest`).
 //!
-//! Unlike the rest of the engine this needs the network, so it runs after `Engine::review` on
-//! the blocking pool, inside its own timeout (`imageVerification.timeoutMs`, well under the
-//! webhook deadline), and only for requests the engine actually evaluated (not skipped, not
-//! exempt, not an UPDATE that leaves every pod template as it was):
+//! Unlike the rest of the engine this needs the network, so it runs after `Engine::review`,
+//! answered from the caches inline when it can, else on the blocking pool inside its own
+//! timeout (`imageVerification.timeoutMs`, well under the webhook deadline), and only for
+//! requests the engine actually evaluated (not skipped, not exempt, not an UPDATE that leaves
+//! every pod template as it was):
 //!
 //! 1. every container image of every pod site (containers, init and ephemeral containers, the
 //!    ML custom resources and the policy's `customResources`) is matched against the trust
@@ -38,6 +39,7 @@ use palisade_sign::kube::{KubeClient, SecretRef};
 use palisade_sign::registry::{Client, Reference};
 use palisade_sign::{Error as SignError, PublicKey};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::engine::{Decision, MAX_WARNING_CHARS, MAX_WARNINGS, Outcome, Webhook};
 use crate::log::{LogSink, now_rfc3339};
@@ -252,6 +254,35 @@ pub struct ImageResult {
     pub outcome: ImageOutcome,
 }
 
+/// The rule that covers an image (if any) and what became of it; `None`: not our concern.
+type Found = Option<(Option<usize>, ImageOutcome)>;
+
+/// Cache hits of one evaluation, counted only once its answer is used.
+#[derive(Default)]
+struct Hits {
+    tag: u64,
+    verdict: u64,
+}
+
+fn results(sites: &[Site], outcomes: &HashMap<&str, Found>) -> Vec<ImageResult> {
+    sites
+        .iter()
+        .filter_map(|s| {
+            outcomes
+                .get(s.image.as_str())
+                .cloned()
+                .flatten()
+                .map(|(rule, outcome)| ImageResult {
+                    container: s.container.clone(),
+                    pointer: s.pointer.clone(),
+                    image: s.image.clone(),
+                    rule,
+                    outcome,
+                })
+        })
+        .collect()
+}
+
 /// A container image as written in the object.
 #[derive(Clone, Debug)]
 struct Site {
@@ -415,28 +446,41 @@ impl ImageGate {
             .unwrap_or(self.settings.failure_policy)
     }
 
-    fn digest_of(&self, r: &Reference) -> Result<String, SignError> {
+    /// The digest of `r`: pinned, cached, or (online) resolved. `Ok(None)`: offline and not
+    /// cached.
+    fn digest_of(
+        &self,
+        r: &Reference,
+        offline: bool,
+        hits: &mut Hits,
+    ) -> Result<Option<String>, SignError> {
         if let Some(d) = &r.digest {
-            return Ok(d.clone());
+            return Ok(Some(d.clone()));
         }
         let key = r.to_string();
         if let Some(d) = self.tags.get(&key) {
-            self.stats.tag_hits.fetch_add(1, Relaxed);
-            return Ok(d);
+            hits.tag += 1;
+            return Ok(Some(d));
+        }
+        if offline {
+            return Ok(None);
         }
         self.stats.tag_misses.fetch_add(1, Relaxed);
         let (digest, _, _) = sign_image::resolve(&self.client, r)?;
         self.tags.insert(key, digest.clone());
-        Ok(digest)
+        Ok(Some(digest))
     }
 
-    /// What one image gets; `None` when no rule covers it and nothing is to be pinned.
+    /// What one image gets: `Some(None)` when no rule covers it and nothing is to be pinned;
+    /// `None` when `offline` and the answer is not in the caches.
     fn evaluate(
         &self,
         written: &str,
         namespace: Option<&str>,
         pin_unmatched: bool,
-    ) -> Option<(Option<usize>, ImageOutcome)> {
+        offline: bool,
+        hits: &mut Hits,
+    ) -> Option<Found> {
         let r = match Reference::parse(written) {
             Ok(r) => r,
             Err(e) => {
@@ -448,7 +492,7 @@ impl ImageGate {
                         .iter()
                         .any(|p| sign_image::pattern_matches(p, written))
                 });
-                return rule.map(|i| {
+                return Some(rule.map(|i| {
                     (
                         Some(i),
                         ImageOutcome::Denied {
@@ -458,30 +502,47 @@ impl ImageGate {
                             required: true,
                         },
                     )
-                });
+                }));
             }
         };
         let rule = self.rule_for(&r, written, namespace);
         if rule.is_none() && !(self.resolve_digest && pin_unmatched) {
-            return None;
+            return Some(None);
         }
-        let unavailable = |e: SignError| {
-            self.stats.unavailable.fetch_add(1, Relaxed);
-            ImageOutcome::Unavailable {
-                reason: e.to_string(),
-                failure_policy: self.failure_policy(rule),
+        let digest = match self.digest_of(&r, offline, hits) {
+            Ok(Some(d)) => d,
+            Ok(None) => return None,
+            Err(e) => {
+                self.stats.unavailable.fetch_add(1, Relaxed);
+                let outcome = ImageOutcome::Unavailable {
+                    reason: e.to_string(),
+                    failure_policy: self.failure_policy(rule),
+                };
+                return Some(Some((rule, outcome)));
             }
         };
-        let digest = match self.digest_of(&r) {
-            Ok(d) => d,
-            Err(e) => return Some((rule, unavailable(e))),
-        };
         let Some(i) = rule else {
-            return Some((None, ImageOutcome::Resolved { digest }));
+            return Some(Some((None, ImageOutcome::Resolved { digest })));
         };
-        Some((rule, self.verify(i, &r, digest)))
+        let pin = self.rules[i].spec.mutate_digest;
+        if let Some(v) = self.verdicts.get(&(i, r.repo_name(), digest.clone())) {
+            hits.verdict += 1;
+            let outcome = ImageOutcome::Verified {
+                digest,
+                key: v.key,
+                format: v.format,
+                pin,
+                cached: true,
+            };
+            return Some(Some((rule, outcome)));
+        }
+        if offline {
+            return None;
+        }
+        Some(Some((rule, self.verify(i, &r, digest))))
     }
 
+    /// Verifies the signatures of a digest the verdict cache does not hold.
     fn verify(&self, i: usize, r: &Reference, digest: String) -> ImageOutcome {
         let unavailable = |e: SignError| {
             self.stats.unavailable.fetch_add(1, Relaxed);
@@ -492,17 +553,6 @@ impl ImageGate {
         };
         let gate_rule = &self.rules[i];
         let pin = gate_rule.spec.mutate_digest;
-        let cache_key = (i, r.repo_name(), digest.clone());
-        if let Some(v) = self.verdicts.get(&cache_key) {
-            self.stats.verdict_hits.fetch_add(1, Relaxed);
-            return ImageOutcome::Verified {
-                digest,
-                key: v.key,
-                format: v.format,
-                pin,
-                cached: true,
-            };
-        }
         self.stats.verdict_misses.fetch_add(1, Relaxed);
         let keys = match self.keys(gate_rule) {
             Ok(k) => k,
@@ -515,7 +565,7 @@ impl ImageGate {
         if let Some(s) = v.verified.first() {
             self.stats.verified.fetch_add(1, Relaxed);
             self.verdicts.insert(
-                cache_key,
+                (i, r.repo_name(), digest.clone()),
                 Verified {
                     key: s.key.clone(),
                     format: s.format,
@@ -540,6 +590,34 @@ impl ImageGate {
         }
     }
 
+    fn commit(&self, hits: &Hits) {
+        self.stats.tag_hits.fetch_add(hits.tag, Relaxed);
+        self.stats.verdict_hits.fetch_add(hits.verdict, Relaxed);
+    }
+
+    /// Answers from the caches alone, without IO, or `None` when any image needs the
+    /// registry. A warm admission (every pod of a Deployment after the first) is answered
+    /// here, on the request's own task, without a trip through the blocking pool.
+    #[must_use]
+    pub fn check_cached(
+        &self,
+        raw: &str,
+        namespace: Option<&str>,
+        pin_unmatched: bool,
+    ) -> Option<Vec<ImageResult>> {
+        let sites = image_sites(raw, &self.custom_resources);
+        let mut hits = Hits::default();
+        let mut outcomes: HashMap<&str, Found> = HashMap::new();
+        for s in &sites {
+            if !outcomes.contains_key(s.image.as_str()) {
+                let found = self.evaluate(&s.image, namespace, pin_unmatched, true, &mut hits)?;
+                outcomes.insert(&s.image, found);
+            }
+        }
+        self.commit(&hits);
+        Some(results(&sites, &outcomes))
+    }
+
     /// Checks every container image of `raw` (the object's JSON). Blocking: registry IO.
     /// `pin_unmatched` resolves the images no rule covers too (`/mutate` with
     /// `resolveDigest`; `/validate` has no use for their digests).
@@ -556,22 +634,21 @@ impl ImageGate {
         let mut distinct: Vec<&str> = sites.iter().map(|s| s.image.as_str()).collect();
         distinct.sort_unstable();
         distinct.dedup();
-        type Found = Option<(Option<usize>, ImageOutcome)>;
+        let online = |img: &str| {
+            let mut hits = Hits::default();
+            let found = self
+                .evaluate(img, namespace, pin_unmatched, false, &mut hits)
+                .flatten();
+            self.commit(&hits);
+            found
+        };
         let outcomes: HashMap<&str, Found> = if distinct.len() <= 1 {
-            distinct
-                .iter()
-                .map(|img| (*img, self.evaluate(img, namespace, pin_unmatched)))
-                .collect()
+            distinct.iter().map(|img| (*img, online(img))).collect()
         } else {
             std::thread::scope(|scope| {
                 let handles: Vec<_> = distinct
                     .iter()
-                    .map(|img| {
-                        (
-                            *img,
-                            scope.spawn(move || self.evaluate(img, namespace, pin_unmatched)),
-                        )
-                    })
+                    .map(|img| (*img, scope.spawn(move || online(img))))
                     .collect();
                 handles
                     .into_iter()
@@ -590,22 +667,7 @@ impl ImageGate {
                     .collect()
             })
         };
-        sites
-            .iter()
-            .filter_map(|s| {
-                outcomes
-                    .get(s.image.as_str())
-                    .cloned()
-                    .flatten()
-                    .map(|(rule, outcome)| ImageResult {
-                        container: s.container.clone(),
-                        pointer: s.pointer.clone(),
-                        image: s.image.clone(),
-                        rule,
-                        outcome,
-                    })
-            })
-            .collect()
+        results(&sites, &outcomes)
     }
 
     /// What a request whose lookups ran out of time gets: every image the rules cover is
@@ -1052,23 +1114,13 @@ pub async fn check(
     out: &mut Outcome,
     log: &dyn LogSink,
 ) {
-    let Some(raw) = req.object.as_deref().map(|o| o.get().to_string()) else {
+    let Some(raw) = req.object.as_deref().map(RawValue::get) else {
         return;
     };
-    let namespace = req.namespace.clone();
-    let timeout = gate.timeout();
-    let task = {
-        let gate = gate.clone();
-        let raw = raw.clone();
-        let pin_unmatched = webhook == Webhook::Mutate;
-        tokio::task::spawn_blocking(move || {
-            gate.check_object(&raw, namespace.as_deref(), pin_unmatched)
-        })
-    };
-    let results = match tokio::time::timeout(timeout, task).await {
-        Ok(Ok(results)) => results,
-        // Past the timeout the lookups finish in the background and fill the caches.
-        _ => gate.timed_out(&raw, req.namespace.as_deref(), webhook == Webhook::Mutate),
+    let pin_unmatched = webhook == Webhook::Mutate;
+    let results = match gate.check_cached(raw, req.namespace.as_deref(), pin_unmatched) {
+        Some(results) => results,
+        None => lookup(&gate, raw.to_string(), req.namespace.clone(), pin_unmatched).await,
     };
     if results.is_empty() {
         return;
@@ -1076,6 +1128,29 @@ pub async fn check(
     let pins = apply(policy, req, webhook, &results, out);
     gate.stats.pinned.fetch_add(pins as u64, Relaxed);
     log.write_line(&log_line(req, webhook, &results));
+}
+
+/// The registry lookups, on the blocking pool, bounded by the gate's timeout.
+async fn lookup(
+    gate: &Arc<ImageGate>,
+    raw: String,
+    namespace: Option<String>,
+    pin_unmatched: bool,
+) -> Vec<ImageResult> {
+    let timeout = gate.timeout();
+    let task = {
+        let gate = gate.clone();
+        let raw = raw.clone();
+        let namespace = namespace.clone();
+        tokio::task::spawn_blocking(move || {
+            gate.check_object(&raw, namespace.as_deref(), pin_unmatched)
+        })
+    };
+    match tokio::time::timeout(timeout, task).await {
+        Ok(Ok(results)) => results,
+        // Past the timeout the lookups finish in the background and fill the caches.
+        _ => gate.timed_out(&raw, namespace.as_deref(), pin_unmatched),
+    }
 }
 
 #[cfg(test)]
