@@ -44,9 +44,14 @@ pub struct ServeConfig {
     pub shutdown_delay: Duration,
     /// Then at most this long for in-flight requests to finish.
     pub drain_timeout: Duration,
-    /// A TLS handshake slower than this is dropped (slow clients cannot hold tasks). Also the
-    /// time a connection may take to send a request's headers.
+    /// A TLS handshake slower than this is dropped (slow clients cannot hold tasks).
     pub handshake_timeout: Duration,
+    /// An HTTP/1.1 connection is closed when no complete request head arrived for this long.
+    /// hyper counts the idle time between keep-alive requests too, so this is also the idle
+    /// timeout, and it must stay above the client's own (Go's transports use 90 s): a server
+    /// that closes an idle connection first races the client's next POST, which Go does not
+    /// retry, and the API server would apply `failurePolicy` to a request nobody refused.
+    pub http1_idle_timeout: Duration,
     /// HTTPS connections open at once. One more is closed at accept, before any TLS work:
     /// the caller (the API server) sees a connection error at once and applies the webhook's
     /// `failurePolicy`, instead of queueing behind connections that are already being served.
@@ -69,6 +74,7 @@ impl ServeConfig {
             shutdown_delay: Duration::from_secs(5),
             drain_timeout: Duration::from_secs(20),
             handshake_timeout: Duration::from_secs(5),
+            http1_idle_timeout: Duration::from_secs(120),
             max_connections: 256,
         }
     }
@@ -509,7 +515,7 @@ fn http_builder(config: &ServeConfig) -> Builder<TokioExecutor> {
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(config.handshake_timeout)
+        .header_read_timeout(config.http1_idle_timeout)
         .keep_alive(true);
     builder
         .http2()
