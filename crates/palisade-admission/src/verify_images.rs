@@ -159,6 +159,79 @@ impl<K: Hash + Eq + Clone, V: Clone> TtlCache<K, V> {
     }
 }
 
+/// One lookup per key at a time: concurrent admissions of the same uncached image (a
+/// Deployment scaled from 0 to 50) wait for the first one's answer instead of each asking the
+/// registry. The leader fills the cache before it leaves, so whoever comes later hits it.
+struct Flights<K, V> {
+    running: Mutex<HashMap<K, Arc<Flight<V>>>>,
+}
+
+struct Flight<V> {
+    result: Mutex<Option<V>>,
+    done: std::sync::Condvar,
+}
+
+impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
+    fn new() -> Self {
+        Flights {
+            running: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Runs `work` unless a lookup of `key` is running, whose answer is then shared (`true`:
+    /// shared). A follower waits at most `wait`, then does the work itself; the request-wide
+    /// timeout bounds it either way.
+    fn run(&self, key: &K, wait: Duration, work: impl FnOnce() -> V) -> (V, bool) {
+        let (flight, leader) = {
+            let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+            match running.get(key) {
+                Some(f) => (f.clone(), false),
+                None => {
+                    let f = Arc::new(Flight {
+                        result: Mutex::new(None),
+                        done: std::sync::Condvar::new(),
+                    });
+                    running.insert(key.clone(), f.clone());
+                    (f, true)
+                }
+            }
+        };
+        if !leader {
+            let guard = flight.result.lock().unwrap_or_else(PoisonError::into_inner);
+            let (guard, _) = flight
+                .done
+                .wait_timeout_while(guard, wait, |r| r.is_none())
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some(v) = guard.clone() {
+                return (v, true);
+            }
+            drop(guard);
+            return (work(), false);
+        }
+        // Whatever happens to `work` (even a panic), followers are released and the key freed.
+        struct Release<'a, K: Hash + Eq, V> {
+            flights: &'a Flights<K, V>,
+            key: &'a K,
+        }
+        impl<K: Hash + Eq, V> Drop for Release<'_, K, V> {
+            fn drop(&mut self) {
+                let mut running = self
+                    .flights
+                    .running
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if let Some(f) = running.remove(self.key) {
+                    f.done.notify_all();
+                }
+            }
+        }
+        let _release = Release { flights: self, key };
+        let v = work();
+        *flight.result.lock().unwrap_or_else(PoisonError::into_inner) = Some(v.clone());
+        (v, false)
+    }
+}
+
 enum Key {
     Loaded(TrustedKey),
     Secret { secret: SecretRef, name: String },
@@ -183,6 +256,8 @@ struct Stats {
     timeouts: AtomicU64,
     pinned: AtomicU64,
     secret_reads: AtomicU64,
+    /// Cold lookups answered by another request's lookup of the same digest.
+    shared: AtomicU64,
 }
 
 /// The registry side of one policy generation: compiled rules, a client, caches.
@@ -197,6 +272,8 @@ pub struct ImageGate {
     secret_keys: TtlCache<SecretRef, Arc<PublicKey>>,
     verdicts: TtlCache<(usize, String, String), Verified>,
     tags: TtlCache<String, String>,
+    verifying: Flights<(usize, String, String), ImageOutcome>,
+    resolving: Flights<String, Result<String, String>>,
     stats: Stats,
 }
 
@@ -361,6 +438,8 @@ impl ImageGate {
             secret_keys: TtlCache::new(1024, ttl),
             verdicts: TtlCache::new(s.cache_size, ttl),
             tags: TtlCache::new(s.cache_size, Duration::from_secs(s.tag_ttl_seconds)),
+            verifying: Flights::new(),
+            resolving: Flights::new(),
             stats: Stats::default(),
             settings: s,
         }))
@@ -453,7 +532,7 @@ impl ImageGate {
         r: &Reference,
         offline: bool,
         hits: &mut Hits,
-    ) -> Result<Option<String>, SignError> {
+    ) -> Result<Option<String>, String> {
         if let Some(d) = &r.digest {
             return Ok(Some(d.clone()));
         }
@@ -466,9 +545,20 @@ impl ImageGate {
             return Ok(None);
         }
         self.stats.tag_misses.fetch_add(1, Relaxed);
-        let (digest, _, _) = sign_image::resolve(&self.client, r)?;
-        self.tags.insert(key, digest.clone());
-        Ok(Some(digest))
+        let (resolved, _) = self.resolving.run(&key, self.timeout(), || {
+            // A flight that ended between our cache miss and our start left its answer here.
+            if let Some(d) = self.tags.get(&key) {
+                return Ok(d);
+            }
+            let d = sign_image::resolve(&self.client, r)
+                .map(|(digest, _, _)| digest)
+                .map_err(|e| e.to_string());
+            if let Ok(d) = &d {
+                self.tags.insert(key.clone(), d.clone());
+            }
+            d
+        });
+        resolved.map(Some)
     }
 
     /// What one image gets: `Some(None)` when no rule covers it and nothing is to be pinned;
@@ -512,10 +602,10 @@ impl ImageGate {
         let digest = match self.digest_of(&r, offline, hits) {
             Ok(Some(d)) => d,
             Ok(None) => return None,
-            Err(e) => {
+            Err(reason) => {
                 self.stats.unavailable.fetch_add(1, Relaxed);
                 let outcome = ImageOutcome::Unavailable {
-                    reason: e.to_string(),
+                    reason,
                     failure_policy: self.failure_policy(rule),
                 };
                 return Some(Some((rule, outcome)));
@@ -539,7 +629,24 @@ impl ImageGate {
         if offline {
             return None;
         }
-        Some(Some((rule, self.verify(i, &r, digest))))
+        let key = (i, r.repo_name(), digest.clone());
+        let (outcome, shared) = self.verifying.run(&key, self.timeout(), || {
+            match self.verdicts.get(&key) {
+                // A flight that ended between our cache miss and our start.
+                Some(v) => ImageOutcome::Verified {
+                    digest,
+                    key: v.key,
+                    format: v.format,
+                    pin,
+                    cached: true,
+                },
+                None => self.verify(i, &r, digest),
+            }
+        });
+        if shared {
+            self.stats.shared.fetch_add(1, Relaxed);
+        }
+        Some(Some((rule, outcome)))
     }
 
     /// Verifies the signatures of a digest the verdict cache does not hold.
@@ -760,6 +867,12 @@ impl ImageGate {
                 "counter",
                 "Image references pinned to a digest by /mutate.",
                 l(&s.pinned),
+            ),
+            (
+                "palisade_image_verifications_shared_total",
+                "counter",
+                "Cold verifications answered by a concurrent lookup of the same digest.",
+                l(&s.shared),
             ),
             (
                 "palisade_registry_requests_total",

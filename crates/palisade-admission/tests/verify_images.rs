@@ -355,6 +355,29 @@ async fn metrics_text(h: &Harness) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_cold_admissions_ask_the_registry_once() {
+    let Some(w) = World::start() else { return };
+    let p = pod("s", &w.image("signed"));
+    // What one cold admission costs, measured on a state of its own.
+    let solo = harness(&w.policy("", ""));
+    assert_eq!(validate(&solo, &p).await["allowed"], true);
+    let one = registry_requests(&solo);
+    // Sixteen at once (a Deployment scaled up): one lookup, the others wait for its answer or
+    // find it cached, however they interleave.
+    let h = harness(&w.policy("", ""));
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let (state, review) = (h.state.clone(), review("CREATE", &p, None));
+            tokio::spawn(async move { call(&state, "/validate", &review).await })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap()["allowed"], true);
+    }
+    assert_eq!(registry_requests(&h), one);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn warn_audit_and_required_false() {
     let Some(w) = World::start() else { return };
