@@ -193,7 +193,14 @@ fn level(metric: &str, value: &str) -> f64 {
 /// A validated vector: the value of each metric in [`METRICS`] order (`X` when absent).
 struct Vector<'a> {
     values: [&'a str; METRICS.len()],
+    /// The scoring value of each metric in [`SCORED`] order, worked out once.
+    effective: [&'a str; SCORED.len()],
 }
+
+/// The metrics scoring reads (through [`Vector::m`]).
+const SCORED: [&str; 15] = [
+    "AV", "AC", "AT", "PR", "UI", "VC", "VI", "VA", "SC", "SI", "SA", "E", "CR", "IR", "AR",
+];
 
 impl<'a> Vector<'a> {
     fn raw(&self, metric: &str) -> &'a str {
@@ -203,9 +210,32 @@ impl<'a> Vector<'a> {
             .map_or("X", |i| self.values[i])
     }
 
+    /// The value that scores (see [`Vector::effective_of`]), for a metric of [`SCORED`].
+    fn m(&self, metric: &str) -> &'a str {
+        let i = match metric {
+            "AV" => 0,
+            "AC" => 1,
+            "AT" => 2,
+            "PR" => 3,
+            "UI" => 4,
+            "VC" => 5,
+            "VI" => 6,
+            "VA" => 7,
+            "SC" => 8,
+            "SI" => 9,
+            "SA" => 10,
+            "E" => 11,
+            "CR" => 12,
+            "IR" => 13,
+            "AR" => 14,
+            _ => return self.raw(metric),
+        };
+        self.effective[i]
+    }
+
     /// The value that scores: a defined modified metric wins over the base metric;
     /// undefined `E` is `A` and undefined `CR`, `IR`, `AR` are `H` (the worst case).
-    fn m(&self, metric: &str) -> &'a str {
+    fn effective_of(&self, metric: &str) -> &'a str {
         match (metric, self.raw(metric)) {
             ("E", "X") => "A",
             ("CR" | "IR" | "AR", "X") => "H",
@@ -261,7 +291,12 @@ fn parse(rest: &str) -> Result<Vector<'_>, String> {
     if let Some(i) = seen[..BASE].iter().position(|s| !s) {
         return Err(format!("base metric `{}` missing", METRICS[i].0));
     }
-    Ok(Vector { values })
+    let mut v = Vector {
+        values,
+        effective: ["X"; SCORED.len()],
+    };
+    v.effective = SCORED.map(|m| v.effective_of(m));
+    Ok(v)
 }
 
 /// The macro vector: the six equivalence class digits.
@@ -307,11 +342,26 @@ fn macro_vector(v: &Vector<'_>) -> [u8; 6] {
 /// The lookup score of a macro vector, NaN when it does not exist (as the calculator's
 /// `undefined` arithmetic gives).
 fn lookup(mv: [u8; 6]) -> f64 {
-    let key: String = mv.iter().map(|d| char::from(b'0' + d)).collect();
-    LOOKUP
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map_or(f64::NAN, |(_, s)| *s)
+    /// The table by macro-vector index (digits in mixed radix 3·2·3·3·3·2), built once.
+    static TABLE: std::sync::OnceLock<[f64; 324]> = std::sync::OnceLock::new();
+    fn index(d: [u8; 6]) -> Option<usize> {
+        const RADIX: [u8; 6] = [3, 2, 3, 3, 3, 2];
+        d.iter().zip(RADIX).try_fold(0usize, |acc, (&x, r)| {
+            (x < r).then(|| acc * usize::from(r) + usize::from(x))
+        })
+    }
+    let table = TABLE.get_or_init(|| {
+        let mut t = [f64::NAN; 324];
+        for (k, score) in LOOKUP {
+            let b = k.as_bytes();
+            let d = [0, 1, 2, 3, 4, 5].map(|i| b[i] - b'0');
+            if let Some(i) = index(d) {
+                t[i] = *score;
+            }
+        }
+        t
+    });
+    index(mv).map_or(f64::NAN, |i| table[i])
 }
 
 fn with(mv: [u8; 6], i: usize, by: u8) -> [u8; 6] {
@@ -351,38 +401,63 @@ pub fn score(rest: &str) -> Result<f64, String> {
     let lower_eq5 = lookup(with(mv, 4, 1));
 
     // The first highest-severity vector of the macro vector that the vector does not exceed.
-    let metrics_of = |parts: &[&'static str]| -> Vec<(&'static str, &'static str)> {
-        parts
+    // The first highest-severity vector of the macro vector (trying EQ1's, then EQ2's, …
+    // candidates in the calculator's nested order) that the vector does not exceed; the
+    // severity distances to it. Each class's candidates set only that class's metrics, so
+    // the first fitting combination is the first fitting candidate of every class; when
+    // some class has none, the calculator ends on its last combination, the last candidate
+    // of every class.
+    let own = |metric: &str| level(metric, v.m(metric));
+    let classes: [(&[&str], &[&str]); 4] = [
+        (EQ1_MAX[eq1], &["AV", "PR", "UI"]),
+        (EQ2_MAX[eq2], &["AC", "AT"]),
+        (EQ3_EQ6_MAX[eq3][eq6], &["VC", "VI", "VA", "CR", "IR", "AR"]),
+        (EQ4_MAX[eq4], &["SC", "SI", "SA"]),
+    ];
+    let distances_to = |candidate: &str, metrics: &[&str]| -> Vec<f64> {
+        metrics
             .iter()
-            .flat_map(|p| p.split('/'))
-            .filter_map(|kv| kv.split_once(':'))
+            .map(|metric| {
+                let max_value = candidate
+                    .split('/')
+                    .find_map(|kv| kv.strip_prefix(metric)?.strip_prefix(':'))
+                    .unwrap_or("X");
+                own(metric) - level(metric, max_value)
+            })
             .collect()
     };
-    let eq3_eq6_max = EQ3_EQ6_MAX[eq3][eq6];
-    let mut distances = [0.0f64; 14];
-    const ORDER: [&str; 14] = [
-        "AV", "PR", "UI", "AC", "AT", "VC", "VI", "VA", "SC", "SI", "SA", "CR", "IR", "AR",
-    ];
-    'search: for a in EQ1_MAX[eq1] {
-        for b in EQ2_MAX[eq2] {
-            for c in eq3_eq6_max {
-                for d in EQ4_MAX[eq4] {
-                    // EQ5's highest vector (`E:…`) has no severity distance.
-                    let max = metrics_of(&[a, b, c, d]);
-                    for (i, metric) in ORDER.iter().enumerate() {
-                        let max_value = max
-                            .iter()
-                            .find(|(k, _)| k == metric)
-                            .map_or("X", |(_, v)| *v);
-                        distances[i] = level(metric, v.m(metric)) - level(metric, max_value);
-                    }
-                    if !distances.iter().any(|d| *d < 0.0) {
-                        break 'search;
-                    }
-                }
-            }
-        }
+    let mut first_fit: Vec<Option<Vec<f64>>> = Vec::with_capacity(4);
+    let mut last: Vec<Vec<f64>> = Vec::with_capacity(4);
+    for (candidates, metrics) in classes {
+        let all: Vec<Vec<f64>> = candidates
+            .iter()
+            .map(|c| distances_to(c, metrics))
+            .collect();
+        first_fit.push(all.iter().find(|d| !d.iter().any(|x| *x < 0.0)).cloned());
+        last.push(all.last().cloned().unwrap_or_default());
     }
+    let chosen: Vec<Vec<f64>> = if first_fit.iter().all(Option::is_some) {
+        first_fit.into_iter().flatten().collect()
+    } else {
+        last
+    };
+    let d = |class: usize, i: usize| chosen[class].get(i).copied().unwrap_or(f64::NAN);
+    let distances = [
+        d(0, 0),
+        d(0, 1),
+        d(0, 2),
+        d(1, 0),
+        d(1, 1),
+        d(2, 0),
+        d(2, 1),
+        d(2, 2),
+        d(3, 0),
+        d(3, 1),
+        d(3, 2),
+        d(2, 3),
+        d(2, 4),
+        d(2, 5),
+    ];
     let [av, pr, ui, ac, at, vc, vi, va, sc, si, sa, cr, ir, ar] = distances;
     let current_eq1 = av + pr + ui;
     let current_eq2 = ac + at;

@@ -97,6 +97,42 @@ fn same_version(scheme: Option<Scheme>, a: &str, b: &str) -> bool {
 /// Evaluates one `affected[]` entry for `version` in `ecosystem`.
 #[must_use]
 pub fn evaluate(affected: &Affected, ecosystem: &str, version: &str, id: &str) -> Evaluation {
+    evaluate_cached(
+        affected,
+        ecosystem,
+        version,
+        id,
+        &mut ParsedVersions::default(),
+    )
+}
+
+/// The installed version parsed under each scheme it was needed in, so that matching one
+/// package against many advisories parses it once per scheme.
+#[derive(Default)]
+pub struct ParsedVersions(Vec<(Scheme, Result<Version, String>)>);
+
+impl ParsedVersions {
+    fn get(&mut self, scheme: Scheme, text: &str) -> &Result<Version, String> {
+        let i = match self.0.iter().position(|(s, _)| *s == scheme) {
+            Some(i) => i,
+            None => {
+                self.0
+                    .push((scheme, scheme.parse(text).map_err(|e| e.to_string())));
+                self.0.len() - 1
+            }
+        };
+        &self.0[i].1
+    }
+}
+
+/// [`evaluate`] with the installed version's parses kept in `parsed` (one per package).
+pub fn evaluate_cached(
+    affected: &Affected,
+    ecosystem: &str,
+    version: &str,
+    id: &str,
+    parsed: &mut ParsedVersions,
+) -> Evaluation {
     let eco_scheme = ecosystem::scheme(ecosystem);
     let mut ev = Evaluation::default();
     if affected
@@ -126,7 +162,14 @@ pub fn evaluate(affected: &Affected, ecosystem: &str, version: &str, id: &str) -
             ));
             continue;
         };
-        match eval_range(range, scheme, version) {
+        let installed = match parsed.get(scheme, version) {
+            Ok(v) => v,
+            Err(e) => {
+                ev.notes.push(format!("{id}: {e}"));
+                continue;
+            }
+        };
+        match eval_range(range, scheme, installed) {
             Ok((hit, fixed)) => {
                 ev.affected |= hit;
                 ev.fixed.extend(fixed);
@@ -144,8 +187,7 @@ enum Kind {
 }
 
 /// One range: (affected, fixed versions above `version`).
-fn eval_range(range: &Range, scheme: Scheme, version: &str) -> Result<(bool, Vec<String>), String> {
-    let v = scheme.parse(version).map_err(|e| e.to_string())?;
+fn eval_range(range: &Range, scheme: Scheme, v: &Version) -> Result<(bool, Vec<String>), String> {
     let mut events: Vec<(Option<Version>, Kind, &str)> = Vec::new();
     let mut limits: Vec<Option<Version>> = Vec::new();
     for e in &range.events {
@@ -204,7 +246,7 @@ fn eval_range(range: &Range, scheme: Scheme, version: &str) -> Result<(bool, Vec
         .filter(|(e, k, _)| {
             matches!(k, Kind::Fixed)
                 && e.as_ref()
-                    .is_some_and(|e| e.cmp_same(&v) == Ordering::Greater)
+                    .is_some_and(|e| e.cmp_same(v) == Ordering::Greater)
         })
         .map(|(_, _, s)| (*s).to_string())
         .collect();
@@ -341,6 +383,17 @@ pub fn match_advisories(
     pkg: &Package,
     advisories: &[Advisory],
 ) -> (Vec<Match>, Vec<String>) {
+    let refs: Vec<&Advisory> = advisories.iter().collect();
+    match_advisory_refs(pkg_index, pkg, &refs)
+}
+
+/// [`match_advisories`] over advisories borrowed from wherever they were looked up.
+#[must_use]
+pub fn match_advisory_refs(
+    pkg_index: usize,
+    pkg: &Package,
+    advisories: &[&Advisory],
+) -> (Vec<Match>, Vec<String>) {
     let name = ecosystem::normalize_name(&pkg.ecosystem, pkg.match_name());
     let version = pkg.match_version();
     let scheme = ecosystem::scheme(&pkg.ecosystem);
@@ -356,6 +409,7 @@ pub fn match_advisories(
     }
     // Per advisory: (ids, severity, fixed versions, summary)
     let mut hits: Vec<Hit> = Vec::new();
+    let mut parsed = ParsedVersions::default();
     let mut seen = BTreeSet::new();
     for adv in advisories {
         if adv.withdrawn.is_some() || !seen.insert(adv.id.clone()) {
@@ -370,7 +424,7 @@ pub fn match_advisories(
             {
                 continue;
             }
-            let ev = evaluate(a, &pkg.ecosystem, version, &adv.id);
+            let ev = evaluate_cached(a, &pkg.ecosystem, version, &adv.id, &mut parsed);
             notes.extend(ev.notes);
             fixed.extend(ev.fixed);
             if ev.affected && affected_hit.is_none() {
@@ -487,18 +541,20 @@ pub fn match_packages(
     let mut memo: BTreeMap<String, Vec<Advisory>> = BTreeMap::new();
     for (_, i) in order {
         let p = &packages[i];
-        let mut advisories = Vec::new();
-        for eco in ecosystem::lookup_names(&p.ecosystem) {
-            let key = ecosystem::key(eco, p.match_name());
-            if let Some(found) = memo.get(&key) {
-                advisories.extend(found.iter().cloned());
-                continue;
+        let keys: Vec<String> = ecosystem::lookup_names(&p.ecosystem)
+            .into_iter()
+            .map(|eco| ecosystem::key(eco, p.match_name()))
+            .collect();
+        for key in &keys {
+            if !memo.contains_key(key) {
+                let found = db.lookup_key(key, &mut cache)?;
+                memo.insert(key.clone(), found);
             }
-            let found = db.lookup_key(&key, &mut cache)?;
-            advisories.extend(found.iter().cloned());
-            memo.insert(key, found);
         }
-        let (m, n) = match_advisories(i, p, &advisories);
+        // Borrowed, not cloned: packages that share a name share the parsed advisories.
+        let advisories: Vec<&Advisory> =
+            keys.iter().filter_map(|k| memo.get(k)).flatten().collect();
+        let (m, n) = match_advisory_refs(i, p, &advisories);
         report.matches.extend(m);
         notes.extend(n);
     }
