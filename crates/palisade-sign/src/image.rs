@@ -14,7 +14,7 @@
 //! Verification is key-based: transparency-log (Rekor) entries are not checked.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -598,35 +598,8 @@ pub fn verify_digest(
     Ok(out)
 }
 
-/// Where a trusted key comes from in a trust-policy file.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct KeySpec {
-    /// Name in messages (defaults to the path).
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Inline PEM.
-    #[serde(default)]
-    pub pem: Option<String>,
-    /// A PEM file.
-    #[serde(default)]
-    pub path: Option<PathBuf>,
-}
-
-/// One rule of a trust policy, as written in the Policy file.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct TrustRuleSpec {
-    /// Image patterns: `*` matches any run of characters (`registry.internal/ml/*`).
-    pub images: Vec<String>,
-    /// Keys any one of which must have signed the image.
-    pub keys: Vec<KeySpec>,
-    /// Namespaces the rule applies to (empty: all).
-    #[serde(default)]
-    pub namespaces: Vec<String>,
-}
-
-/// A loaded trust rule.
+/// A trust rule with its keys loaded. The policy file's `spec.verifyImages` is parsed (with
+/// line numbers) by `palisade-policy` and loaded by the webhook; this is the library form.
 #[derive(Clone, Debug)]
 pub struct TrustRule {
     /// Image patterns.
@@ -666,51 +639,6 @@ pub fn pattern_matches(pattern: &str, s: &str) -> bool {
 }
 
 impl TrustPolicy {
-    /// Loads rule specs (reading key files relative to `base`).
-    pub fn load(specs: &[TrustRuleSpec], base: &Path) -> Result<Self> {
-        let mut rules = Vec::new();
-        for (i, spec) in specs.iter().enumerate() {
-            let mut keys = Vec::new();
-            for k in &spec.keys {
-                let key = match (&k.pem, &k.path) {
-                    (Some(pem), None) => TrustedKey {
-                        name: k
-                            .name
-                            .clone()
-                            .unwrap_or_else(|| format!("rule {i} inline key")),
-                        key: PublicKey::from_pem(&format!("trust rule {i} inline key"), pem)?,
-                    },
-                    (None, Some(path)) => {
-                        let p = base.join(path);
-                        TrustedKey {
-                            name: k.name.clone().unwrap_or_else(|| p.display().to_string()),
-                            key: PublicKey::from_file(&p)?,
-                        }
-                    }
-                    _ => {
-                        return Err(Error::format(
-                            format!("trust rule {i}"),
-                            "expected each key to have exactly one of `pem` or `path`",
-                        ));
-                    }
-                };
-                keys.push(key);
-            }
-            if keys.is_empty() {
-                return Err(Error::format(
-                    format!("trust rule {i}"),
-                    "expected at least one key",
-                ));
-            }
-            rules.push(TrustRule {
-                images: spec.images.clone(),
-                keys,
-                namespaces: spec.namespaces.clone(),
-            });
-        }
-        Ok(TrustPolicy { rules })
-    }
-
     /// The rule for an image (as `registry/repository`) admitted to `namespace`.
     #[must_use]
     pub fn rule_for(&self, r: &Reference, namespace: Option<&str>) -> Option<&TrustRule> {
