@@ -4,89 +4,15 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
+use common::registry::start;
 use common::*;
 use palisade_image::catalog::PackageType;
 use palisade_image::source::auth::Credentials;
 use palisade_image::source::registry::Client;
 use palisade_image::spec::{OCI_INDEX, Platform};
 use palisade_image::{OpenOptions, ScanOptions, parse_registry_ref, scan_reference};
-
-struct Registry {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn registry_binary() -> Option<&'static str> {
-    match Command::new("docker-registry").arg("--version").output() {
-        Ok(o) if o.status.success() => Some("docker-registry"),
-        _ => {
-            eprintln!(
-                "skipping: docker-registry is not installed (apt-get install docker-registry)"
-            );
-            None
-        }
-    }
-}
-
-/// Starts a registry; `htpasswd` is (user, password) for basic auth.
-fn start(htpasswd: Option<(&str, &str)>) -> Option<Registry> {
-    let bin = registry_binary()?;
-    let dir = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut config = format!(
-        "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
-        dir.path().join("data").display()
-    );
-    if let Some((user, password)) = htpasswd {
-        let hash = bcrypt::hash(password, 5).unwrap();
-        let file = dir.path().join("htpasswd");
-        std::fs::write(&file, format!("{user}:{hash}\n")).unwrap();
-        config.push_str(&format!(
-            "auth:\n  htpasswd:\n    realm: palisade-test\n    path: {}\n",
-            file.display()
-        ));
-    }
-    let cfg = dir.path().join("config.yml");
-    std::fs::write(&cfg, config).unwrap();
-    let child = Command::new(bin)
-        .arg("serve")
-        .arg(&cfg)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let reg = Registry {
-        child,
-        port,
-        _dir: dir,
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "registry did not start on port {port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Some(reg)
-}
 
 fn client(port: u16, repo: &str, creds: Option<Credentials>) -> Client {
     let r = parse_registry_ref(&format!("localhost:{port}/{repo}:x")).unwrap();

@@ -2,6 +2,8 @@
 //! when present, plus fixtures for every cataloger and every layer edge case.
 #![allow(dead_code)]
 
+pub mod registry;
+
 use palisade_image::build::{BuiltImage, Entry, layer_tar};
 use palisade_image::decode::Compression;
 
@@ -90,6 +92,11 @@ fn fake_go_binary() -> Vec<u8> {
 /// cataloger, whiteouts, an opaque directory, a hard link, symlinks (one trying to
 /// escape), a traversal entry and a malicious pickle.
 pub fn test_image() -> BuiltImage {
+    test_image_compressed([Compression::Gzip, Compression::Zstd, Compression::None])
+}
+
+/// [`test_image`] with its three layers compressed as given.
+pub fn test_image_compressed(c: [Compression; 3]) -> BuiltImage {
     let mut l0 = vec![
         Entry::Dir("etc".into()),
         Entry::file("usr/lib/os-release", OS_RELEASE),
@@ -168,9 +175,9 @@ pub fn test_image() -> BuiltImage {
     let l2 = vec![Entry::file("app/main.py", "print('hi')\n")];
     BuiltImage::new(
         vec![
-            (layer_tar(&l0).unwrap(), Compression::Gzip),
-            (layer_tar(&l1).unwrap(), Compression::Zstd),
-            (layer_tar(&l2).unwrap(), Compression::None),
+            (layer_tar(&l0).unwrap(), c[0]),
+            (layer_tar(&l1).unwrap(), c[1]),
+            (layer_tar(&l2).unwrap(), c[2]),
         ],
         serde_json::json!({
             "Env": ["PATH=/usr/local/bin:/usr/bin", "HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyzABCDEFGH"],
