@@ -243,7 +243,9 @@ pub(crate) fn scan_layer(
         entry: entry.to_string(),
         message,
     };
-    let mut ar = tar::Archive::new(reader);
+    // Tar headers come in 512-byte reads; a buffer keeps them from reaching the inflater
+    // one by one.
+    let mut ar = tar::Archive::new(std::io::BufReader::with_capacity(128 * 1024, reader));
     let mut last = String::from("(start of layer)");
     {
         let entries = match ar.entries() {
@@ -379,7 +381,8 @@ pub(crate) fn scan_layer(
             out.ops.push(Op::Add(path, node));
         }
     }
-    let reader = ar.into_inner();
+    // What the buffer still holds was already hashed and counted on its way in.
+    let reader = ar.into_inner().into_inner();
     let uncompressed = reader.uncompressed;
     match reader.finish() {
         Ok(()) => out.verified = true,
