@@ -572,6 +572,32 @@ async fn keys_from_a_kubernetes_secret() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespaced_rules_and_a_bad_reload_keeps_the_trust_rules() {
+    let Some(w) = World::start() else { return };
+    let h = harness(&w.policy("      namespaces: [serving]\n", ""));
+    // hardened_pod() lives in `ml`: the rule does not apply there, and nothing is looked up.
+    let resp = validate(&h, &pod("u", &w.image("unsigned"))).await;
+    assert_eq!(resp["allowed"], true, "{resp}");
+    assert_eq!(registry_requests(&h), 0);
+    let mut serving = pod("u", &w.image("unsigned"));
+    serving["metadata"]["namespace"] = json!("serving");
+    assert_eq!(validate(&h, &serving).await["allowed"], false);
+
+    // A new policy whose key file is missing is rejected with the key's line; the rules in
+    // force stay, and keep denying.
+    let bad = w
+        .policy("", "")
+        .replace(&w.key_path(), "/nonexistent/release.pub");
+    let errors = h.state.reload_policy(&bad).unwrap_err();
+    assert!(
+        errors[0].starts_with("8:14: verifyImages[0].keys[0]: /nonexistent/release.pub"),
+        "{errors:?}"
+    );
+    assert_eq!(h.state.engine().generation, 1);
+    assert_eq!(validate(&h, &serving).await["allowed"], false);
+}
+
 #[test]
 fn policy_errors_name_the_key_line() {
     let policy = "apiVersion: palisade.dev/v1alpha1\nkind: Policy\nspec:\n  verifyImages:\n    - images: [\"x/*\"]\n      keys:\n        - path: /nonexistent/release.pub\n        - pem: not a key\n";
