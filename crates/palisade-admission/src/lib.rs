@@ -3,8 +3,10 @@
 //! `palisade scan` and `palisade harden`, so a manifest gets one verdict at every gate.
 //!
 //! Layout by concern, after kubewarden's policy-server: [`review`] is the wire format,
-//! [`engine`] the decision (no IO), [`api`] the handlers and [`router`], [`server`] TLS,
-//! reload and shutdown, [`metrics`] and [`log`] what operators see.
+//! [`engine`] the decision (no IO), [`verify_images`] image signatures and digest pins (the
+//! one part that asks the network: registries, and the API server for keys in Secrets),
+//! [`api`] the handlers and [`router`], [`server`] TLS, reload and shutdown, [`metrics`] and
+//! [`log`] what operators see.
 
 pub mod api;
 pub mod certs;
@@ -23,8 +25,8 @@ pub use engine::{Decision, Engine, Webhook};
 pub use namespaces::{NamespaceSource, StaticNamespaces};
 pub use server::{ServeConfig, ServeError, Server, shutdown_signal};
 
-/// The rules this crate can evaluate (`palisade-k8s`'s). The binary passes its full registry
-/// instead, so a policy naming any known rule loads here as it does in `scan`.
+/// The rules this crate can evaluate (`palisade-k8s`'s, and PAL104). The binary passes its
+/// full registry instead, so a policy naming any known rule loads here as it does in `scan`.
 #[must_use]
 pub fn k8s_rules() -> Vec<&'static palisade_policy::RuleMeta> {
     let mut rules = palisade_k8s::rules();
