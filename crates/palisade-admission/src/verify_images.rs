@@ -1240,7 +1240,16 @@ pub async fn check(
     }
     let pins = apply(policy, req, webhook, &results, out);
     gate.stats.pinned.fetch_add(pins as u64, Relaxed);
-    log.write_line(&log_line(req, webhook, &results));
+    // A line when the registry was asked or an image failed, never for answers from the
+    // cache: the decision line already covers those, and warm admissions are the many.
+    let notable = results.iter().any(|r| match &r.outcome {
+        ImageOutcome::Verified { cached, .. } => !cached,
+        ImageOutcome::Resolved { .. } => false,
+        ImageOutcome::Denied { .. } | ImageOutcome::Unavailable { .. } => true,
+    });
+    if notable {
+        log.write_line(&log_line(req, webhook, &results));
+    }
 }
 
 /// The registry lookups, on the blocking pool, bounded by the gate's timeout.

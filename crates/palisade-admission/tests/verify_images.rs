@@ -254,7 +254,16 @@ async fn mutate_pins_the_verified_digest_and_the_cache_spares_the_registry() {
     let cold = registry_requests(&h);
     assert!(cold > 0);
 
-    // Warm: the same admission again, through /validate, costs no registry request.
+    // Warm: the same admission again, through /validate, costs no registry request (and no
+    // extra log line: the cold one was logged).
+    let image_lines = |h: &Harness| {
+        h.log
+            .lines()
+            .iter()
+            .filter(|l| l.contains("\"msg\":\"image verification\""))
+            .count()
+    };
+    assert_eq!(image_lines(&h), 1);
     let resp = validate(&h, &signed).await;
     assert_eq!(resp["allowed"], true);
     assert_eq!(
@@ -262,6 +271,7 @@ async fn mutate_pins_the_verified_digest_and_the_cache_spares_the_registry() {
         cold,
         "tag and verdict came from the caches"
     );
+    assert_eq!(image_lines(&h), 1);
 
     // The patched object (what the API server stores) passes, again from the cache.
     let mut patched = signed.clone();
