@@ -994,6 +994,18 @@ fn validate(policy: &Policy, req: &AdmissionRequest, results: &[ImageResult], ou
         Some(RuleSetting::Severity(s)) => *s,
         None => RULE.severity,
     };
+    // The policy's exceptions apply as to every other rule (`scan` never sees PAL104, so
+    // there is no expiry notice to give here: an expired exception simply stops covering).
+    let today = palisade_policy::Date::today();
+    let name = req.name.as_deref().unwrap_or("");
+    if policy.exceptions.iter().any(|ex| {
+        !ex.is_expired(today) && ex.covers(&RULE, req.namespace.as_deref(), &req.kind.kind, name)
+    }) {
+        out.response
+            .audit_annotations
+            .insert("imagesExcepted".into(), RULE.code.into());
+        return;
+    }
     let mode = policy.admission.mode_of(&RULE);
     let mut deny = Vec::new();
     let mut warn = Vec::new();

@@ -434,6 +434,20 @@ async fn warn_audit_and_required_false() {
     let resp = validate(&h, &pod("m", &w.image("wrongkey"))).await;
     assert_eq!(resp["allowed"], false, "{resp}");
 
+    // An exception for the namespace (unexpired) covers it; an expired one does not.
+    let h = harness(&w.policy(
+        "",
+        "  exceptions:\n    - {rules: [image-signature], namespaces: [ml], reason: \"legacy images\", expires: 2999-01-01}\n",
+    ));
+    let resp = validate(&h, &unsigned).await;
+    assert_eq!(resp["allowed"], true, "{resp}");
+    assert_eq!(resp["auditAnnotations"]["imagesExcepted"], "PAL104");
+    let h = harness(&w.policy(
+        "",
+        "  exceptions:\n    - {rules: [PAL104], namespaces: [ml], reason: \"legacy images\", expires: 2020-01-01}\n",
+    ));
+    assert_eq!(validate(&h, &unsigned).await["allowed"], false);
+
     // The rule turned off in `rules`: nothing is reported.
     let h = harness(&w.policy("", "  rules: {image-signature: off}\n"));
     assert_eq!(validate(&h, &unsigned).await["allowed"], true);
