@@ -2,7 +2,7 @@
 //! advisories and for N synthetic advisories (`VULN_BENCH_N`, default 200,000) spread over
 //! PyPI, npm, Go and Debian:12; open time; per-package lookup latency; matching throughput for a
 //! 2,000-package inventory; open + match end to end; CVSS scoring (v3.1 and v4.0 vectors);
-//! Maven version comparison. `VULN_BENCH_DIR=DIR` keeps the generated database in DIR (and
+//! Maven version comparison; reading lock files. `VULN_BENCH_DIR=DIR` keeps the generated database in DIR (and
 //! reuses it), `VULN_BENCH_RUNS` sets the open + match repetitions (default 20).
 //! Run: `cargo bench -p palisade-vuln`.
 
@@ -128,9 +128,65 @@ fn bench_maven() {
     );
 }
 
+/// Lock-file reading: generated lock files of 5,000 packages in each format.
+fn bench_lockfiles() {
+    let n = 5000;
+    let mut req = String::new();
+    let mut cargo = String::from("version = 4\n\n");
+    let mut npm = String::from("{\"lockfileVersion\": 3, \"packages\": {\"\": {\"name\": \"app\"}");
+    let mut gomod = String::from("module example.com/app\n\ngo 1.22\n\nrequire (\n");
+    for i in 0..n {
+        req.push_str(&format!(
+            "package-{i}=={}.{}.{}  # via app\n",
+            i % 7,
+            i % 11,
+            i % 3
+        ));
+        cargo.push_str(&format!(
+            "[[package]]\nname = \"crate-{i}\"\nversion = \"{}.{}.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{:064x}\"\n\n",
+            i % 5,
+            i % 13,
+            i
+        ));
+        npm.push_str(&format!(
+            ",\n\"node_modules/pkg-{i}\": {{\"version\": \"{}.{}.1\", \"resolved\": \"https://registry.invalid/pkg-{i}.tgz\"}}",
+            i % 4,
+            i % 9
+        ));
+        gomod.push_str(&format!(
+            "\texample.com/mod{i} v1.{}.0 // indirect\n",
+            i % 17
+        ));
+    }
+    npm.push_str("}}");
+    gomod.push_str(")\n");
+    for (name, text) in [
+        ("requirements.txt", req),
+        ("Cargo.lock", cargo),
+        ("package-lock.json", npm),
+        ("go.mod", gomod),
+    ] {
+        let path = PathBuf::from(name);
+        let rounds = 5;
+        let t = Instant::now();
+        let mut count = 0;
+        for _ in 0..rounds {
+            count = palisade_vuln::lockfile::parse(&path, &text)
+                .expect("lock file")
+                .len();
+        }
+        println!(
+            "lock file {name}: {count} packages ({} KiB) read in {:.2} ms",
+            text.len() / 1024,
+            t.elapsed().as_secs_f64() * 1e3 / f64::from(rounds)
+        );
+    }
+}
+
 fn main() {
     bench_cvss();
     bench_maven();
+    bench_lockfiles();
     let n: usize = std::env::var("VULN_BENCH_N")
         .ok()
         .and_then(|v| v.parse().ok())

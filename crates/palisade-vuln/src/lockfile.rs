@@ -76,6 +76,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Package>, String> {
             }
         }
         Some("npm") => {
+            let keys = KeyLines::new(text);
             let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
                 format!(
                     "{file}:{}:{}: expected package-lock.json (JSON): {e}",
@@ -95,7 +96,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Package>, String> {
                     if let Some(ver) = v.get("version").and_then(|v| v.as_str())
                         && v.get("link").and_then(serde_json::Value::as_bool) != Some(true)
                     {
-                        out.push(pkg("npm", name, ver, line_of(text, key)));
+                        out.push(pkg("npm", name, ver, keys.line_of(key)));
                     }
                 }
             } else if let Some(deps) = json.get("dependencies").and_then(|p| p.as_object()) {
@@ -115,7 +116,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Package>, String> {
                 let mut found = Vec::new();
                 walk(deps, &mut found);
                 for (n, v) in found {
-                    let line = line_of(text, &n);
+                    let line = keys.line_of(&n);
                     out.push(pkg("npm", &n, &v, line));
                 }
             } else {
@@ -125,6 +126,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Package>, String> {
             }
         }
         Some("pipenv") => {
+            let keys = KeyLines::new(text);
             let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
                 format!(
                     "{file}:{}:{}: expected Pipfile.lock (JSON): {e}",
@@ -140,7 +142,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Package>, String> {
                             .and_then(|v| v.as_str())
                             .and_then(|v| v.strip_prefix("=="))
                         {
-                            out.push(pkg("PyPI", name, ver, line_of(text, name)));
+                            out.push(pkg("PyPI", name, ver, keys.line_of(name)));
                         }
                     }
                 }
@@ -287,6 +289,45 @@ fn toml_packages(text: &str) -> Vec<TomlPackage> {
     out.extend(cur);
     out.retain(|p| !p.name.is_empty() && !p.version.is_empty());
     out
+}
+
+/// Lines of a pretty-printed JSON lock file where an object member opens (`"key": {`), so a
+/// package's line is found without scanning the file once per package.
+struct KeyLines<'a> {
+    text: &'a str,
+    lines: std::collections::HashMap<&'a str, u32>,
+}
+
+impl<'a> KeyLines<'a> {
+    fn new(text: &'a str) -> KeyLines<'a> {
+        let mut lines = std::collections::HashMap::new();
+        for (i, l) in text.lines().enumerate() {
+            let Some(rest) = l.trim_start().strip_prefix('"') else {
+                continue;
+            };
+            let Some((key, after)) = rest.split_once('"') else {
+                continue;
+            };
+            if after
+                .trim_start()
+                .strip_prefix(':')
+                .is_some_and(|v| v.trim_start().starts_with('{'))
+            {
+                lines
+                    .entry(key)
+                    .or_insert_with(|| u32::try_from(i + 1).unwrap_or(0));
+            }
+        }
+        KeyLines { text, lines }
+    }
+
+    /// The line of the object keyed `key`, else the first line mentioning `"key"`.
+    fn line_of(&self, key: &str) -> u32 {
+        self.lines
+            .get(key)
+            .copied()
+            .unwrap_or_else(|| line_of(self.text, key))
+    }
 }
 
 fn line_of(text: &str, needle: &str) -> u32 {

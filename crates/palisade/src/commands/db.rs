@@ -66,8 +66,8 @@ pub enum DbCommand {
         #[command(flatten)]
         db: DbPath,
     },
-    /// Match lock files (requirements*.txt, Pipfile.lock, poetry.lock, package-lock.json,
-    /// go.sum) or package URLs against the database
+    /// Match lock files (requirements*.txt, Pipfile.lock, poetry.lock, uv.lock,
+    /// package-lock.json, Cargo.lock, go.mod, go.sum) or package URLs against the database
     Check(Box<CheckArgs>),
 }
 
