@@ -29,10 +29,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use palisade_k8s::model::{Decoder, PodSpec};
+use palisade_k8s::model::{Decoder, PodMeta, PodSpec};
 use palisade_policy::{
     AdmissionMode, CustomResource, FailurePolicy, ImageVerificationSettings, KeySource, Policy,
-    RuleSetting, VerifyImagesRule,
+    RuleSetting, SUPPRESS_ANNOTATION, VerifyImagesRule, parse_suppression,
 };
 use palisade_sign::image::{self as sign_image, DenyKind, SignatureFormat, TrustedKey};
 use palisade_sign::kube::{KubeClient, SecretRef};
@@ -328,6 +328,8 @@ pub struct ImageResult {
     pub image: String,
     /// A `verifyImages` rule covers the image (else it is only resolved for pinning).
     pub rule: Option<usize>,
+    /// Suppressed for PAL104 by a `palisade.dev/ignore` annotation (still pinned).
+    pub suppressed: bool,
     pub outcome: ImageOutcome,
 }
 
@@ -354,6 +356,7 @@ fn results(sites: &[Site], outcomes: &HashMap<&str, Found>) -> Vec<ImageResult> 
                     pointer: s.pointer.clone(),
                     image: s.image.clone(),
                     rule,
+                    suppressed: s.suppressed,
                     outcome,
                 })
         })
@@ -366,6 +369,8 @@ struct Site {
     container: String,
     pointer: String,
     image: String,
+    /// `palisade.dev/ignore` on the object or its pod template names PAL104.
+    suppressed: bool,
 }
 
 fn key_error(rule: usize, key: usize, pos: palisade_yaml::Pos, e: &SignError) -> String {
@@ -802,6 +807,7 @@ impl ImageGate {
                 }
                 Some(ImageResult {
                     rule,
+                    suppressed: s.suppressed,
                     outcome: ImageOutcome::Unavailable {
                         reason: reason.clone(),
                         failure_policy: self.failure_policy(rule),
@@ -906,8 +912,15 @@ fn image_sites(raw: &str, custom_resources: &[CustomResource]) -> Vec<Site> {
             let Ok(sites) = palisade_k8s::workload::pod_sites(res, custom_resources) else {
                 continue;
             };
+            let suppresses = |meta: &PodMeta<'_>| {
+                meta.annotation(SUPPRESS_ANNOTATION)
+                    .is_some_and(|a| parse_suppression(a.value).covers(&RULE))
+            };
+            let object_suppressed = suppresses(&res.meta);
             for site in sites {
                 let mut decoder = Decoder::default();
+                let template = PodMeta::decode(site.meta, site.meta_ptr.clone(), &mut decoder);
+                let suppressed = object_suppressed || suppresses(&template);
                 let spec = PodSpec::decode(
                     site.spec,
                     site.spec_ptr.clone(),
@@ -920,6 +933,7 @@ fn image_sites(raw: &str, custom_resources: &[CustomResource]) -> Vec<Site> {
                             container: c.name.to_string(),
                             pointer: palisade_yaml::push_key(&c.ptr, "image"),
                             image: image.value.to_string(),
+                            suppressed,
                         });
                     }
                 }
@@ -1011,7 +1025,16 @@ fn validate(policy: &Policy, req: &AdmissionRequest, results: &[ImageResult], ou
     let mut warn = Vec::new();
     let mut audit = Vec::new();
     // Images no rule covers were only resolved for pinning; PAL101 judges their digests.
-    for r in results.iter().filter(|r| r.rule.is_some()) {
+    let suppressed = results
+        .iter()
+        .filter(|r| r.suppressed && r.rule.is_some())
+        .count();
+    if suppressed > 0 {
+        out.response
+            .audit_annotations
+            .insert("imagesSuppressed".into(), suppressed.to_string());
+    }
+    for r in results.iter().filter(|r| r.rule.is_some() && !r.suppressed) {
         // `headline` fits a 120-character warning; the denial message carries every detail.
         let (headline, problem, blocking) = match &r.outcome {
             ImageOutcome::Verified { .. } | ImageOutcome::Resolved { .. } => continue,

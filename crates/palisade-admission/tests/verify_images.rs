@@ -448,6 +448,17 @@ async fn warn_audit_and_required_false() {
     ));
     assert_eq!(validate(&h, &unsigned).await["allowed"], false);
 
+    // Inline suppression on the object, as for every rule; the other containers still count.
+    let h = harness(&w.policy("", ""));
+    let mut annotated = unsigned.clone();
+    annotated["metadata"]["annotations"] =
+        json!({"palisade.dev/ignore": "image-signature -- vendor image, verified upstream"});
+    let resp = validate(&h, &annotated).await;
+    assert_eq!(resp["allowed"], true, "{resp}");
+    assert_eq!(resp["auditAnnotations"]["imagesSuppressed"], "1");
+    annotated["metadata"]["annotations"] = json!({"palisade.dev/ignore": "PAL100 -- other"});
+    assert_eq!(validate(&h, &annotated).await["allowed"], false);
+
     // The rule turned off in `rules`: nothing is reported.
     let h = harness(&w.policy("", "  rules: {image-signature: off}\n"));
     assert_eq!(validate(&h, &unsigned).await["allowed"], true);
