@@ -40,7 +40,9 @@ pub mod vulns;
 
 pub use error::{Error, Result};
 pub use reference::{ImageRef, RegistryRef, parse_registry as parse_registry_ref};
-pub use scan::{ImageScan, LayerInfo, ScanOptions, scan_image, scan_reference};
+pub use scan::{
+    ImageScan, LayerInfo, Progress, ProgressHook, ScanOptions, scan_image, scan_reference,
+};
 pub use source::{Image, Layer, OpenOptions, open};
 pub use spec::Platform;
 

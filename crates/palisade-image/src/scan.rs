@@ -15,6 +15,45 @@ use crate::source::{Image, OpenOptions, open};
 use crate::spec::ImageConfig;
 use crate::surface::AttackSurface;
 
+/// Told how far reading an image's layers has got, to draw a progress bar. Called from the
+/// threads that read layers.
+pub trait Progress: Send + Sync {
+    /// Reading starts: `total` stored (compressed) bytes in `layers` layers.
+    fn start(&self, reference: &str, total: u64, layers: usize);
+    /// `bytes` more stored bytes were read.
+    fn advance(&self, bytes: u64);
+    /// Every layer was read.
+    fn finish(&self);
+}
+
+/// An optional [`Progress`] receiver (`None`: silent).
+#[derive(Clone, Default)]
+pub struct ProgressHook(pub Option<Arc<dyn Progress>>);
+
+impl std::fmt::Debug for ProgressHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "ProgressHook(on)"
+        } else {
+            "ProgressHook(off)"
+        })
+    }
+}
+
+/// Counts the stored bytes of a layer as they are read.
+struct Counting<R> {
+    inner: R,
+    progress: Arc<dyn Progress>,
+}
+
+impl<R: std::io::Read> std::io::Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.advance(n as u64);
+        Ok(n)
+    }
+}
+
 /// Everything that decides how a scan runs.
 #[derive(Clone, Debug)]
 pub struct ScanOptions {
@@ -23,6 +62,8 @@ pub struct ScanOptions {
     pub model: palisade_model::ScanOptions,
     /// Read layers in parallel (rayon).
     pub parallel: bool,
+    /// Where to report how far the layers have been read.
+    pub progress: ProgressHook,
 }
 
 impl Default for ScanOptions {
@@ -35,6 +76,7 @@ impl Default for ScanOptions {
                 ..palisade_model::ScanOptions::default()
             },
             parallel: true,
+            progress: ProgressHook::default(),
         }
     }
 }
@@ -106,11 +148,23 @@ pub fn scan_reference(reference: &str, opts: &ScanOptions) -> Result<ImageScan> 
     Ok(scan_image(&image, opts))
 }
 
-fn read_layer(image: &Image, i: usize, cap: &Capturer<'_>, budget: &Budget) -> LayerScan {
+fn read_layer(
+    image: &Image,
+    i: usize,
+    cap: &Capturer<'_>,
+    budget: &Budget,
+    progress: &ProgressHook,
+) -> LayerScan {
     let layer = &image.layers[i];
     let name = layer.name();
     let raw = match image.open_layer(layer) {
-        Ok(r) => r,
+        Ok(r) => match &progress.0 {
+            Some(p) => Box::new(Counting {
+                inner: r,
+                progress: p.clone(),
+            }),
+            None => r,
+        },
         Err(e) => {
             return LayerScan {
                 errors: vec![Error::Layer {
@@ -148,15 +202,19 @@ pub fn scan_image(image: &Image, opts: &ScanOptions) -> ImageScan {
         ),
         None => {
             let idx: Vec<usize> = (0..image.layers.len()).collect();
+            if let Some(p) = &opts.progress.0 {
+                let total = image.layers.iter().map(|l| l.descriptor.size).sum();
+                p.start(&image.reference, total, image.layers.len());
+            }
+            let read = |&i: &usize| read_layer(image, i, &cap, &budget, &opts.progress);
             let scans = if opts.parallel {
-                idx.par_iter()
-                    .map(|&i| read_layer(image, i, &cap, &budget))
-                    .collect()
+                idx.par_iter().map(read).collect()
             } else {
-                idx.iter()
-                    .map(|&i| read_layer(image, i, &cap, &budget))
-                    .collect()
+                idx.iter().map(read).collect()
             };
+            if let Some(p) = &opts.progress.0 {
+                p.finish();
+            }
             (
                 scans,
                 image.layers.iter().map(|l| l.name().to_string()).collect(),

@@ -81,6 +81,9 @@ pub struct ScanArgs {
     /// `scan image`: platform of a multi-platform image, OS/ARCH[/VARIANT] (default: the host's)
     #[arg(long, value_name = "PLATFORM")]
     pub platform: Option<String>,
+    /// `scan image`: no progress bar on stderr (it is only drawn on a terminal anyway)
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
     #[command(flatten)]
     pub vuln: VulnArgs,
 }

@@ -98,6 +98,7 @@ fn scan_failing(dir: &Path, name: &str, object: &Value) -> Vec<&'static str> {
         },
         color: ColorChoice::Never,
         platform: None,
+        quiet: true,
         vuln: Default::default(),
     };
     let report = palisade::execute_scan(&args).unwrap();

@@ -90,3 +90,65 @@ fn scan_image_and_sbom() {
     assert_eq!(code, 0);
     assert!(out.contains("## Fix") || out.contains("Fix"));
 }
+
+/// Runs `palisade ARGS` under a pseudo-terminal (`script`), so stderr is a terminal;
+/// returns everything written to it.
+fn palisade_on_a_terminal(args: &[&str]) -> Option<String> {
+    let cmd = std::iter::once(env!("CARGO_BIN_EXE_palisade").to_string())
+        .chain(args.iter().map(|a| format!("'{a}'")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = Command::new("script")
+        .args(["-q", "-e", "-c", &format!("{cmd} > /dev/null"), "/dev/null"])
+        .output()
+        .ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn attack_surface_notices_and_progress_bar() {
+    let dir = tempfile::tempdir().unwrap();
+    image(dir.path());
+    let layout = format!("oci:{}:v1", dir.path().join("layout").display());
+    let (_, out, err) = palisade(&["scan", "image", &layout, "-f", "json"]);
+    assert!(
+        err.is_empty(),
+        "nothing on stderr when it is not a terminal: {err}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let notices: Vec<&str> = v["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.contains("attack surface: user root (unset)")
+                && n.contains("exposed ports: 22/tcp")),
+        "{notices:#?}"
+    );
+    assert!(
+        notices.iter().any(|n| n.contains("layer sizes: #1 ")),
+        "{notices:#?}"
+    );
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.contains("to minimise") && n.contains("USER")),
+        "{notices:#?}"
+    );
+    let Some(tty) = palisade_on_a_terminal(&["scan", "image", &layout]) else {
+        eprintln!("skipped the terminal half: `script` (util-linux) is not installed");
+        return;
+    };
+    assert!(
+        tty.contains("(1 layers)"),
+        "progress bar on a terminal: {tty:?}"
+    );
+    let quiet = palisade_on_a_terminal(&["scan", "image", &layout, "--quiet"]).unwrap();
+    assert!(!quiet.contains("layers)"), "--quiet: {quiet:?}");
+    let sbom = palisade_on_a_terminal(&["sbom", &layout, "-q"]).unwrap();
+    assert!(!sbom.contains("layers)"), "sbom -q: {sbom:?}");
+}

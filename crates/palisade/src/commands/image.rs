@@ -51,6 +51,48 @@ fn image_options(platform: Option<&str>) -> Result<palisade_image::ScanOptions, 
     Ok(opts)
 }
 
+/// A progress bar on stderr for reading layers, drawn only when stderr is a terminal and
+/// `--quiet` was not given.
+struct LayerBar(indicatif::ProgressBar);
+
+impl palisade_image::Progress for LayerBar {
+    fn start(&self, reference: &str, total: u64, layers: usize) {
+        self.0.set_length(total);
+        self.0.set_position(0);
+        self.0.set_message(format!("{reference} ({layers} layers)"));
+        self.0.reset_eta();
+    }
+
+    fn advance(&self, bytes: u64) {
+        self.0.inc(bytes);
+    }
+
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+fn with_progress(
+    mut opts: palisade_image::ScanOptions,
+    quiet: bool,
+) -> palisade_image::ScanOptions {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return opts;
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        None,
+        indicatif::ProgressDrawTarget::stderr_with_hz(10),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "[{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta} {wide_msg}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    opts.progress = palisade_image::ProgressHook(Some(std::sync::Arc::new(LayerBar(bar))));
+    opts
+}
+
 fn summary(s: &palisade_image::ImageScan) -> String {
     let os = s
         .inventory
@@ -71,7 +113,7 @@ fn summary(s: &palisade_image::ImageScan) -> String {
 /// Scans every reference after the word `image`.
 pub fn execute_scan(args: &ScanArgs) -> Result<ScanReport, String> {
     let (policy, opts) = resolve_options(&args.policy)?;
-    let image_opts = image_options(args.platform.as_deref())?;
+    let image_opts = with_progress(image_options(args.platform.as_deref())?, args.quiet);
     let mut report = ScanReport::new(policy.fail_on);
     report.rules = all_rules()
         .into_iter()
@@ -133,6 +175,9 @@ pub struct SbomArgs {
     /// Platform of a multi-platform image: OS/ARCH[/VARIANT] (default: the host's)
     #[arg(long, value_name = "PLATFORM")]
     pub platform: Option<String>,
+    /// No progress bar on stderr (it is only drawn on a terminal anyway)
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
     /// Vulnerability database: list the packages' known vulnerabilities in the CycloneDX
     /// `vulnerabilities` array (without it the SBOM lists components only)
     #[arg(long, value_name = "PATH")]
@@ -147,7 +192,7 @@ pub fn run_sbom(args: &SbomArgs) -> i32 {
         Err(e) => return super::fail(e),
     };
     let opts = match image_options(args.platform.as_deref()) {
-        Ok(o) => o,
+        Ok(o) => with_progress(o, args.quiet),
         Err(e) => return super::fail(e),
     };
     let r = normalize_reference(&args.reference);
