@@ -13,7 +13,7 @@
 //!   latency corrected for coordinated omission: the latency target's setting;
 //! - TLS + HTTP/2, one connection with 100 concurrent streams (how the API server calls);
 //! - overload: 1000 HTTP/1.1 connections (10× the 100-connection run). Connections past
-//!   `--max-connections` are closed at accept and retried by the client after 10 ms; the
+//!   `--max-connections` are closed at accept and retried by the client after 100 ms; the
 //!   closed connections and 429s are reported as shed, and the latency is of accepted requests.
 //!
 //! Environment:
@@ -25,7 +25,8 @@
 //!   `valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%p`;
 //! - `PALISADE_BENCH_INLINE_BYTES`: `Limits::inline_body_bytes` of the server (0 evaluates
 //!   every request on the blocking pool);
-//! - `PALISADE_BENCH_MAX_CONNECTIONS`: the server's connection cap (default as `serve`).
+//! - `PALISADE_BENCH_MAX_CONNECTIONS`: the server's connection cap (default as `serve`);
+//! - `PALISADE_BENCH_RETRY_MS`: how long a refused connection waits before connecting again.
 
 use std::io::{BufRead, BufReader, Write as _};
 use std::net::SocketAddr;
@@ -97,7 +98,34 @@ impl Stats {
     }
 }
 
+/// CPU time (user + system) the process has used, in microseconds (`/proc/PID/stat`, clock
+/// ticks of 10 ms).
+fn cpu_micros(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name, which is in parentheses and may hold spaces.
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        })
+        .map_or(0, |ticks| ticks * 10_000)
+}
+
+/// The server's CPU time since the last call: with a fixed share of a shared machine, a design
+/// that runs more threads gets more of it, so requests per CPU-second is the fair comparison.
+static SERVER_CPU: std::sync::Mutex<Option<(u32, u64)>> = std::sync::Mutex::new(None);
+
+fn server_cpu_delta() -> Option<u64> {
+    let mut guard = SERVER_CPU.lock().unwrap();
+    let (pid, last) = (*guard)?;
+    let now = cpu_micros(pid);
+    *guard = Some((pid, now));
+    Some(now.saturating_sub(last))
+}
+
 fn report(label: &str, mut s: Stats) {
+    let cpu = server_cpu_delta();
     s.latencies.sort_unstable();
     let n = s.latencies.len();
     let pct = |p: f64| {
@@ -114,8 +142,13 @@ fn report(label: &str, mut s: Stats) {
     };
     #[allow(clippy::cast_precision_loss)]
     let rps = n as f64 / s.elapsed.as_secs_f64();
+    #[allow(clippy::cast_precision_loss)]
+    let per_request = match cpu {
+        Some(us) if n > 0 => format!("{:>5.0} µs", us as f64 / n as f64),
+        _ => "    -   ".to_string(),
+    };
     println!(
-        "{label:<36} {rps:>7.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  p99.9 {:>8.3} ms  ok {n:>7}  shed {:>6}  errors {}  load {}",
+        "{label:<36} {rps:>7.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  p99.9 {:>8.3} ms  ok {n:>7}  shed {:>6}  errors {}  server CPU/req {per_request}  load {}",
         pct(0.50),
         pct(0.99),
         pct(0.999),
@@ -250,7 +283,8 @@ async fn connect(addr: SocketAddr, connector: &tokio_rustls::TlsConnector) -> Op
 
 /// HTTP/1.1 keep-alive connections, one request in flight each, until `duration` passes or
 /// `limit` requests were sent in all. A connection that is closed (at accept, past the
-/// server's connection cap) counts as shed and is retried after 10 ms.
+/// server's connection cap) counts as shed and is retried after 100 ms
+/// (`PALISADE_BENCH_RETRY_MS`), as a caller whose request failed tries again later.
 ///
 /// Without `rate`, each connection sends its next request as soon as the answer arrives
 /// (closed loop: the server's saturation throughput; latency is then queueing by Little's
@@ -269,6 +303,8 @@ async fn over_h1(
     let connector = tls_connector(ca, b"http/1.1");
     let bodies: Arc<Vec<Vec<u8>>> = Arc::new((0..64).map(body).collect());
     let sent = Arc::new(AtomicUsize::new(0));
+    let retry =
+        Duration::from_millis(env_usize("PALISADE_BENCH_RETRY_MS").map_or(100, |ms| ms as u64));
     let start = Instant::now();
     let mut tasks = Vec::new();
     for w in 0..connections {
@@ -294,7 +330,7 @@ async fn over_h1(
             'connection: while start.elapsed() < duration {
                 let Some(mut tls) = connect(addr, &connector).await else {
                     stats.shed += 1;
-                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    tokio::time::sleep(retry).await;
                     continue;
                 };
                 while more() {
@@ -490,7 +526,11 @@ fn main() {
         .build()
         .unwrap();
     let (mut child, addr) = spawn_server(dir.path());
+    let measure_server = || {
+        *SERVER_CPU.lock().unwrap() = Some((child.id(), cpu_micros(child.id())));
+    };
     if let Some(n) = env_usize("PALISADE_BENCH_REQUESTS") {
+        measure_server();
         let stats = rt.block_on(over_h1(
             addr,
             &ca,
@@ -507,6 +547,7 @@ fn main() {
         );
         rt.block_on(async {
             if runs.contains(&"inproc") {
+                // The server is this process here; its CPU is not measured.
                 for c in [1, 10, 100] {
                     report(
                         &format!("in-process, {c} concurrent"),
@@ -516,6 +557,7 @@ fn main() {
             }
             for c in [1, 10, 100] {
                 if runs.contains(&c.to_string().as_str()) {
+                    measure_server();
                     report(
                         &format!("TLS HTTP/1.1 keep-alive, {c} conns"),
                         over_h1(addr, &ca, duration, c, None, None).await,
@@ -525,18 +567,21 @@ fn main() {
             if runs.contains(&"paced") {
                 #[allow(clippy::cast_precision_loss)]
                 let rate = env_usize("PALISADE_BENCH_RATE").unwrap_or(5000) as f64;
+                measure_server();
                 report(
                     &format!("TLS HTTP/1.1, 100 conns at {rate:.0}/s"),
                     over_h1(addr, &ca, duration, 100, None, Some(rate)).await,
                 );
             }
             if runs.contains(&"h2") {
+                measure_server();
                 report(
                     "TLS HTTP/2, 1 conn, 100 streams",
                     over_h2(addr, &ca, duration, 100).await,
                 );
             }
             if runs.contains(&"overload") {
+                measure_server();
                 report(
                     "TLS overload, 1000 conns (10x)",
                     over_h1(addr, &ca, duration, 1000, None, None).await,
