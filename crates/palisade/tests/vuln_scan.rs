@@ -17,12 +17,14 @@ fn vuln_fixture(p: &str) -> PathBuf {
         .join(p)
 }
 
-/// Runs the binary with the user's cache dir pointed into `home`, so a database the machine
-/// may have never leaks into a test.
+/// Runs the binary with the user's cache dir (and registry credentials) pointed into `home`,
+/// so a database or credentials the machine may have never leak into a test.
 fn palisade(home: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
         .args(args)
         .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("DOCKER_CONFIG", home.join("docker"))
+        .env("REGISTRY_AUTH_FILE", home.join("auth.json"))
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
@@ -77,6 +79,13 @@ Version: 5.2.15-2+b2
 /// A Debian 12 image: libssl3 from a vulnerable openssl source, a fixed openssl, mlflow
 /// 2.9.1 (dist-info) and lodash 4.17.20 (node_modules); `User` set so no config rule fires.
 fn debian_image(dir: &Path) -> String {
+    debian_built_image()
+        .write_oci_layout(&dir.join("debian"), Some("v1"))
+        .unwrap();
+    format!("oci:{}:v1", dir.join("debian").display())
+}
+
+fn debian_built_image() -> BuiltImage {
     let l = vec![
         Entry::file(
             "etc/os-release",
@@ -92,14 +101,11 @@ fn debian_image(dir: &Path) -> String {
             r#"{"name": "lodash", "version": "4.17.20"}"#,
         ),
     ];
-    let img = BuiltImage::new(
+    BuiltImage::new(
         vec![(layer_tar(&l).unwrap(), Compression::Gzip)],
         serde_json::json!({"User": "10001"}),
     )
-    .unwrap();
-    img.write_oci_layout(&dir.join("debian"), Some("v1"))
-        .unwrap();
-    format!("oci:{}:v1", dir.join("debian").display())
+    .unwrap()
 }
 
 fn json(out: &str) -> Value {
@@ -564,4 +570,94 @@ fn lock_files_in_a_scanned_directory() {
             .iter()
             .any(|n| n.as_str().unwrap().contains("palisade db update"))
     );
+}
+
+/// Debian's `docker-registry` on a free loopback port with temporary storage, as the
+/// palisade-image registry tests start it; `None` (one line on stderr) when not installed.
+struct Registry {
+    child: std::process::Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_registry() -> Option<Registry> {
+    if !Command::new("docker-registry")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        eprintln!("skipping: docker-registry is not installed (apt-get install docker-registry)");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cfg = dir.path().join("config.yml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new("docker-registry")
+        .arg("serve")
+        .arg(&cfg)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let reg = Registry {
+        child,
+        port,
+        _dir: dir,
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "registry did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Some(reg)
+}
+
+#[test]
+fn image_from_a_registry_has_the_same_vulnerabilities() {
+    let Some(reg) = start_registry() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = database(d, &[]);
+    let reference = format!("localhost:{}/ml/server:1", reg.port);
+    let client = palisade_image::source::registry::Client::new(
+        &palisade_image::parse_registry_ref(&reference).unwrap(),
+        &palisade_image::OpenOptions {
+            auth_file: Some("/nonexistent".into()),
+            ..palisade_image::OpenOptions::default()
+        },
+    );
+    debian_built_image().push(&client, "1").unwrap();
+    let layout = debian_image(d);
+    let (code, out, err) = palisade(d, &["scan", "image", &reference, "--db", &db, "-f", "json"]);
+    assert_eq!(code, 1, "{err}");
+    let from_registry = json(&out);
+    let (_, out, _) = palisade(d, &["scan", "image", &layout, "--db", &db, "-f", "json"]);
+    let from_layout = json(&out);
+    assert_eq!(vulns(&from_registry).len(), 3);
+    assert_eq!(vulns(&from_registry), vulns(&from_layout));
+    for f in from_registry["findings"].as_array().unwrap() {
+        assert_eq!(f["file"], reference.as_str());
+    }
 }
