@@ -4,6 +4,8 @@
 //! printed for them (see `generate.sh`). When rpm is installed, the oracle is re-derived
 //! live from the committed database.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -181,6 +183,27 @@ fn images_with_each_database() {
     assert_eq!(demo.path, "var/lib/rpm/rpmdb.sqlite");
     let tilde = rpms.iter().find(|p| p.name == "libfoo-devel").unwrap();
     assert_eq!(tilde.version, "0.9~rc1-1.fc40");
+    // The SBOMs carry them: CycloneDX valid against the 1.6 schema, SPDX with the purl.
+    let stamp = palisade_image::sbom::Stamp::default();
+    let cdx: serde_json::Value = serde_json::from_str(&palisade_image::sbom::render(
+        &ubi,
+        palisade_image::sbom::Format::CycloneDx,
+        &stamp,
+    ))
+    .unwrap();
+    assert!(
+        cdx["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["purl"] == demo.purl.as_str())
+    );
+    common::cyclonedx_validator(|v| {
+        let errors: Vec<String> = v.iter_errors(&cdx).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+    });
+    let spdx = palisade_image::sbom::render(&ubi, palisade_image::sbom::Format::Spdx, &stamp);
+    assert!(spdx.contains(&demo.purl));
 
     let al2 = image_with(
         "ID=\"amzn\"\nVERSION_ID=\"2\"\n",
