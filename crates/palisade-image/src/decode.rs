@@ -203,6 +203,23 @@ mod tests {
     }
 
     #[test]
+    fn corrupt_zstd_is_an_error() {
+        let data = vec![7u8; 100_000];
+        let mut zs = ruzstd::encoding::compress_to_vec(
+            &data[..],
+            ruzstd::encoding::CompressionLevel::Fastest,
+        );
+        let n = zs.len();
+        zs[n / 2] ^= 0xff;
+        zs.truncate(n - 3);
+        let v = Verify::Blob {
+            digest: sha256_digest(&zs),
+            size: None,
+        };
+        assert!(roundtrip(zs, v).is_err());
+    }
+
+    #[test]
     fn corrupt_gzip_is_an_error() {
         let raw = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0xff];
         let v = Verify::Blob {
