@@ -135,6 +135,8 @@ fn bench_lockfiles() {
     let mut cargo = String::from("version = 4\n\n");
     let mut npm = String::from("{\"lockfileVersion\": 3, \"packages\": {\"\": {\"name\": \"app\"}");
     let mut gomod = String::from("module example.com/app\n\ngo 1.22\n\nrequire (\n");
+    let mut yarn = String::from("# yarn lockfile v1\n\n");
+    let mut pnpm = String::from("lockfileVersion: '9.0'\n\npackages:\n\n");
     for i in 0..n {
         req.push_str(&format!(
             "package-{i}=={}.{}.{}  # via app\n",
@@ -157,6 +159,18 @@ fn bench_lockfiles() {
             "\texample.com/mod{i} v1.{}.0 // indirect\n",
             i % 17
         ));
+        yarn.push_str(&format!(
+            "\"pkg-{i}@^{0}.0.0\", pkg-{i}@^{0}.1.0:\n  version \"{0}.{1}.2\"\n  resolved \"https://registry.invalid/pkg-{i}.tgz\"\n  integrity sha512-{2:064x}\n\n",
+            i % 6,
+            i % 10,
+            i
+        ));
+        pnpm.push_str(&format!(
+            "  pkg-{i}@{}.{}.3:\n    resolution: {{integrity: sha512-{:064x}}}\n\n",
+            i % 6,
+            i % 10,
+            i
+        ));
     }
     npm.push_str("}}");
     gomod.push_str(")\n");
@@ -165,6 +179,8 @@ fn bench_lockfiles() {
         ("Cargo.lock", cargo),
         ("package-lock.json", npm),
         ("go.mod", gomod),
+        ("yarn.lock", yarn),
+        ("pnpm-lock.yaml", pnpm),
     ] {
         let path = PathBuf::from(name);
         let rounds = 5;

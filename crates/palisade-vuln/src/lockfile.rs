@@ -1,6 +1,6 @@
 //! Packages pinned by lock files: `requirements*.txt` (`name==version` lines), `Pipfile.lock`,
-//! `poetry.lock`, `uv.lock`, `package-lock.json` (v1, v2, v3), `Cargo.lock`, `go.mod` and
-//! `go.sum`. Lines that do not pin an exact version are skipped: a range is not an installed
+//! `poetry.lock`, `uv.lock`, `package-lock.json` (v1, v2, v3), `yarn.lock` (v1 and Berry),
+//! `pnpm-lock.yaml` (v5 to v9), `Cargo.lock`, `go.mod` and `go.sum`. Lines that do not pin an exact version are skipped: a range is not an installed
 //! version. Packages that do not come from the ecosystem's registry (workspace members, path,
 //! git and editable sources in `Cargo.lock` and `uv.lock`) are skipped too: advisories are
 //! about published versions.
@@ -21,6 +21,8 @@ pub fn kind(path: &Path) -> Option<&'static str> {
         "go.mod" => "gomod",
         "Cargo.lock" => "cargo",
         "uv.lock" => "uv",
+        "yarn.lock" => "yarn",
+        "pnpm-lock.yaml" => "pnpm",
         n if n.ends_with(".txt") && n.contains("requirements") => "pip",
         _ => return None,
     })
@@ -219,13 +221,144 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Package>, String> {
                 }
             }
         }
+        Some("yarn") => {
+            for (name, version, line) in yarn_packages(text) {
+                out.push(pkg("npm", &name, &version, line));
+            }
+        }
+        Some("pnpm") => {
+            for (name, version, line) in pnpm_packages(text) {
+                out.push(pkg("npm", &name, &version, line));
+            }
+        }
         _ => {
             return Err(format!(
-                "{file}: not a lock file Palisade reads (requirements*.txt, Pipfile.lock, poetry.lock, uv.lock, package-lock.json, Cargo.lock, go.mod, go.sum)"
+                "{file}: not a lock file Palisade reads (requirements*.txt, Pipfile.lock, poetry.lock, uv.lock, package-lock.json, yarn.lock, pnpm-lock.yaml, Cargo.lock, go.mod, go.sum)"
             ));
         }
     }
     Ok(out)
+}
+
+/// The package name of an npm descriptor (`lodash@^4.17.0`, `@babel/core@npm:^7.0.0`,
+/// `"@types/node@*"`): everything before the `@` that starts the range.
+fn npm_descriptor_name(descriptor: &str) -> &str {
+    let d = descriptor.trim().trim_matches('"');
+    let at = d
+        .char_indices()
+        .skip(1)
+        .find(|(_, c)| *c == '@')
+        .map_or(d.len(), |(i, _)| i);
+    &d[..at]
+}
+
+/// `yarn.lock` entries: a header line of descriptors (`"lodash@^4.17.0", lodash@^4.17.20:`)
+/// then an indented `version "4.17.21"` (v1) or `version: 4.17.21` (Berry). Berry's
+/// workspace, link, portal and patch-only entries (resolution not from the registry) are
+/// skipped, and so is `__metadata`.
+fn yarn_packages(text: &str) -> Vec<(String, String, u32)> {
+    let mut out = Vec::new();
+    let mut current: Option<(String, u32)> = None;
+    let mut version: Option<String> = None;
+    let mut local = false;
+    let flush = |current: &mut Option<(String, u32)>,
+                 version: &mut Option<String>,
+                 local: bool,
+                 out: &mut Vec<(String, String, u32)>| {
+        if let (Some((name, line)), Some(v)) = (current.take(), version.take())
+            && !local
+            && name != "__metadata"
+        {
+            out.push((name, v, line));
+        }
+    };
+    for (i, raw) in text.lines().enumerate() {
+        if raw.trim().is_empty() || raw.trim_start().starts_with('#') {
+            continue;
+        }
+        if !raw.starts_with(' ') {
+            flush(&mut current, &mut version, local, &mut out);
+            local = false;
+            let header = raw.trim_end().trim_end_matches(':');
+            let first = header.split(", ").next().unwrap_or(header);
+            current = Some((
+                npm_descriptor_name(first).to_string(),
+                u32::try_from(i + 1).unwrap_or(0),
+            ));
+            continue;
+        }
+        let l = raw.trim();
+        if let Some(v) = l
+            .strip_prefix("version:")
+            .or_else(|| l.strip_prefix("version "))
+        {
+            version = Some(v.trim().trim_matches('"').to_string());
+        } else if let Some(r) = l.strip_prefix("resolution:") {
+            let r = r.trim().trim_matches('"');
+            let protocol = r.rsplit_once('@').map_or("", |(_, v)| v);
+            local = ["workspace:", "link:", "portal:", "file:", "exec:"]
+                .iter()
+                .any(|p| protocol.starts_with(p));
+        }
+    }
+    flush(&mut current, &mut version, local, &mut out);
+    out
+}
+
+/// `pnpm-lock.yaml` `packages:` keys: `/lodash/4.17.21` (v5), `/lodash@4.17.21` (v6),
+/// `lodash@4.17.21` (v9), with scopes and peer suffixes (`(react@18.2.0)`, `_react@18.2.0`).
+fn pnpm_packages(text: &str) -> Vec<(String, String, u32)> {
+    let v5 = text.lines().take(5).any(|l| {
+        l.trim_start()
+            .strip_prefix("lockfileVersion:")
+            .is_some_and(|v| {
+                v.trim()
+                    .trim_matches('\'')
+                    .trim_matches('"')
+                    .starts_with('5')
+            })
+    });
+    let mut out = Vec::new();
+    let mut in_packages = false;
+    for (i, raw) in text.lines().enumerate() {
+        if !raw.starts_with(' ') && !raw.trim().is_empty() {
+            in_packages = raw.trim_end() == "packages:";
+            continue;
+        }
+        // Package keys are indented two spaces and end with `:`.
+        if !in_packages || !raw.starts_with("  ") || raw.starts_with("   ") {
+            continue;
+        }
+        let key = raw
+            .trim()
+            .trim_end_matches(':')
+            .trim_matches('\'')
+            .trim_matches('"');
+        let key = key.strip_prefix('/').unwrap_or(key);
+        let key = key.split('(').next().unwrap_or(key);
+        let (name, version) = if v5 {
+            let Some((n, v)) = key.rsplit_once('/') else {
+                continue;
+            };
+            (n, v.split('_').next().unwrap_or(v))
+        } else {
+            let name = npm_descriptor_name(key);
+            let Some(v) = key[name.len()..].strip_prefix('@') else {
+                continue;
+            };
+            (name, v)
+        };
+        // Tarball, git and link dependencies have no registry version.
+        if name.is_empty() || version.is_empty() || version.contains(':') || version.contains('/') {
+            continue;
+        }
+        out.push((
+            name.to_string(),
+            version.to_string(),
+            u32::try_from(i + 1).unwrap_or(0),
+        ));
+    }
+    out
 }
 
 /// A `[[package]]` table of a TOML lock file (`Cargo.lock`, `uv.lock`).

@@ -84,6 +84,35 @@ fn lock_files_pin_exact_versions_with_lines() {
             s("PyPI", "requests", "2.31.0", 28)
         ]
     );
+    // yarn.lock v1 and Berry, pnpm-lock.yaml v9 and v5: registry packages at their key line;
+    // scoped names, peer suffixes, the workspace entry and `__metadata` handled.
+    assert_eq!(
+        rows(&read(&fixture("lock/yarn.lock"))),
+        vec![
+            s("npm", "@babel/code-frame", "7.12.13", 5),
+            s("npm", "lodash", "4.17.20", 12)
+        ]
+    );
+    assert_eq!(
+        rows(&read(&fixture("lock/berry/yarn.lock"))),
+        vec![s("npm", "lodash", "4.17.20", 8)]
+    );
+    assert_eq!(
+        rows(&read(&fixture("lock/pnpm-lock.yaml"))),
+        vec![
+            s("npm", "@babel/core", "7.24.0", 17),
+            s("npm", "lodash", "4.17.20", 21),
+            s("npm", "react-dom", "18.2.0", 24)
+        ]
+    );
+    assert_eq!(
+        rows(&read(&fixture("lock/pnpm-v5/pnpm-lock.yaml"))),
+        vec![
+            s("npm", "lodash", "4.17.20", 11),
+            s("npm", "@types/node", "20.1.0", 15),
+            s("npm", "react-dom", "18.2.0", 19)
+        ]
+    );
     // go.mod: single and block `require`s, comments and quotes dropped, `replace` not read.
     assert_eq!(
         rows(&read(&fixture("lock/go.mod"))),
