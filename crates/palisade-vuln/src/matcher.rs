@@ -147,6 +147,15 @@ pub fn evaluate_cached(
             "SEMVER" => Some(Scheme::Semver),
             "ECOSYSTEM" => eco_scheme,
             "GIT" => {
+                // Commit ranges need the repository's history. Next to an ECOSYSTEM or
+                // SEMVER range (or a `versions` list, into which osv.dev expands them)
+                // nothing is lost; alone, say so.
+                let other_ranges = affected.ranges.iter().any(|r| r.kind != "GIT");
+                if !other_ranges && affected.versions.is_empty() {
+                    ev.notes.push(format!(
+                        "{id}: GIT range not evaluated (commit ranges need the repository) and the entry lists no versions"
+                    ));
+                }
                 continue;
             }
             other => {

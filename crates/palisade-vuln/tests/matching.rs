@@ -115,7 +115,19 @@ fn versions_list_alone_and_git_ranges_ignored() {
     let ev = evaluate(&a, "PyPI", "1.3", "T");
     assert!(
         ev.notes.is_empty(),
-        "GIT ranges are skipped silently per range: {:?}",
+        "a GIT range next to a versions list costs nothing: {:?}",
+        ev.notes
+    );
+    // A GIT range with nothing else to go on is reported, not guessed.
+    let git_only = affected(
+        r#"{"ranges":[{"type":"GIT","repo":"https://x","events":[{"introduced":"0"},{"fixed":"abc"}]}]}"#,
+    );
+    let ev = evaluate(&git_only, "PyPI", "1.3", "T");
+    assert!(!ev.affected);
+    assert_eq!(ev.notes.len(), 1, "{:?}", ev.notes);
+    assert!(
+        ev.notes[0].starts_with("T: GIT range not evaluated"),
+        "{:?}",
         ev.notes
     );
 }
