@@ -154,9 +154,60 @@ pub struct AttackSurface {
     /// World-writable directories without the sticky bit, and world-writable files.
     pub world_writable: Vec<SpecialFile>,
     pub exposed_ports: Vec<String>,
+    /// What the command line says about listening: `--port 8000`, `--bind 0.0.0.0:8080`,
+    /// `--host 0.0.0.0` (all interfaces).
+    pub listen_hints: Vec<String>,
     pub layers: Vec<LayerSize>,
     /// Steps towards a minimal or distroless image, most effective first.
     pub plan: Vec<String>,
+}
+
+/// Listening hints in a command line: port flags, `HOST:PORT` binds and all-interface hosts.
+/// Shell-form commands (`sh -c "…"`) are split on white space.
+#[must_use]
+pub fn listen_hints(command: &[&str]) -> Vec<String> {
+    let words: Vec<&str> = command.iter().flat_map(|a| a.split_whitespace()).collect();
+    let port_ok = |p: &str| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit());
+    let mut out = Vec::new();
+    let mut push = |h: String| {
+        if !out.contains(&h) {
+            out.push(h);
+        }
+    };
+    for (i, w) in words.iter().enumerate() {
+        let next = words.get(i + 1).copied().unwrap_or("");
+        let (flag, inline) = match w.split_once('=') {
+            Some((f, v)) if f.starts_with('-') => (f, Some(v)),
+            _ => (*w, None),
+        };
+        let value = inline.unwrap_or(next);
+        match flag {
+            "--port" | "-p" | "--http-port" | "--grpc-port" | "--rest_api_port"
+            | "--listen-port"
+                if port_ok(value) =>
+            {
+                push(format!("port {value} ({flag})"));
+            }
+            "--host" | "--ip" | "--address" | "--listen-address"
+                if matches!(value, "0.0.0.0" | "::" | "[::]" | "*") =>
+            {
+                push(format!("all interfaces ({flag} {value})"));
+            }
+            "--bind" | "-b" | "--listen" | "--http-address" => {
+                if let Some((host, port)) = value.rsplit_once(':')
+                    && port_ok(port)
+                {
+                    let all = matches!(host, "" | "0.0.0.0" | "[::]" | "*");
+                    push(format!(
+                        "port {port}{} ({flag} {value})",
+                        if all { " on all interfaces" } else { "" }
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Whether `user` (`name`, `uid`, `uid:gid`, empty) means root.
@@ -251,6 +302,15 @@ impl AttackSurface {
             .as_ref()
             .map(|p| p.keys().cloned().collect())
             .unwrap_or_default();
+        let command: Vec<&str> = config
+            .config
+            .entrypoint
+            .iter()
+            .flatten()
+            .chain(config.config.cmd.iter().flatten())
+            .map(String::as_str)
+            .collect();
+        s.listen_hints = listen_hints(&command);
         s.layers = layers
             .iter()
             .map(|l| LayerSize {
@@ -346,7 +406,7 @@ impl AttackSurface {
         };
         let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
         let mut out = vec![format!(
-            "{reference}: attack surface: user {}; shells: {}; package managers: {}; compilers: {}; debuggers: {}; network tools: {}; setuid/setgid: {}; world-writable: {}; exposed ports: {}",
+            "{reference}: attack surface: user {}; shells: {}; package managers: {}; compilers: {}; debuggers: {}; network tools: {}; setuid/setgid: {}; world-writable: {}; exposed ports: {}; listening: {}",
             if self.user.is_empty() {
                 "root (unset)"
             } else {
@@ -363,6 +423,11 @@ impl AttackSurface {
                 "none".to_string()
             } else {
                 self.exposed_ports.join(" ")
+            },
+            if self.listen_hints.is_empty() {
+                "no hint in the command".to_string()
+            } else {
+                self.listen_hints.join(", ")
             },
         )];
         let layers: Vec<String> = self
@@ -416,6 +481,24 @@ mod tests {
         ] {
             assert_eq!(category(n), None, "{n}");
         }
+        assert_eq!(
+            listen_hints(&["uvicorn", "app:app", "--host", "0.0.0.0", "--port=8000"]),
+            ["all interfaces (--host 0.0.0.0)", "port 8000 (--port)"]
+        );
+        assert_eq!(
+            listen_hints(&["sh", "-c", "gunicorn -b 0.0.0.0:8080 app:app"]),
+            ["port 8080 on all interfaces (-b 0.0.0.0:8080)"]
+        );
+        assert_eq!(
+            listen_hints(&[
+                "tritonserver",
+                "--http-port",
+                "8000",
+                "--model-repository=/m"
+            ]),
+            ["port 8000 (--http-port)"]
+        );
+        assert!(listen_hints(&["python", "train.py", "--epochs", "3", "-p", "x"]).is_empty());
         assert!(is_root_user("") && is_root_user("0:0") && is_root_user("root"));
         assert!(!is_root_user("1000") && !is_root_user("app:app"));
     }

@@ -88,7 +88,7 @@ fn fat_image_surface_and_rules() {
             (layer_tar(&base).unwrap(), Compression::Gzip),
             (layer_tar(&build).unwrap(), Compression::Zstd),
         ],
-        serde_json::json!({"ExposedPorts": {"8000/tcp": {}}, "Cmd": ["python", "serve.py"]}),
+        serde_json::json!({"ExposedPorts": {"8000/tcp": {}}, "Cmd": ["python", "serve.py", "--host", "0.0.0.0", "--port", "8000"]}),
     )
     .unwrap();
     let s = scan(&img);
@@ -124,6 +124,10 @@ fn fat_image_surface_and_rules() {
     );
     assert!(surface.runs_as_root);
     assert_eq!(surface.exposed_ports, ["8000/tcp"]);
+    assert_eq!(
+        surface.listen_hints,
+        ["all interfaces (--host 0.0.0.0)", "port 8000 (--port)"]
+    );
     assert_eq!(surface.layers.len(), 2);
     assert_eq!(surface.layers[1].uncompressed, s.layers[1].uncompressed);
     assert!(
