@@ -3,7 +3,7 @@
 //! findings.
 //!
 //! Without a database at the default location the rest of the scan still runs and a notice
-//! says how to get one; the exit code is not changed by that (nothing was asked of the
+//! says how to get one (a database older than [`STALE_DAYS`] gets a notice too); the exit code is not changed by that (nothing was asked of the
 //! database). A database named with `--db` that cannot be opened, or one at the default
 //! location that is damaged, is an input error (exit 2), and the rest of the scan still runs.
 
@@ -25,6 +25,22 @@ pub struct Outcome {
     pub suppressed: usize,
     /// The matches, for callers that need more than findings (the SBOM).
     pub matched: Option<MatchReport>,
+}
+
+/// A database older than this many days gets a notice.
+pub const STALE_DAYS: u64 = 7;
+
+/// The notice for a database built at `created` (Unix seconds) when it is older than
+/// [`STALE_DAYS`] at `now`.
+#[must_use]
+pub fn stale_notice(path: &Path, created: u64, now: u64) -> Option<String> {
+    let age_days = now.saturating_sub(created) / 86_400;
+    (age_days > STALE_DAYS).then(|| {
+        format!(
+            "the vulnerability database {} is {age_days} days old; advisories published since are not known (refresh it with `palisade db update`)",
+            path.display()
+        )
+    })
 }
 
 /// The one-line notice printed when there is no database at the default location.
@@ -56,7 +72,14 @@ pub fn open_db(args: &VulnArgs, out: &mut Outcome) -> Option<Database> {
         return None;
     }
     match Database::open(&path) {
-        Ok(db) => Some(db),
+        Ok(db) => {
+            out.notices.extend(stale_notice(
+                &path,
+                db.meta.created,
+                palisade_vuln::store::now(),
+            ));
+            Some(db)
+        }
         Err(e) => {
             out.errors.push(input_error(
                 &path,
@@ -119,6 +142,11 @@ pub fn check(
         return out;
     };
     let ignore = ignore_file(args, &mut out);
+    out.notices.push(format!(
+        "checked {} package(s) against {} advisories",
+        packages.len(),
+        db.meta.advisories
+    ));
     let matched = match match_packages(&db, packages) {
         Ok(m) => m,
         Err(e) => {
@@ -244,4 +272,23 @@ pub fn scan_lock_files(
     outcome.errors.splice(0..0, scan.outcome.errors.drain(..));
     scan.outcome = outcome;
     scan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_older_than_a_week_gets_a_notice() {
+        let day = 86_400;
+        let p = Path::new("v.db");
+        assert_eq!(stale_notice(p, 100 * day, 107 * day), None);
+        let n = stale_notice(p, 100 * day, 108 * day).unwrap();
+        assert!(
+            n.contains("v.db is 8 days old") && n.contains("palisade db update"),
+            "{n}"
+        );
+        // A clock behind the build time is not "old".
+        assert_eq!(stale_notice(p, 100 * day, 50 * day), None);
+    }
 }
