@@ -4,6 +4,8 @@
 //! `{"type": "ADDED|MODIFIED|DELETED|BOOKMARK|ERROR", "object": …}` lines, and `410 Gone` as
 //! an HTTP status or an `ERROR` event carrying a `Status`. A real API server cannot run here.
 
+mod common;
+
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -487,4 +489,130 @@ fn a_refused_token_is_reported_and_retried_with_the_rbac_hint() {
     cache.stop();
     drop(stream);
     thread.join().unwrap();
+}
+
+/// `palisade serve --namespaces-from-api`, wired end to end: not ready before the first LIST,
+/// then namespace labels from the API server set the level a review is judged at.
+#[tokio::test]
+async fn serve_waits_for_the_first_list_and_judges_by_watched_labels() {
+    use axum::http::{Request, StatusCode};
+    use palisade_admission::server::NamespaceWatch;
+    use palisade_admission::{ServeConfig, Server};
+    use tower::ServiceExt;
+
+    let api = FakeApiServer::start();
+    let sa = tempfile::tempdir().unwrap();
+    std::fs::write(sa.path().join("token"), "t\n").unwrap();
+    std::fs::write(sa.path().join("ca.crt"), &api.ca_pem).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    std::fs::write(dir.path().join("tls.crt"), ck.cert.pem()).unwrap();
+    std::fs::write(dir.path().join("tls.key"), ck.signing_key.serialize_pem()).unwrap();
+    std::fs::write(dir.path().join("policy.yaml"), common::RESTRICTED).unwrap();
+    let mut config = ServeConfig::new(
+        dir.path().join("policy.yaml"),
+        dir.path().join("tls.crt"),
+        dir.path().join("tls.key"),
+    );
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.shutdown_delay = Duration::ZERO;
+    config.namespace_watch = Some(NamespaceWatch {
+        config: WatchConfig {
+            backoff_min: Duration::from_millis(10),
+            backoff_max: Duration::from_millis(20),
+            ..WatchConfig::default()
+        },
+        api: Some((
+            "127.0.0.1".into(),
+            api.port.to_string(),
+            sa.path().to_path_buf(),
+        )),
+    });
+    let server = Server::bind(
+        config,
+        palisade_admission::k8s_rules(),
+        Arc::new(Memory::default()),
+    )
+    .await
+    .unwrap();
+    let state = server.state();
+    let readyz = async || {
+        let r = palisade_admission::router(state.clone())
+            .oneshot(
+                Request::get("/readyz")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let status = r.status();
+        let body = axum::body::to_bytes(r.into_body(), 1024).await.unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    };
+    // The API server fails every LIST so far (nothing scripted): not ready.
+    until("a failed list", || {
+        state
+            .metrics
+            .render()
+            .contains("palisade_namespace_watch_errors_total 1")
+    });
+    assert_eq!(
+        readyz().await,
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "namespace labels not loaded yet".to_string()
+        )
+    );
+    api.lists.lock().unwrap().push_back((
+        200,
+        list(
+            "10",
+            "",
+            vec![namespace(
+                "legacy",
+                "9",
+                json!({"palisade.dev/enforce": "baseline"}),
+            )],
+        ),
+    ));
+    let stream = api.stream();
+    for _ in 0..2_000 {
+        if readyz().await.0 == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(readyz().await.0, StatusCode::OK);
+    // A pod that only breaks a restricted check: allowed where the label says baseline,
+    // denied in a namespace the API server has no label for.
+    let mut pod = common::hardened_pod();
+    pod["spec"]["securityContext"] = json!({"seccompProfile": {"type": "RuntimeDefault"}});
+    pod["spec"]["containers"][0]["securityContext"]["runAsUser"] = json!(0);
+    pod["metadata"]["namespace"] = json!("legacy");
+    let legacy = common::call(&state, "/validate", &common::review("CREATE", &pod, None)).await;
+    assert_eq!(legacy["allowed"], true, "{legacy}");
+    pod["metadata"]["namespace"] = json!("ml");
+    let ml = common::call(&state, "/validate", &common::review("CREATE", &pod, None)).await;
+    assert_eq!(ml["allowed"], false, "{ml}");
+    // A label added on the API server applies to the next review.
+    stream
+        .send(event(
+            "MODIFIED",
+            namespace("ml", "11", json!({"palisade.dev/enforce": "baseline"})),
+        ))
+        .unwrap();
+    let mut allowed = false;
+    for _ in 0..2_000 {
+        let r = common::call(&state, "/validate", &common::review("CREATE", &pod, None)).await;
+        if r["allowed"] == true {
+            allowed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(allowed, "the watched label never applied");
+    // Shutdown completes with a watch open (the watcher is told to stop).
+    let run = tokio::spawn(server.run(async {}));
+    drop(stream);
+    run.await.unwrap();
 }
