@@ -671,3 +671,49 @@ fn image_from_a_registry_has_the_same_vulnerabilities() {
         assert_eq!(f["file"], reference.as_str());
     }
 }
+
+const UBUNTU_ADVISORY: &str = r#"{"id": "UBUNTU-CVE-2026-0005", "modified": "2026-02-01T00:00:00Z",
+ "aliases": ["CVE-2026-0005"], "upstream": ["CVE-2026-0005"],
+ "details": "openssl: a timing side channel",
+ "severity": [{"type": "Ubuntu", "score": "medium"}],
+ "affected": [{"package": {"ecosystem": "Ubuntu:22.04:LTS", "name": "openssl"},
+   "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.2-0ubuntu1.18"}]}]},
+  {"package": {"ecosystem": "Ubuntu:24.04:LTS", "name": "openssl"},
+   "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.13-0ubuntu3.2"}]}]}]}"#;
+
+#[test]
+fn ubuntu_lts_images_match_their_release_and_source_package() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = database(d, &[("UBUNTU-CVE-2026-0005.json", UBUNTU_ADVISORY)]);
+    let l = vec![
+        Entry::file(
+            "etc/os-release",
+            // As ubuntu:22.04 ships it: the LTS mark is in the names, not in VERSION_ID.
+            "PRETTY_NAME=\"Ubuntu 22.04.4 LTS\"\nNAME=\"Ubuntu\"\nVERSION_ID=\"22.04\"\nVERSION=\"22.04.4 LTS (Jammy Jellyfish)\"\nID=ubuntu\nID_LIKE=debian\n",
+        ),
+        Entry::file(
+            "var/lib/dpkg/status",
+            "Package: libssl3\nStatus: install ok installed\nSource: openssl\nVersion: 3.0.2-0ubuntu1.15\n",
+        ),
+    ];
+    let img = BuiltImage::new(
+        vec![(layer_tar(&l).unwrap(), Compression::Gzip)],
+        serde_json::json!({"User": "10001"}),
+    )
+    .unwrap();
+    img.write_oci_layout(&d.join("ubuntu"), Some("22.04"))
+        .unwrap();
+    let image = format!("oci:{}:22.04", d.join("ubuntu").display());
+    let (code, out, err) = palisade(d, &["scan", "image", &image, "--db", &db, "-f", "json"]);
+    // Ubuntu's `medium` priority is below the default --fail-on high.
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        vulns(&json(&out)),
+        vec![(
+            "medium".to_string(),
+            "libssl3 3.0.2-0ubuntu1.15 (source openssl 3.0.2-0ubuntu1.15): CVE-2026-0005 (UBUNTU-CVE-2026-0005) [medium, Ubuntu medium]; fixed in 3.0.2-0ubuntu1.18: openssl: a timing side channel".to_string(),
+            "var/lib/dpkg/status".to_string()
+        )]
+    );
+}
