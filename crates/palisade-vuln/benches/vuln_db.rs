@@ -136,6 +136,7 @@ fn bench_lockfiles() {
     let mut npm = String::from("{\"lockfileVersion\": 3, \"packages\": {\"\": {\"name\": \"app\"}");
     let mut gomod = String::from("module example.com/app\n\ngo 1.22\n\nrequire (\n");
     let mut yarn = String::from("# yarn lockfile v1\n\n");
+    let mut gradle = String::from("# This is a Gradle generated file for dependency locking.\n");
     let mut pnpm = String::from("lockfileVersion: '9.0'\n\npackages:\n\n");
     for i in 0..n {
         req.push_str(&format!(
@@ -165,6 +166,12 @@ fn bench_lockfiles() {
             i % 10,
             i
         ));
+        gradle.push_str(&format!(
+            "org.example{}:artifact-{i}:{}.{}.0=compileClasspath,runtimeClasspath\n",
+            i % 50,
+            i % 6,
+            i % 10
+        ));
         pnpm.push_str(&format!(
             "  pkg-{i}@{}.{}.3:\n    resolution: {{integrity: sha512-{:064x}}}\n\n",
             i % 6,
@@ -181,6 +188,7 @@ fn bench_lockfiles() {
         ("go.mod", gomod),
         ("yarn.lock", yarn),
         ("pnpm-lock.yaml", pnpm),
+        ("gradle.lockfile", gradle),
     ] {
         let path = PathBuf::from(name);
         let rounds = 5;

@@ -1,6 +1,6 @@
 //! Packages pinned by lock files: `requirements*.txt` (`name==version` lines), `Pipfile.lock`,
 //! `poetry.lock`, `uv.lock`, `package-lock.json` (v1, v2, v3), `yarn.lock` (v1 and Berry),
-//! `pnpm-lock.yaml` (v5 to v9), `Cargo.lock`, `go.mod` and `go.sum`. Lines that do not pin an exact version are skipped: a range is not an installed
+//! `pnpm-lock.yaml` (v5 to v9), `Cargo.lock`, `go.mod`, `go.sum` and `gradle.lockfile`. Lines that do not pin an exact version are skipped: a range is not an installed
 //! version. Packages that do not come from the ecosystem's registry (workspace members, path,
 //! git and editable sources in `Cargo.lock` and `uv.lock`) are skipped too: advisories are
 //! about published versions.
@@ -23,6 +23,7 @@ pub fn kind(path: &Path) -> Option<&'static str> {
         "uv.lock" => "uv",
         "yarn.lock" => "yarn",
         "pnpm-lock.yaml" => "pnpm",
+        "gradle.lockfile" | "buildscript-gradle.lockfile" => "gradle",
         n if n.ends_with(".txt") && n.contains("requirements") => "pip",
         _ => return None,
     })
@@ -221,6 +222,30 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Package>, String> {
                 }
             }
         }
+        Some("gradle") => {
+            // `group:artifact:version=configurations`; `empty=…` lists unused configurations.
+            for (i, raw) in text.lines().enumerate() {
+                let l = raw.trim();
+                if l.starts_with('#') || l.starts_with("empty=") {
+                    continue;
+                }
+                let coords = l.split('=').next().unwrap_or("");
+                let mut parts = coords.split(':');
+                if let (Some(group), Some(artifact), Some(version), None) =
+                    (parts.next(), parts.next(), parts.next(), parts.next())
+                    && !group.is_empty()
+                    && !artifact.is_empty()
+                    && !version.is_empty()
+                {
+                    out.push(pkg(
+                        "Maven",
+                        &format!("{group}:{artifact}"),
+                        version,
+                        u32::try_from(i + 1).unwrap_or(0),
+                    ));
+                }
+            }
+        }
         Some("yarn") => {
             for (name, version, line) in yarn_packages(text) {
                 out.push(pkg("npm", &name, &version, line));
@@ -233,7 +258,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Package>, String> {
         }
         _ => {
             return Err(format!(
-                "{file}: not a lock file Palisade reads (requirements*.txt, Pipfile.lock, poetry.lock, uv.lock, package-lock.json, yarn.lock, pnpm-lock.yaml, Cargo.lock, go.mod, go.sum)"
+                "{file}: not a lock file Palisade reads (requirements*.txt, Pipfile.lock, poetry.lock, uv.lock, package-lock.json, yarn.lock, pnpm-lock.yaml, Cargo.lock, go.mod, go.sum, gradle.lockfile)"
             ));
         }
     }

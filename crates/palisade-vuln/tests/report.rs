@@ -113,6 +113,20 @@ fn lock_files_pin_exact_versions_with_lines() {
             s("npm", "react-dom", "18.2.0", 19)
         ]
     );
+    // gradle.lockfile: Maven coordinates, comments and the `empty=` line skipped.
+    assert_eq!(
+        rows(&read(&fixture("lock/gradle.lockfile"))),
+        vec![
+            s(
+                "Maven",
+                "com.fasterxml.jackson.core:jackson-databind",
+                "2.13.4.2",
+                4
+            ),
+            s("Maven", "org.apache.logging.log4j:log4j-core", "2.14.1", 5),
+            s("Maven", "org.apache.logging.log4j:log4j-api", "2.17.1", 6)
+        ]
+    );
     // go.mod: single and block `require`s, comments and quotes dropped, `replace` not read.
     assert_eq!(
         rows(&read(&fixture("lock/go.mod"))),

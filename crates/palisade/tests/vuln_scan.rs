@@ -469,18 +469,33 @@ const SMALLVEC: &str = r#"{"id": "RUSTSEC-2021-0003", "modified": "2021-02-05T00
    "ranges": [{"type": "SEMVER", "events": [{"introduced": "0.3.0"}, {"fixed": "0.6.14"}, {"introduced": "1.0.0"}, {"fixed": "1.6.1"}]}]}],
  "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]}"#;
 
+const LOG4SHELL: &str = r#"{"id": "GHSA-jfh8-c2jp-5v3q", "modified": "2021-12-10T00:00:00Z",
+ "aliases": ["CVE-2021-44228"], "summary": "Remote code injection in Log4j",
+ "affected": [{"package": {"ecosystem": "Maven", "name": "org.apache.logging.log4j:log4j-core"},
+   "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "2.0-beta9"}, {"fixed": "2.3.1"},
+     {"introduced": "2.4"}, {"fixed": "2.12.2"}, {"introduced": "2.13.0"}, {"fixed": "2.15.0"}]}]}],
+ "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"}]}"#;
+
 #[test]
 fn lock_files_in_a_scanned_directory() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let db = database(d, &[("RUSTSEC-2021-0003.json", SMALLVEC)]);
+    let db = database(
+        d,
+        &[
+            ("RUSTSEC-2021-0003.json", SMALLVEC),
+            ("GHSA-jfh8-c2jp-5v3q.json", LOG4SHELL),
+        ],
+    );
     let repo = d.join("repo");
     std::fs::create_dir_all(repo.join("svc")).unwrap();
+    std::fs::create_dir_all(repo.join("jvm")).unwrap();
     for (from, to) in [
         ("lock/requirements.txt", "requirements.txt"),
         ("lock/Cargo.lock", "svc/Cargo.lock"),
         ("lock/go.mod", "svc/go.mod"),
         ("lock/go.sum", "svc/go.sum"),
+        ("lock/gradle.lockfile", "jvm/gradle.lockfile"),
     ] {
         std::fs::copy(vuln_fixture(from), repo.join(to)).unwrap();
     }
@@ -520,6 +535,12 @@ fn lock_files_in_a_scanned_directory() {
     assert_eq!(
         lock_findings,
         vec![
+            // Maven ordering: 2.14.1 is in [2.13.0, 2.15.0).
+            row(
+                "jvm/gradle.lockfile",
+                5,
+                "org.apache.logging.log4j:log4j-core 2.14.1: CVE-2021-44228 (GHSA-jfh8-c2jp-5v3q) [critical, CVSS_V3 10.0]; fixed in 2.15.0: Remote code injection in Log4j"
+            ),
             row(
                 "requirements.txt",
                 3,

@@ -67,8 +67,8 @@ pub enum DbCommand {
         db: DbPath,
     },
     /// Match lock files (requirements*.txt, Pipfile.lock, poetry.lock, uv.lock,
-    /// package-lock.json, yarn.lock, pnpm-lock.yaml, Cargo.lock, go.mod, go.sum) or package
-    /// URLs against the database
+    /// package-lock.json, yarn.lock, pnpm-lock.yaml, Cargo.lock, go.mod, go.sum,
+    /// gradle.lockfile) or package URLs against the database
     Check(Box<CheckArgs>),
 }
 
