@@ -95,6 +95,14 @@ impl NamespaceWatch {
         use palisade_sign::kube::KubeClient;
         match &self.api {
             Some((host, port, dir)) => KubeClient::from_service_account(host, port, dir, timeout),
+            None if std::env::var_os("KUBERNETES_SERVICE_HOST").is_none() => {
+                return Err(ServeError::Namespaces(
+                    "--namespaces-from-api needs the in-cluster configuration, and \
+                     KUBERNETES_SERVICE_HOST is not set (not running in a pod?); use \
+                     --namespaces FILE outside a cluster"
+                        .into(),
+                ));
+            }
             None => KubeClient::in_cluster(timeout),
         }
         .map_err(|e| ServeError::Namespaces(e.to_string()))
