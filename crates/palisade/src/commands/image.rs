@@ -57,6 +57,9 @@ struct LayerBar(indicatif::ProgressBar);
 
 impl palisade_image::Progress for LayerBar {
     fn start(&self, reference: &str, total: u64, layers: usize) {
+        // Drawn from here on: nothing to show before the size is known.
+        self.0
+            .set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(10));
         self.0.set_length(total);
         self.0.set_position(0);
         self.0.set_message(format!("{reference} ({layers} layers)"));
@@ -80,10 +83,8 @@ fn with_progress(
     if quiet || !std::io::stderr().is_terminal() {
         return opts;
     }
-    let bar = indicatif::ProgressBar::with_draw_target(
-        None,
-        indicatif::ProgressDrawTarget::stderr_with_hz(10),
-    );
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
     if let Ok(style) = indicatif::ProgressStyle::with_template(
         "[{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta} {wide_msg}",
     ) {
