@@ -1,8 +1,8 @@
 //! The rpm cataloger against real databases: `resources/test/rpm/` holds an `rpmdb.sqlite`
 //! written by rpm 4.18 from packages rpmbuild made, the same headers as a Berkeley DB hash
-//! (`db5.3_load`) and in the NDB layout, and `expected.txt`, what `rpm -qa --queryformat`
-//! printed for them (see `generate.sh`). When rpm is installed, the oracle is re-derived
-//! live from the committed database.
+//! (`db5.3_load`, little- and big-endian) and in the NDB layout, and `expected.txt`, what
+//! `rpm -qa --queryformat` printed for them (see `generate.sh`). When rpm is installed, the
+//! oracle is re-derived live from the committed database.
 
 mod common;
 
@@ -61,6 +61,11 @@ fn every_format_reads_what_rpm_wrote() {
         want
     );
     assert_eq!(lines(&bdb_blobs(&fixture("Packages")).unwrap()), want);
+    assert_eq!(
+        lines(&bdb_blobs(&fixture("Packages.be")).unwrap()),
+        want,
+        "big-endian Berkeley DB"
+    );
     assert_eq!(lines(&ndb_blobs(&fixture("Packages.db")).unwrap()), want);
     // The three formats hold the same bytes.
     let sq = sqlite_blobs(&fixture("rpmdb.sqlite")).unwrap();
@@ -111,6 +116,7 @@ fn truncated_and_corrupted_databases_never_panic() {
             "Packages",
             bdb_blobs as fn(&[u8]) -> Result<Vec<Vec<u8>>, String>,
         ),
+        ("Packages.be", bdb_blobs),
         ("Packages.db", ndb_blobs),
         ("rpmdb.sqlite", sqlite_blobs),
     ] {

@@ -5,6 +5,7 @@
 #   rpm installs them (--justdb) into a fresh SQLite rpmdb  -> rpmdb.sqlite   (authentic)
 #   db5.3_load writes their header blobs as a BDB hash      -> Packages       (authentic BDB,
 #                                                              keys as rpm writes them)
+#   … and again big-endian (-c db_lorder=4321)                  -> Packages.be
 #   make_ndb.py writes them in rpm's NDB layout              -> Packages.db    (handcrafted:
 #                                                              Debian's rpm has no ndb backend)
 #   rpm -qa --queryformat over the SQLite database           -> expected.txt   (the oracle)
@@ -55,6 +56,8 @@ c = sqlite3.connect(sys.argv[1]); c.execute("PRAGMA wal_checkpoint(TRUNCATE)"); 
 PY
 cp "$work/db/rpmdb.sqlite" "$here/rpmdb.sqlite"
 python3 "$here/make_ndb.py" "$here/rpmdb.sqlite" "$here/Packages.db" "$work/bdb.txt"
-rm -f "$here/Packages"
+rm -f "$here/Packages" "$here/Packages.be"
 db5.3_load -T -t hash "$here/Packages" < "$work/bdb.txt"
-echo "wrote rpmdb.sqlite Packages Packages.db expected.txt in $here"
+# The same database written big-endian (as on s390x or an old POWER host).
+db5.3_load -T -t hash -c db_lorder=4321 "$here/Packages.be" < "$work/bdb.txt"
+echo "wrote rpmdb.sqlite Packages Packages.be Packages.db expected.txt in $here"
