@@ -189,7 +189,16 @@ impl Watcher {
             let mut version = match self.list_all() {
                 Ok(v) => v,
                 Err(Stop::Stopped) => return,
-                Err(Stop::Gone) => continue,
+                // A page's `continue` token expired: start over, after a wait like any failure
+                // (a server answering 410 to every LIST must not be hammered).
+                Err(Stop::Gone) => {
+                    self.failed(
+                        "namespace LIST expired (410 Gone); listing again",
+                        "continue token expired",
+                        &mut backoff,
+                    );
+                    continue;
+                }
                 Err(Stop::Failed(e)) => {
                     self.failed("namespace LIST failed; retrying", &e, &mut backoff);
                     continue;
