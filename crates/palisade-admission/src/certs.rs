@@ -47,7 +47,8 @@ impl Default for CertRequest {
 #[derive(Clone)]
 pub struct Generated {
     pub ca_cert_pem: String,
-    pub ca_key_pem: String,
+    /// `None` when an existing CA signed the certificate: its key is not copied anywhere.
+    pub ca_key_pem: Option<String>,
     pub cert_pem: String,
     pub key_pem: String,
 }
@@ -87,11 +88,28 @@ fn days_from_today(days: i64) -> Date {
     Date::from_days_since_epoch(i64::try_from(today).unwrap_or(0) + days)
 }
 
+/// An existing CA, PEM: certificate and private key.
+#[derive(Clone, Copy, Debug)]
+pub struct ExistingCa<'a> {
+    pub cert_pem: &'a str,
+    pub key_pem: &'a str,
+}
+
 /// Generates a new CA (ECDSA P-256) and a serving certificate for the Service.
 ///
 /// # Errors
 /// A service or namespace that is not a DNS label, or a failure of the key generator.
 pub fn generate(req: &CertRequest) -> Result<Generated, String> {
+    generate_with(req, None)
+}
+
+/// As [`generate`], with the serving certificate signed by `ca` when given: renewing the
+/// serving certificate then leaves `caBundle` as it is.
+///
+/// # Errors
+/// As [`generate`]; a CA that does not parse, or whose key does not belong to it (checked by
+/// verifying the new certificate against the CA, as a client would).
+pub fn generate_with(req: &CertRequest, ca: Option<ExistingCa<'_>>) -> Result<Generated, String> {
     for (what, v) in [("service", &req.service), ("namespace", &req.namespace)] {
         if !dns_label(v) {
             return Err(format!(
@@ -108,8 +126,23 @@ pub fn generate(req: &CertRequest) -> Result<Generated, String> {
     let err = |e: rcgen::Error| e.to_string();
     let ymd = |d: Date| rcgen::date_time_ymd(d.year, d.month, d.day);
     // Valid from yesterday: a node whose clock is a little behind must not reject it.
-    let not_before = ymd(days_from_today(-1));
+    let not_before = days_from_today(-1);
 
+    if let Some(existing) = ca {
+        let key = KeyPair::from_pem(existing.key_pem).map_err(|e| format!("CA key: {e}"))?;
+        let issuer = rcgen::Issuer::from_ca_cert_pem(existing.cert_pem, key)
+            .map_err(|e| format!("CA certificate: {e}"))?;
+        let (cert_pem, key_pem) = serving_cert(req, &issuer, not_before)?;
+        let generated = Generated {
+            ca_cert_pem: existing.cert_pem.to_string(),
+            ca_key_pem: None,
+            cert_pem,
+            key_pem,
+        };
+        verify_chain(&generated, &dns_names(&req.service, &req.namespace)[0])
+            .map_err(|e| format!("the CA key does not belong to the CA certificate: {e}"))?;
+        return Ok(generated);
+    }
     let ca_key = KeyPair::generate().map_err(err)?;
     let mut ca = CertificateParams::default();
     ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
@@ -123,10 +156,25 @@ pub fn generate(req: &CertRequest) -> Result<Generated, String> {
         KeyUsagePurpose::CrlSign,
         KeyUsagePurpose::DigitalSignature,
     ];
-    ca.not_before = not_before;
+    ca.not_before = ymd(not_before);
     ca.not_after = ymd(days_from_today(i64::from(req.ca_days)));
     let issuer = CertifiedIssuer::self_signed(ca, ca_key).map_err(err)?;
+    let (cert_pem, key_pem) = serving_cert(req, &issuer, not_before)?;
+    Ok(Generated {
+        ca_cert_pem: issuer.pem(),
+        ca_key_pem: Some(issuer.key().serialize_pem()),
+        cert_pem,
+        key_pem,
+    })
+}
 
+/// A new key and a serving certificate for the Service, signed by `issuer`.
+fn serving_cert(
+    req: &CertRequest,
+    issuer: &rcgen::Issuer<'_, KeyPair>,
+    not_before: Date,
+) -> Result<(String, String), String> {
+    let err = |e: rcgen::Error| e.to_string();
     let key = KeyPair::generate().map_err(err)?;
     let names = dns_names(&req.service, &req.namespace);
     let mut leaf = CertificateParams::new(names.clone()).map_err(err)?;
@@ -135,15 +183,36 @@ pub fn generate(req: &CertRequest) -> Result<Generated, String> {
         .push(DnType::CommonName, names[0].clone());
     leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    leaf.not_before = not_before;
+    let ymd = |d: Date| rcgen::date_time_ymd(d.year, d.month, d.day);
+    leaf.not_before = ymd(not_before);
     leaf.not_after = ymd(days_from_today(i64::from(req.days)));
-    let cert = leaf.signed_by(&key, &issuer).map_err(err)?;
-    Ok(Generated {
-        ca_cert_pem: issuer.pem(),
-        ca_key_pem: issuer.key().serialize_pem(),
-        cert_pem: cert.pem(),
-        key_pem: key.serialize_pem(),
-    })
+    let cert = leaf.signed_by(&key, issuer).map_err(err)?;
+    Ok((cert.pem(), key.serialize_pem()))
+}
+
+/// Verifies the serving certificate against the CA for `name`, with rustls' webpki verifier.
+fn verify_chain(g: &Generated, name: &str) -> Result<(), String> {
+    use rustls::client::danger::ServerCertVerifier as _;
+    use rustls_pki_types::pem::PemObject as _;
+    use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_slice_iter(g.ca_cert_pem.as_bytes()) {
+        roots
+            .add(c.map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+    }
+    let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
+        std::sync::Arc::new(roots),
+        std::sync::Arc::new(rustls::crypto::ring::default_provider()),
+    )
+    .build()
+    .map_err(|e| e.to_string())?;
+    let cert = CertificateDer::from_pem_slice(g.cert_pem.as_bytes()).map_err(|e| e.to_string())?;
+    let name = ServerName::try_from(name.to_string()).map_err(|e| e.to_string())?;
+    verifier
+        .verify_server_cert(&cert, &[], &name, &[], UnixTime::now())
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 fn b64(s: &str) -> String {
@@ -231,16 +300,18 @@ pub fn write_files(
     g: &Generated,
     overwrite: bool,
 ) -> Result<Vec<std::path::PathBuf>, String> {
-    let files: [(&str, &str, u32); 5] = [
+    let mut files: Vec<(&str, &str, u32)> = vec![
         ("ca.crt", &g.ca_cert_pem, 0o644),
-        ("ca.key", &g.ca_key_pem, 0o600),
         ("tls.crt", &g.cert_pem, 0o644),
         ("tls.key", &g.key_pem, 0o600),
         ("secret.yaml", "", 0o600),
     ];
+    if let Some(ca_key) = &g.ca_key_pem {
+        files.insert(1, ("ca.key", ca_key, 0o600));
+    }
     if !overwrite {
         // All or nothing: check every name before writing any.
-        for (name, _, _) in files {
+        for &(name, _, _) in &files {
             let path = dir.join(name);
             if std::fs::symlink_metadata(&path).is_ok() {
                 return Err(format!(

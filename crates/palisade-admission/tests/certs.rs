@@ -11,7 +11,8 @@ use k8s_openapi::api::admissionregistration::v1::{
 };
 use k8s_openapi::api::core::v1::Secret;
 use palisade_admission::certs::{
-    CertRequest, ca_bundle, generate, patch_webhooks, secret_manifest, write_files,
+    CertRequest, ExistingCa, ca_bundle, generate, generate_with, patch_webhooks, secret_manifest,
+    write_files,
 };
 use rustls::client::danger::ServerCertVerifier;
 use rustls_pki_types::pem::PemObject;
@@ -205,14 +206,59 @@ fn files_are_written_with_private_keys_at_0600_and_never_replaced_silently() {
     assert!(e.contains("already exists (use --force"), "{e}");
     assert_eq!(
         std::fs::read_to_string(out.join("ca.key")).unwrap(),
-        g.ca_key_pem
+        g.ca_key_pem.clone().unwrap()
     );
     write_files(&out, &req, &g2, true).unwrap();
     assert_eq!(
         std::fs::read_to_string(out.join("ca.key")).unwrap(),
-        g2.ca_key_pem
+        g2.ca_key_pem.clone().unwrap()
     );
     let b64 = base64::engine::general_purpose::STANDARD;
     let secret = std::fs::read_to_string(out.join("secret.yaml")).unwrap();
     assert!(secret.contains(&b64.encode(&g2.cert_pem)));
+}
+
+#[test]
+fn an_existing_ca_signs_a_renewed_certificate_and_the_bundle_stays() {
+    let req = CertRequest::default();
+    let first = generate(&req).unwrap();
+    let ca = ExistingCa {
+        cert_pem: &first.ca_cert_pem,
+        key_pem: first.ca_key_pem.as_deref().unwrap(),
+    };
+    let renewed = generate_with(&req, Some(ca)).unwrap();
+    assert_eq!(ca_bundle(&renewed), ca_bundle(&first));
+    assert_ne!(renewed.cert_pem, first.cert_pem);
+    verify(
+        &first.ca_cert_pem,
+        &renewed.cert_pem,
+        "palisade.palisade-system.svc",
+    )
+    .unwrap();
+    // The CA's key is not copied into the output.
+    assert!(renewed.ca_key_pem.is_none());
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &req, &renewed, false).unwrap();
+    assert!(!dir.path().join("ca.key").exists());
+    assert!(dir.path().join("tls.key").exists());
+    // Another CA's key is refused, saying so.
+    let other = generate(&req).unwrap();
+    let e = generate_with(
+        &req,
+        Some(ExistingCa {
+            cert_pem: &first.ca_cert_pem,
+            key_pem: other.ca_key_pem.as_deref().unwrap(),
+        }),
+    )
+    .unwrap_err();
+    assert!(e.contains("does not belong to the CA certificate"), "{e}");
+    let e = generate_with(
+        &req,
+        Some(ExistingCa {
+            cert_pem: "not a certificate",
+            key_pem: first.ca_key_pem.as_deref().unwrap(),
+        }),
+    )
+    .unwrap_err();
+    assert!(e.starts_with("CA certificate:"), "{e}");
 }

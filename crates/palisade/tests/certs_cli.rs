@@ -78,4 +78,36 @@ fn certs_generate_prints_the_ca_bundle_and_patches_webhooks() {
     );
     assert_eq!(std::fs::read(dir.path().join("out/ca.key")).unwrap(), key);
     assert_eq!(std::fs::read_to_string(&manifest).unwrap(), patched);
+
+    // Renewal with the same CA: the same caBundle, and the CA key stays where it was.
+    let renewed = palisade(
+        &[
+            "certs",
+            "generate",
+            "--namespace",
+            "security",
+            "-o",
+            "renewed",
+            "--ca-cert",
+            "out/ca.crt",
+            "--ca-key",
+            "out/ca.key",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        renewed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&renewed.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(renewed.stdout).unwrap().trim_end(),
+        bundle
+    );
+    assert!(!dir.path().join("renewed/ca.key").exists());
+    assert_ne!(
+        std::fs::read(dir.path().join("renewed/tls.crt")).unwrap(),
+        std::fs::read(dir.path().join("out/tls.crt")).unwrap()
+    );
 }

@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use palisade_admission::certs::{CertRequest, ca_bundle, generate, patch_webhooks, write_files};
+use palisade_admission::certs::{
+    CertRequest, ExistingCa, ca_bundle, generate_with, patch_webhooks, write_files,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum CertsCommand {
@@ -41,6 +43,12 @@ pub struct GenerateArgs {
     /// Replace files that already exist in --out-dir
     #[arg(long)]
     pub force: bool,
+    /// Sign with this CA certificate (PEM) instead of a new CA, so caBundle stays as it is
+    #[arg(long, value_name = "FILE", requires = "ca_key")]
+    pub ca_cert: Option<PathBuf>,
+    /// The private key of --ca-cert (PEM); it is not copied to --out-dir
+    #[arg(long, value_name = "FILE", requires = "ca_cert")]
+    pub ca_key: Option<PathBuf>,
     /// Set caBundle in every webhook of the Validating/MutatingWebhookConfigurations of this
     /// manifest (e.g. deploy/manifests/palisade.yaml), rewriting it in place
     #[arg(long, value_name = "FILE")]
@@ -64,7 +72,22 @@ pub fn run(cmd: &CertsCommand) -> i32 {
         },
         None => None,
     };
-    let generated = match generate(&req) {
+    let existing = match (&args.ca_cert, &args.ca_key) {
+        (Some(cert), Some(key)) => {
+            let read = |p: &PathBuf| {
+                std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))
+            };
+            match (read(cert), read(key)) {
+                (Ok(c), Ok(k)) => Some((c, k)),
+                (Err(e), _) | (_, Err(e)) => return super::fail(e),
+            }
+        }
+        _ => None,
+    };
+    let ca = existing
+        .as_ref()
+        .map(|(cert_pem, key_pem)| ExistingCa { cert_pem, key_pem });
+    let generated = match generate_with(&req, ca) {
         Ok(g) => g,
         Err(e) => return super::fail(e),
     };
@@ -91,13 +114,16 @@ pub fn run(cmd: &CertsCommand) -> i32 {
     }
     let secret = args.out_dir.join("secret.yaml");
     eprintln!(
-        "certificate for {}.{}.svc, valid {} days (CA: {} days)\n\
+        "certificate for {}.{}.svc, valid {} days ({})\n\
          next: kubectl apply -f {}\n\
          \x20     helm install … --set certManager.enabled=false --set tls.secretName={} --set tls.caBundle=<the line on stdout>",
         req.service,
         req.namespace,
         req.days,
-        req.ca_days,
+        match &args.ca_cert {
+            Some(ca) => format!("signed by {}; caBundle unchanged", ca.display()),
+            None => format!("new CA, {} days", req.ca_days),
+        },
         secret.display(),
         req.secret_name,
     );
