@@ -402,3 +402,80 @@ async fn http2_multiplexes_reviews_on_one_connection() {
     s.stop.take().unwrap().send(()).unwrap();
     s.task.await.unwrap();
 }
+
+/// A request body that never arrives: its stream holds an evaluation slot.
+struct Pending;
+
+impl http_body::Body for Pending {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::task::Poll::Pending
+    }
+}
+
+async fn h2(addr: SocketAddr, c: &Cert) -> hyper::client::conn::http2::SendRequest<Pending> {
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let tls = connector_alpn(&[&c.der], &[b"h2"])
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
+    let (sender, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(tls),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    sender
+}
+
+#[tokio::test]
+async fn over_http2_a_stream_past_max_concurrent_is_shed_with_429() {
+    let c = cert();
+    let mut s = start_with(&c, RESTRICTED, Duration::ZERO, |config| {
+        config.limits.max_concurrent = 1;
+        config.limits.queue_wait = Duration::from_millis(10);
+        // Long: the held stream must not time out while the test looks at the next one.
+        config.limits.deadline = Duration::from_secs(600);
+    })
+    .await;
+    // The first stream's body never arrives: it holds the only slot.
+    let mut first = h2(s.addr, &c).await;
+    let held = tokio::spawn(async move {
+        first
+            .send_request(
+                hyper::Request::post("https://localhost/validate")
+                    .body(Pending)
+                    .unwrap(),
+            )
+            .await
+    });
+    wait_for(async || {
+        metrics(s.metrics)
+            .await
+            .contains("palisade_admission_inflight_requests 1")
+    })
+    .await;
+    // A second connection's stream is answered 429 at once, before its body is read (its
+    // body never arrives either).
+    let mut second = h2(s.addr, &c).await;
+    let response = second
+        .send_request(
+            hyper::Request::post("https://localhost/validate")
+                .body(Pending)
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().get("retry-after").is_none());
+    let m = metrics(s.metrics).await;
+    assert!(m.contains("outcome=\"shed\"} 1"), "{m}");
+    held.abort();
+    s.stop.take().unwrap().send(()).unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(30), s.task).await;
+}
