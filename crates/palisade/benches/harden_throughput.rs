@@ -3,6 +3,10 @@
 //!
 //! `cargo bench -p palisade --bench harden_throughput [-- DOCS]` (default 10,000 documents).
 
+// The allocator the `palisade` binary uses, so the figures are the CLI's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -7,6 +7,10 @@
 //!
 //! `cargo bench -p palisade --bench scan_throughput [-- DOCS]` (default 20,000 documents).
 
+// The allocator the `palisade` binary uses, so the figures are the CLI's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -30,6 +34,17 @@ fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
         last = Some(out);
     }
     (best, last.expect("at least one run"))
+}
+
+fn corpus_files(docs: usize) -> Vec<String> {
+    (0..docs.div_ceil(DOCS_PER_FILE))
+        .map(|f| {
+            corpus::file(
+                f * DOCS_PER_FILE,
+                DOCS_PER_FILE.min(docs - f * DOCS_PER_FILE),
+            )
+        })
+        .collect()
 }
 
 fn peak_rss_kib() -> Option<u64> {
@@ -68,6 +83,30 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(20_000);
+    // `--once parse|scan|gen` runs one single-threaded pass and nothing else, for instruction
+    // counts under callgrind (wall-clock figures mean little on a shared machine).
+    if let Some(what) = args
+        .iter()
+        .position(|a| a == "--once")
+        .and_then(|i| args.get(i + 1))
+    {
+        let name: Arc<str> = Arc::from("corpus.yaml");
+        let opts = ScanOptions::default();
+        let files = corpus_files(docs);
+        let n: usize = match what.as_str() {
+            "parse" => files
+                .iter()
+                .map(|f| black_box(palisade_yaml::parse_stream(f)).len())
+                .sum(),
+            "gen" => files.len(),
+            _ => files
+                .iter()
+                .map(|f| black_box(scan_source(&name, f, &opts)).findings.len())
+                .sum(),
+        };
+        println!("{what}: {n}");
+        return;
+    }
     let fixtures =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/pss/fixtures");
 
@@ -97,14 +136,7 @@ fn main() {
         println!("pss fixtures dir: skipped (../shared/data/pss/fixtures not found)");
     }
 
-    let files: Vec<String> = (0..docs.div_ceil(DOCS_PER_FILE))
-        .map(|f| {
-            corpus::file(
-                f * DOCS_PER_FILE,
-                DOCS_PER_FILE.min(docs - f * DOCS_PER_FILE),
-            )
-        })
-        .collect();
+    let files = corpus_files(docs);
     let bytes: usize = files.iter().map(String::len).sum();
     let pod_specs: usize = (0..docs).map(corpus::pod_specs_in).sum();
     let name: Arc<str> = Arc::from("corpus.yaml");
