@@ -329,7 +329,16 @@ impl Emitter<'_, '_> {
         for v in violations.drain(..) {
             let fix_ops = fix.map(|(f, options)| f(&v, &crate::fix::FixContext { options, pod }));
             let message = match reason {
-                Some(reason) => format!("{reason} ({})", v.detail),
+                Some(reason) => {
+                    // Concatenation, not `format!`: a PSS finding is built for nearly every
+                    // unhardened pod.
+                    let mut m = String::with_capacity(reason.len() + v.detail.len() + 3);
+                    m.push_str(reason);
+                    m.push_str(" (");
+                    m.push_str(&v.detail);
+                    m.push(')');
+                    m
+                }
                 None => v.detail,
             };
             let mut finding = Finding::new(

@@ -60,11 +60,14 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
         if c.ports.is_empty() && server.is_none() {
             continue;
         }
-        let what = server.map_or_else(|| "serves on a port".to_string(), |s| format!("runs {s}"));
         for probe in ["readinessProbe", "livenessProbe"] {
             if c.raw.get(probe).is_some_and(|p| !p.is_null()) {
                 continue;
             }
+            let what = match server {
+                Some(s) => format!("runs {s}"),
+                None => "serves on a port".to_string(),
+            };
             out.push(Violation {
                 detail: format!("container {:?} {what} but has no {probe}", c.name),
                 pointer: push_key(&c.ptr, probe),
@@ -94,7 +97,7 @@ fn model_server(image: &str) -> Option<&'static str> {
         ("localai", "LocalAI"),
         ("llama.cpp", "llama.cpp server"),
     ];
-    let repo = parse_image(image).repository.to_ascii_lowercase();
+    let repo = crate::rules::ascii_lowercase(parse_image(image).repository);
     SERVERS
         .iter()
         .find(|(needle, _)| repo.contains(needle))

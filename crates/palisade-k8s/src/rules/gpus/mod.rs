@@ -9,8 +9,8 @@ pub mod visible_devices_env;
 use palisade_yaml::Node;
 
 use crate::model::{Container, PodSpec};
-use crate::rules::parse_image;
 use crate::rules::pod_fields::{env, resource_map};
+use crate::rules::{ImageRef, ascii_lowercase, parse_image};
 
 /// Extended resources the NVIDIA device plugin advertises: `nvidia.com/gpu`, MIG slices
 /// (`nvidia.com/mig-1g.5gb`) and renamed shared GPUs (`nvidia.com/gpu.shared`).
@@ -20,49 +20,49 @@ fn is_gpu_resource(name: &str) -> bool {
 }
 
 /// GPU resources under `resources.<which>`, with their nodes.
-fn gpu_entries<'n, 'a>(c: &'n Container<'a>, which: &str) -> Vec<(&'n str, &'n Node<'a>)> {
+fn gpu_entries<'n, 'a>(
+    c: &'n Container<'a>,
+    which: &str,
+) -> impl Iterator<Item = (&'n str, &'n Node<'a>)> + 'n {
     resource_map(c, which)
         .and_then(Node::as_map)
         .unwrap_or_default()
         .iter()
         .filter(|e| is_gpu_resource(&e.key))
         .map(|e| (e.key.as_ref(), &e.value))
-        .collect()
 }
 
-/// Whether the container has a non-zero NVIDIA GPU limit, so the device plugin decides which
-/// GPUs it sees.
 fn has_gpu_limit(c: &Container<'_>) -> bool {
     gpu_entries(c, "limits")
-        .iter()
         .any(|(_, v)| v.as_str().is_some_and(|q| q.trim().parse::<u64>() != Ok(0)))
 }
 
-/// Images of the GPU stack itself (device plugin, GPU Operator, driver, DCGM): they need
-/// every GPU of the node by design and run as node agents, so GPU rules leave them alone.
+/// Images of the GPU stack itself: node agents, not workloads.
+const GPU_STACK: &[&str] = &[
+    "k8s-device-plugin",
+    "gpu-operator",
+    "gpu-feature-discovery",
+    "dcgm-exporter",
+    "dcgm",
+    "driver",
+    "container-toolkit",
+    "k8s-mig-manager",
+    "k8s-driver-manager",
+    "gpu-operator-validator",
+    "k8s-dra-driver",
+    "k8s-dra-driver-gpu",
+    "kubevirt-gpu-device-plugin",
+];
+
 fn is_gpu_infrastructure(image: &str) -> bool {
-    const INFRA: &[&str] = &[
-        "k8s-device-plugin",
-        "gpu-operator",
-        "gpu-feature-discovery",
-        "dcgm-exporter",
-        "dcgm",
-        "driver",
-        "container-toolkit",
-        "k8s-mig-manager",
-        "k8s-driver-manager",
-        "gpu-operator-validator",
-        "k8s-dra-driver",
-        "k8s-dra-driver-gpu",
-        "kubevirt-gpu-device-plugin",
-    ];
-    let r = parse_image(image);
-    let last = r.repository.rsplit('/').next().unwrap_or_default();
-    (r.registry == "nvcr.io" || r.repository.starts_with("nvidia/")) && INFRA.contains(&last)
+    is_gpu_stack(&parse_image(image))
 }
 
-/// Why the container looks like it uses NVIDIA GPUs, if it does: a CUDA or NGC image, or
-/// `NVIDIA_*` env of its own. `runtimeClassName` is a pod-level signal handled by callers.
+fn is_gpu_stack(r: &ImageRef<'_>) -> bool {
+    let last = r.repository.rsplit('/').next().unwrap_or_default();
+    (r.registry == "nvcr.io" || r.repository.starts_with("nvidia/")) && GPU_STACK.contains(&last)
+}
+
 fn gpu_signal(c: &Container<'_>) -> Option<String> {
     if let Some(image) = c.image
         && let Some(why) = gpu_image(image.value)
@@ -91,14 +91,14 @@ fn env_opts_out(c: &Container<'_>) -> bool {
 /// (`cu121`) and `gpu` tags or repositories (`tensorflow/tensorflow:2.16.1-gpu`).
 fn gpu_image(image: &str) -> Option<&'static str> {
     let r = parse_image(image);
-    if is_gpu_infrastructure(image) {
+    if is_gpu_stack(&r) {
         return None;
     }
     if r.registry == "nvcr.io" {
         return Some("it runs an NVIDIA NGC image");
     }
-    let repo = lower(r.repository);
-    let tag = lower(r.tag.unwrap_or_default());
+    let repo = ascii_lowercase(r.repository);
+    let tag = ascii_lowercase(r.tag.unwrap_or_default());
     let name = repo.rsplit('/').next().unwrap_or_default();
     let tokens = || {
         tag.split(['-', '_', '.'])
@@ -114,15 +114,6 @@ fn gpu_image(image: &str) -> Option<&'static str> {
 }
 
 /// `cu118`, `cu121`, `cu124`: the CUDA version tags of PyTorch builds.
-/// `s` in lower case, allocating only when it has upper-case letters (image names rarely do).
-fn lower(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.bytes().any(|b| b.is_ascii_uppercase()) {
-        std::borrow::Cow::Owned(s.to_ascii_lowercase())
-    } else {
-        std::borrow::Cow::Borrowed(s)
-    }
-}
-
 fn is_cuda_wheel_tag(t: &str) -> bool {
     t.strip_prefix("cu")
         .is_some_and(|v| v.len() >= 2 && v.bytes().all(|b| b.is_ascii_digit()))

@@ -46,7 +46,7 @@ pub static RULE_IMPL: PodRule = PodRule { rule: &RULE, check };
 
 fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
     for c in runnable(&cx.pod.spec.containers) {
-        let limits = super::gpu_entries(c, "limits");
+        let limits: Vec<_> = super::gpu_entries(c, "limits").collect();
         for (resource, request) in super::gpu_entries(c, "requests") {
             let Some(request) = request.as_str() else {
                 continue;

@@ -331,13 +331,7 @@ pub fn classify(image: Option<&str>, words: &[Word<'_>]) -> Option<Server> {
             return found;
         }
     }
-    let repository = parse_image(image?).repository;
-    // Lower-case only when needed: image names are almost always lower-case already.
-    let repo: Cow<'_, str> = if repository.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Owned(repository.to_ascii_lowercase())
-    } else {
-        Cow::Borrowed(repository)
-    };
+    let repo = crate::rules::ascii_lowercase(parse_image(image?).repository);
     let last = repo.rsplit('/').next().unwrap_or("");
     if last.contains("tritonserver") {
         Some(Server::Triton)

@@ -239,6 +239,12 @@ pub enum SecretName {
 /// words so `MAX_TOKENS`, `TOKENIZERS_PARALLELISM` and `SECRET_NAME` are not credentials.
 #[must_use]
 pub fn secret_name(name: &str) -> Option<SecretName> {
+    // Every env name of every container comes through here and almost none is a credential:
+    // each credential word contains one of these stems, so a name without any is rejected
+    // before it is upper-cased and split.
+    if !has_credential_stem(name.as_bytes()) {
+        return None;
+    }
     if PROVIDER_VARS.contains(&name) {
         return Some(SecretName::Provider);
     }
@@ -331,6 +337,30 @@ pub fn secret_name(name: &str) -> Option<SecretName> {
         return Some(SecretName::Generic);
     }
     None
+}
+
+/// Whether `name` contains, in any case, a stem of a credential word ([`secret_name`]'s
+/// `PASSWORD`, `PASSWD`, `PASSPHRASE`, `SECRET`, `TOKEN`, `CREDENTIAL(S)`, `…KEY`, and every
+/// [`PROVIDER_VARS`] entry).
+fn has_credential_stem(name: &[u8]) -> bool {
+    const STEMS: &[&[u8]] = &[b"PASS", b"SECRET", b"TOKEN", b"CREDENTIAL", b"KEY"];
+    name.windows(3).enumerate().any(|(i, w)| {
+        let rest = &name[i..];
+        // The first three letters pick the only stem that can start here.
+        let stem: &[u8] = match [
+            w[0].to_ascii_uppercase(),
+            w[1].to_ascii_uppercase(),
+            w[2].to_ascii_uppercase(),
+        ] {
+            [b'P', b'A', b'S'] => STEMS[0],
+            [b'S', b'E', b'C'] => STEMS[1],
+            [b'T', b'O', b'K'] => STEMS[2],
+            [b'C', b'R', b'E'] => STEMS[3],
+            [b'K', b'E', b'Y'] => STEMS[4],
+            _ => return false,
+        };
+        rest.len() >= stem.len() && rest[..stem.len()].eq_ignore_ascii_case(stem)
+    })
 }
 
 /// Values that stand for "fill this in" rather than a credential.
@@ -525,6 +555,25 @@ mod tests {
             "MODEL_PATH",
         ] {
             assert!(secret_name(n).is_none(), "{n}");
+        }
+    }
+
+    #[test]
+    fn every_credential_name_has_a_stem() {
+        for n in PROVIDER_VARS {
+            assert!(has_credential_stem(n.as_bytes()), "{n}");
+        }
+        for n in [
+            "dbPassword",
+            "api-key",
+            "Client_Secret",
+            "x.credentials",
+            "authToken",
+        ] {
+            assert!(has_credential_stem(n.as_bytes()), "{n}");
+        }
+        for n in ["MODEL_NAME", "OMP_NUM_THREADS", "LOG_LEVEL", "pa", ""] {
+            assert!(!has_credential_stem(n.as_bytes()), "{n}");
         }
     }
 
