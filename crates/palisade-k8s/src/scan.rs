@@ -8,7 +8,7 @@ use palisade_policy::{
 };
 use palisade_yaml::{Pos, parse_stream};
 
-use crate::model::{DecodeError, Decoder, PodMeta, PodSpec};
+use crate::model::{ContainerKind, DecodeError, Decoder, PodMeta, PodSpec};
 use crate::pss::{ActiveCheck, PodView, Version, active_checks};
 use crate::resource::{Resource, resources_in_document};
 use crate::rules::{
@@ -230,7 +230,8 @@ fn scan_resource(
         let suppressed = object_suppression.iter().any(|s| s.covers(rule.rule));
         emitter.emit(rule.rule, None, suppressed, &mut violations, None);
     }
-    for site in sites {
+    let mut templates = Vec::with_capacity(sites.len());
+    for site in &sites {
         let mut decoder = Decoder::default();
         let meta = match site.meta {
             Some(m) => PodMeta::decode(Some(m), site.meta_ptr.clone(), &mut decoder),
@@ -248,6 +249,7 @@ fn scan_resource(
         if !decoder.errors.is_empty() {
             // The API server would reject this object; its verdict would be meaningless.
             push_decode_errors(&mut emitter.out.errors, file, doc_index, decoder.errors);
+            templates.push(crate::rules::stream::template(res, site, Vec::new()));
             continue;
         }
         emitter.out.pod_specs += 1;
@@ -294,6 +296,22 @@ fn scan_resource(
                 Some(view),
             );
         }
+        // Whole-scan rules match Services to the model servers found here.
+        let servers = cx
+            .serving()
+            .filter(|(c, _)| c.kind == ContainerKind::Regular)
+            .filter_map(|(c, f)| f.server.map(|s| (c.name.to_string(), s)))
+            .collect();
+        templates.push(crate::rules::stream::template(res, site, servers));
+    }
+    if !sites.is_empty() {
+        crate::rules::stream::record_workload(
+            res,
+            file,
+            doc_index,
+            templates,
+            &mut emitter.out.inventory,
+        );
     }
 }
 

@@ -297,6 +297,49 @@ fn exposure_spans_files() {
     assert_eq!(codes, BTreeSet::from(["PAL170"]));
 }
 
+/// A custom resource the policy declares (`customResources`) is a workload to the whole-scan
+/// rules too: its pods are matched to Services and NetworkPolicies like a Deployment's.
+#[test]
+fn stream_rules_see_policy_declared_custom_resources() {
+    const SERVING_RUN: &str = "\
+apiVersion: example.com/v1
+kind: ServingRun
+metadata: {name: llama, namespace: llm}
+spec:
+  server:
+    metadata: {labels: {app: llama}}
+    spec:
+      containers:
+        - name: server
+          image: vllm/vllm-openai:v0.6.3
+          args: [--model, /models/llama]
+";
+    let exposed = |opts: &ScanOptions| {
+        let run = scan_source(&Arc::from("run.yaml"), SERVING_RUN, opts);
+        let service = scan("net/service.yaml", SERVICE, opts);
+        stream::check(&[&run.inventory, &service.inventory], opts)
+            .into_iter()
+            .filter(|f| f.rule.code == "PAL170")
+            .count()
+    };
+    assert_eq!(
+        exposed(&ScanOptions::default()),
+        0,
+        "unknown CRDs carry no pods"
+    );
+    let declared = ScanOptions::new(
+        palisade_policy::Standard::Restricted,
+        palisade_k8s::pss::Version::LATEST,
+        Selection::default(),
+        vec![palisade_policy::CustomResource {
+            api_version: "example.com".into(),
+            kind: "ServingRun".into(),
+            paths: vec!["/spec/server".into()],
+        }],
+    );
+    assert_eq!(exposed(&declared), 1);
+}
+
 #[test]
 fn stream_rules_respect_selection() {
     let rules = palisade_k8s::rules();

@@ -15,11 +15,11 @@ use palisade_policy::{
 use palisade_yaml::{Node, Pos, push_key};
 
 use crate::resource::Resource;
-use crate::rules::model_servers::detect::{Server, classify, words};
+use crate::rules::model_servers::detect::Server;
 use crate::rules::model_servers::exposed_service;
 use crate::rules::namespaces::{no_default_deny, unselected_workload};
 use crate::scan::ScanOptions;
-use crate::workload::pod_sites;
+use crate::workload::PodSite;
 
 /// Metadata of the whole-scan rules.
 #[must_use]
@@ -292,52 +292,40 @@ fn operator_labels(res: &Resource<'_>, site_ptr: &str) -> Vec<(String, String)> 
     }
 }
 
-fn record_workload(res: &Resource<'_>, origin: &Arc<Origin>, inventory: &mut Inventory) {
-    // Policy-declared custom CRDs are not known here; the built-in table covers the ML CRDs.
-    let Ok(sites) = pod_sites(res, &[]) else {
-        return;
-    };
-    if sites.is_empty() {
-        return;
+/// What whole-scan rules need from one pod template: its labels (with the ones operators
+/// add) and the model servers its containers run, from the scan's per-pod facts.
+pub(crate) fn template(
+    res: &Resource<'_>,
+    site: &PodSite<'_>,
+    servers: Vec<(String, Server)>,
+) -> PodTemplate {
+    let mut labels = string_pairs(site.meta.and_then(|m| m.get("labels")));
+    labels.extend(operator_labels(res, &site.spec_ptr));
+    let labels_node = site.meta.and_then(|m| m.get_entry("labels"));
+    PodTemplate {
+        labels,
+        labels_ptr: push_key(&site.meta_ptr, "labels"),
+        pos: labels_node.map_or(site.spec.pos, |e| e.key_pos),
+        suppression: site
+            .meta
+            .and_then(|m| m.get("annotations"))
+            .and_then(|a| a.get(SUPPRESS_ANNOTATION))
+            .and_then(Node::as_str)
+            .map(parse_suppression),
+        servers,
     }
-    let pods = sites
-        .iter()
-        .map(|site| {
-            let mut labels = string_pairs(site.meta.and_then(|m| m.get("labels")));
-            labels.extend(operator_labels(res, &site.spec_ptr));
-            let containers = site
-                .spec
-                .get("containers")
-                .and_then(Node::as_seq)
-                .unwrap_or_default()
-                .iter()
-                .chain(site.extra_containers.iter().map(|(_, c)| *c));
-            let servers = containers
-                .filter_map(|c| {
-                    let name = c
-                        .get("name")
-                        .and_then(Node::as_str)
-                        .unwrap_or("kserve-container");
-                    let image = c.get("image").and_then(Node::as_str);
-                    // Only the server is kept, so the words need no pointer.
-                    classify(image, &words(c, "")).map(|s| (name.to_string(), s))
-                })
-                .collect();
-            let labels_node = site.meta.and_then(|m| m.get_entry("labels"));
-            PodTemplate {
-                labels,
-                labels_ptr: push_key(&site.meta_ptr, "labels"),
-                pos: labels_node.map_or(site.spec.pos, |e| e.key_pos),
-                suppression: site
-                    .meta
-                    .and_then(|m| m.get("annotations"))
-                    .and_then(|a| a.get(SUPPRESS_ANNOTATION))
-                    .and_then(Node::as_str)
-                    .map(parse_suppression),
-                servers,
-            }
-        })
-        .collect();
+}
+
+/// Records an object that runs pods, with its [`template`]s (the KubeRay head Service too).
+pub(crate) fn record_workload(
+    res: &Resource<'_>,
+    file: &Arc<str>,
+    doc_index: usize,
+    pods: Vec<PodTemplate>,
+    inventory: &mut Inventory,
+) {
+    let origin = Origin::new(res, file, doc_index);
+    let origin = &origin;
     let meta = res.node.get("metadata");
     let namespace_pos = meta
         .and_then(|m| m.get("namespace"))
@@ -449,10 +437,8 @@ pub fn record(res: &Resource<'_>, file: &Arc<str>, doc_index: usize, inventory: 
                 name_pos,
             });
         }
-        (group, kind) if crate::workload::workload_kind(group, kind).is_some() => {
-            let origin = Origin::new(res, file, doc_index);
-            record_workload(res, &origin, inventory);
-        }
+        // Workloads are recorded by the scan of their pod specs ([`template`],
+        // [`record_workload`]), which has the pod sites and model-server facts at hand.
         _ => {}
     }
 }
