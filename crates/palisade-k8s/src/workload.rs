@@ -2,7 +2,7 @@
 //! pod specs, and the paths users declare for their own CRDs.
 
 use palisade_policy::CustomResource;
-use palisade_yaml::{Node, push_index, push_key};
+use palisade_yaml::{Node, append_index, append_key, push_key};
 
 use crate::model::DecodeError;
 use crate::resource::Resource;
@@ -120,7 +120,7 @@ pub fn pod_sites<'a>(
     let mut sites = Vec::new();
     if let Some(c) = custom.iter().find(|c| custom_matches(c, res)) {
         for path in &c.paths {
-            expand(res.node, path, res.ptr.clone(), &[], &mut sites);
+            expand(res.node, path, &mut res.ptr.clone(), &[], &mut sites);
         }
         return Ok(sites);
     }
@@ -131,7 +131,7 @@ pub fn pod_sites<'a>(
         expand(
             res.node,
             path,
-            res.ptr.clone(),
+            &mut res.ptr.clone(),
             wk.container_keys,
             &mut sites,
         );
@@ -156,45 +156,55 @@ pub fn pod_sites<'a>(
     Ok(sites)
 }
 
+/// Follows `path` (a JSON pointer with `*` wildcards) from `node`, whose pointer is `ptr`,
+/// and records a site wherever it ends on a pod template or spec. `ptr` is extended in
+/// place and restored, so only the sites found allocate their pointers.
 fn expand<'a>(
     node: &'a Node<'a>,
     path: &str,
-    ptr: String,
+    ptr: &mut String,
     container_keys: &[&str],
     out: &mut Vec<PodSite<'a>>,
 ) {
-    let rest = path.strip_prefix('/');
-    let Some(rest) = rest.filter(|r| !r.is_empty()) else {
-        if let Some(site) = site_at(node, ptr, container_keys) {
+    let Some(rest) = path.strip_prefix('/').filter(|r| !r.is_empty()) else {
+        if let Some(site) = site_at(node, ptr.clone(), container_keys) {
             out.push(site);
         }
         return;
     };
-    let (token, tail) = rest.split_once('/').map_or((rest, ""), |(t, r)| (t, r));
-    let tail = if tail.is_empty() {
-        String::new()
-    } else {
-        format!("/{tail}")
+    let (token, tail) = rest
+        .bytes()
+        .position(|b| b == b'/')
+        .map_or((rest, ""), |i| (&rest[..i], &rest[i..]));
+    let len = ptr.len();
+    let mut descend = |child: &'a Node<'a>, step: &dyn Fn(&mut String)| {
+        step(ptr);
+        expand(child, tail, ptr, container_keys, out);
+        ptr.truncate(len);
     };
     if token == "*" {
         if let Some(items) = node.as_seq() {
             for (i, item) in items.iter().enumerate() {
-                expand(item, &tail, push_index(&ptr, i), container_keys, out);
+                descend(item, &|p| append_index(p, i));
             }
         } else if let Some(entries) = node.as_map() {
             for e in entries {
-                expand(&e.value, &tail, push_key(&ptr, &e.key), container_keys, out);
+                descend(&e.value, &|p| append_key(p, &e.key));
             }
         }
         return;
     }
-    let token = token.replace("~1", "/").replace("~0", "~");
+    let token: std::borrow::Cow<'_, str> = if token.contains('~') {
+        token.replace("~1", "/").replace("~0", "~").into()
+    } else {
+        token.into()
+    };
     if let Some(child) = node.get(&token) {
-        expand(child, &tail, push_key(&ptr, &token), container_keys, out);
+        descend(child, &|p| append_key(p, &token));
     } else if let (Some(items), Ok(i)) = (node.as_seq(), token.parse::<usize>())
         && let Some(child) = items.get(i)
     {
-        expand(child, &tail, push_index(&ptr, i), container_keys, out);
+        descend(child, &|p| append_index(p, i));
     }
 }
 

@@ -22,4 +22,4 @@ pub use parse::{
     Document, MAX_ALIAS_EXPANSION, ParseError, ParseStats, parse_stream, parse_stream_reference,
     parse_stream_with_stats,
 };
-pub use pointer::{escape_token, push_index, push_key};
+pub use pointer::{append_index, append_key, escape_token, push_index, push_key};
