@@ -9,6 +9,6 @@ mod pod;
 
 pub use decode::{DecodeError, Decoder};
 pub use pod::{
-    Capabilities, Container, ContainerKind, Handler, PodMeta, PodSecurityContext, PodSpec,
-    PortSpec, ProfileRef, SeLinuxOptions, SecurityContext, Sp, Sysctl, Volume,
+    Capabilities, Container, ContainerKind, EnvEntry, Handler, PodMeta, PodSecurityContext,
+    PodSpec, PortSpec, ProfileRef, SeLinuxOptions, SecurityContext, Sp, Sysctl, Volume,
 };

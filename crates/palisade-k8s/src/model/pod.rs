@@ -113,6 +113,8 @@ pub struct PortSpec {
 #[derive(Clone, Debug)]
 pub struct Container<'a> {
     pub kind: ContainerKind,
+    /// `env`, decoded once (see [`EnvEntry`]).
+    pub env: Vec<EnvEntry<'a>>,
     /// JSON pointer of the container object.
     pub ptr: String,
     pub pos: Pos,
@@ -123,6 +125,20 @@ pub struct Container<'a> {
     pub handlers: Vec<Handler<'a>>,
     /// The whole container, for rules that read fields not modelled here.
     pub raw: &'a Node<'a>,
+}
+
+/// One `env` entry of a container.
+#[derive(Clone, Copy, Debug)]
+pub struct EnvEntry<'a> {
+    /// Index of the entry in `env`.
+    pub index: usize,
+    pub name: &'a str,
+    /// Where the entry starts (its `- name:` line).
+    pub pos: Pos,
+    /// The literal `value`, when the entry has a non-null one.
+    pub value: Option<&'a Node<'a>>,
+    /// Whether the entry reads its value from elsewhere (a non-null `valueFrom`).
+    pub value_from: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -465,6 +481,38 @@ fn decode_handler<'a>(
     })
 }
 
+/// The `env` entries that are mappings with a string `name`, read once for the dozen rules
+/// that look at env (entries of other shapes are left to the API server's validation, as
+/// before the model carried env).
+fn decode_env<'a>(c: &'a Node<'a>) -> Vec<EnvEntry<'a>> {
+    let Some(items) = c.get("env").and_then(Node::as_seq) else {
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let (mut name, mut value, mut value_from) = (None, None, false);
+        // One pass over the entry's keys; the last duplicate wins, as with `Node::get`.
+        for e in item.as_map().unwrap_or_default() {
+            match e.key.as_ref() {
+                "name" => name = e.value.as_str(),
+                "value" => value = Some(&e.value).filter(|v| !v.is_null()),
+                "valueFrom" => value_from = !e.value.is_null(),
+                _ => {}
+            }
+        }
+        if let Some(name) = name {
+            out.push(EnvEntry {
+                index,
+                name,
+                pos: item.pos,
+                value,
+                value_from,
+            });
+        }
+    }
+    out
+}
+
 fn decode_container<'a>(
     c: &'a Node<'a>,
     kind: ContainerKind,
@@ -505,6 +553,7 @@ fn decode_container<'a>(
     }
     Container {
         kind,
+        env: decode_env(c),
         pos: c.pos,
         name: d.str(c.get("name"), &p("name")).map_or("", |s| s.value),
         image: d.str(c.get("image"), &p("image")),

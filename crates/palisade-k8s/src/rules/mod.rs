@@ -84,6 +84,9 @@ mod resources;
 mod secrets;
 pub(crate) mod service_accounts;
 pub mod stream;
+pub(crate) mod text;
+
+pub(crate) use text::ascii_lowercase;
 
 /// Every pod rule.
 pub static POD_RULES: &[&PodRule] = &[
@@ -166,16 +169,6 @@ pub fn parse_image(image: &str) -> ImageRef<'_> {
         repository,
         tag,
         digest,
-    }
-}
-
-/// `s` in lower case, borrowed when it already is (image names almost always are).
-#[must_use]
-pub fn ascii_lowercase(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.bytes().any(|b| b.is_ascii_uppercase()) {
-        std::borrow::Cow::Owned(s.to_ascii_lowercase())
-    } else {
-        std::borrow::Cow::Borrowed(s)
     }
 }
 

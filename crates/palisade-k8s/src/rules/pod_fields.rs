@@ -18,25 +18,16 @@ pub struct EnvVar<'n, 'a> {
     pub value_from: bool,
 }
 
-/// The container's `env` entries that are mappings with a string `name`.
-/// An iterator, not a `Vec`: several rules walk every container's env and most stop early.
+/// The container's `env` entries that are mappings with a string `name` (decoded once per
+/// container by the model).
 pub fn env<'n, 'a>(c: &'n Container<'a>) -> impl Iterator<Item = EnvVar<'n, 'a>> + 'n {
-    c.raw
-        .get("env")
-        .and_then(Node::as_seq)
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-        .filter_map(|(index, item)| {
-            let name = item.get("name").and_then(Node::as_str)?;
-            Some(EnvVar {
-                index,
-                name,
-                pos: item.pos,
-                value: item.get("value").filter(|v| !v.is_null()),
-                value_from: item.get("valueFrom").is_some_and(|v| !v.is_null()),
-            })
-        })
+    c.env.iter().map(|e| EnvVar {
+        index: e.index,
+        name: e.name,
+        pos: e.pos,
+        value: e.value,
+        value_from: e.value_from,
+    })
 }
 
 /// Pointer of an env entry's field (`/…/env/3/value`).

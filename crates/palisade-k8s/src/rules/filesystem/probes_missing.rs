@@ -100,6 +100,6 @@ fn model_server(image: &str) -> Option<&'static str> {
     let repo = crate::rules::ascii_lowercase(parse_image(image).repository);
     SERVERS
         .iter()
-        .find(|(needle, _)| repo.contains(needle))
+        .find(|(needle, _)| crate::rules::text::contains(&repo, needle))
         .map(|(_, name)| *name)
 }

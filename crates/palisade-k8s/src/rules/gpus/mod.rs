@@ -10,6 +10,7 @@ use palisade_yaml::Node;
 
 use crate::model::{Container, PodSpec};
 use crate::rules::pod_fields::{env, resource_map};
+use crate::rules::text::contains;
 use crate::rules::{ImageRef, ascii_lowercase, parse_image};
 
 /// Extended resources the NVIDIA device plugin advertises: `nvidia.com/gpu`, MIG slices
@@ -104,7 +105,7 @@ fn gpu_image(image: &str) -> Option<&'static str> {
         tag.split(['-', '_', '.'])
             .chain(name.split(['-', '_', '.']))
     };
-    if repo.contains("cuda") || tag.contains("cuda") || tokens().any(is_cuda_wheel_tag) {
+    if contains(&repo, "cuda") || contains(&tag, "cuda") || tokens().any(is_cuda_wheel_tag) {
         return Some("it runs a CUDA image");
     }
     if tokens().any(|t| t == "gpu") {

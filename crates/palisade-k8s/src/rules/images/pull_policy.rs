@@ -81,9 +81,9 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
 
 /// Tags that projects move on every build.
 fn is_floating(tag: &str) -> bool {
-    let tag = tag.to_ascii_lowercase();
+    let tag = crate::rules::ascii_lowercase(tag);
     matches!(
-        tag.as_str(),
+        tag.as_ref(),
         "latest"
             | "main"
             | "master"

@@ -58,7 +58,7 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
         } else if let Some(w) = words
             .iter()
             // Words are split on whitespace, so they hold no spaces to remove first.
-            .find(|w| w.text.contains("trust_remote_code=True"))
+            .find(|w| crate::rules::text::contains(&w.text, "trust_remote_code=True"))
         {
             Some(("trust_remote_code=True".to_string(), w.ptr(), w.pos))
         } else {

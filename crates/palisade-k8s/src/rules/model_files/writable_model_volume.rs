@@ -55,11 +55,10 @@ fn is_batch(group: &str, kind: &str) -> bool {
 /// Whether a mount path is where a server reads weights from.
 #[must_use]
 pub fn is_model_path(path: &str, server: Option<Server>) -> bool {
-    let p = path.trim_end_matches('/').to_ascii_lowercase();
-    let segments: Vec<&str> = p.split('/').filter(|s| !s.is_empty()).collect();
-    segments.iter().any(|s| {
+    let p = crate::rules::ascii_lowercase(path.trim_end_matches('/'));
+    p.split('/').any(|s| {
         matches!(
-            *s,
+            s,
             "models"
                 | "model"
                 | "model-store"

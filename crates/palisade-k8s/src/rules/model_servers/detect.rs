@@ -9,6 +9,7 @@ use palisade_yaml::{Node, Pos, push_index, push_key};
 
 use crate::model::{Container, ContainerKind, PodSpec};
 use crate::rules::parse_image;
+use crate::rules::text::contains;
 
 /// One word of a container's command line, with where it was written.
 ///
@@ -61,7 +62,7 @@ pub fn words<'w>(container: &'w Node<'w>, container_ptr: &'w str) -> Vec<Word<'w
             let in_script = text.split_whitespace().nth(1).is_some();
             for w in text.split_whitespace() {
                 // Borrow unless there are quotes to strip: almost no word has any.
-                let text = if w.contains(['\'', '"']) {
+                let text = if w.bytes().any(|b| b == b'\'' || b == b'"') {
                     Cow::Owned(w.replace(['\'', '"'], ""))
                 } else {
                     Cow::Borrowed(w)
@@ -173,31 +174,23 @@ impl EnvVar<'_> {
 
 /// The container's env entries in order.
 #[must_use]
-pub fn env<'a>(container: &'a Node<'a>, container_ptr: &'a str) -> Vec<EnvVar<'a>> {
-    let Some(items) = container.get("env").and_then(Node::as_seq) else {
-        return Vec::new();
-    };
-    items
+pub fn env<'a>(container: &'a Container<'a>) -> Vec<EnvVar<'a>> {
+    container
+        .env
         .iter()
-        .enumerate()
-        .filter_map(|(index, e)| {
-            let name = e.get("name")?.as_str()?;
-            let value_node = e.get("value");
-            let from_ref = e.get("valueFrom").is_some();
-            Some(EnvVar {
-                name,
-                // A present-but-null `value` is the empty string to the API server.
-                value: match value_node {
-                    Some(v) => Some(v.as_str().unwrap_or("")),
-                    None if from_ref => None,
-                    None => Some(""),
-                },
-                from_ref,
-                container_ptr,
-                index,
-                pos: e.pos,
-                value_pos: value_node.map_or(e.pos, |v| v.pos),
-            })
+        .map(|e| EnvVar {
+            name: e.name,
+            // A present-but-null `value` is the empty string to the API server.
+            value: match e.value {
+                Some(v) => Some(v.as_str().unwrap_or("")),
+                None if e.value_from => None,
+                None => Some(""),
+            },
+            from_ref: e.value_from,
+            container_ptr: &container.ptr,
+            index: e.index,
+            pos: e.pos,
+            value_pos: e.value.map_or(e.pos, |v| v.pos),
         })
         .collect()
 }
@@ -232,7 +225,7 @@ impl<'w> ContainerFacts<'w> {
         let server = classify(c.image.map(|i| i.value), &words);
         ContainerFacts {
             words,
-            env: env(c.raw, &c.ptr),
+            env: env(c),
             server,
         }
     }
@@ -333,23 +326,23 @@ pub fn classify(image: Option<&str>, words: &[Word<'_>]) -> Option<Server> {
     }
     let repo = crate::rules::ascii_lowercase(parse_image(image?).repository);
     let last = repo.rsplit('/').next().unwrap_or("");
-    if last.contains("tritonserver") {
+    if contains(&last, "tritonserver") {
         Some(Server::Triton)
-    } else if last.contains("torchserve") {
+    } else if contains(&last, "torchserve") {
         Some(Server::TorchServe)
-    } else if repo.ends_with("tensorflow/serving") || last.contains("tensorflow-serving") {
+    } else if repo.ends_with("tensorflow/serving") || contains(&last, "tensorflow-serving") {
         Some(Server::TfServing)
-    } else if last.contains("text-generation-inference") {
+    } else if contains(&last, "text-generation-inference") {
         Some(Server::Tgi)
-    } else if last.contains("vllm") {
+    } else if contains(&last, "vllm") {
         Some(Server::Vllm)
     } else if last == "ollama" {
         Some(Server::Ollama)
-    } else if last.contains("mlflow") && has_word(words, "server") {
+    } else if contains(&last, "mlflow") && has_word(words, "server") {
         Some(Server::Mlflow)
     } else if repo.starts_with("rayproject/") || repo.starts_with("anyscale/ray") {
         Some(Server::Ray)
-    } else if last.contains("jupyter") || last.ends_with("-notebook") {
+    } else if contains(&last, "jupyter") || last.ends_with("-notebook") {
         Some(Server::Jupyter)
     } else {
         None

@@ -60,7 +60,7 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
         // Words are split on whitespace, so they hold no spaces to remove first.
         let script = words
             .iter()
-            .find(|w| w.text.contains("disable_token_authorization=true"));
+            .find(|w| crate::rules::text::contains(&w.text, "disable_token_authorization=true"));
         if facts.server != Some(Server::TorchServe) && arg.is_none() && env_flag.is_none() {
             continue;
         }

@@ -440,7 +440,7 @@ pub fn is_placeholder(value: &str) -> bool {
         "redacted",
     ]
     .iter()
-    .any(|m| lower.contains(m))
+    .any(|m| crate::rules::text::contains(&lower, m))
 }
 
 /// Whether a literal under a credential name is worth reporting: not a placeholder, not a
