@@ -5,9 +5,11 @@
 //! data and still report `file:line:column` and a JSON pointer.
 
 mod decode;
+mod image;
 mod pod;
 
 pub use decode::{DecodeError, Decoder};
+pub use image::{ImageRef, parse_image};
 pub use pod::{
     Capabilities, Container, ContainerKind, EnvEntry, Handler, PodMeta, PodSecurityContext,
     PodSpec, PortSpec, ProfileRef, SeLinuxOptions, SecurityContext, Sp, Sysctl, Volume,

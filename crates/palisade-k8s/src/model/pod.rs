@@ -120,6 +120,8 @@ pub struct Container<'a> {
     pub pos: Pos,
     pub name: &'a str,
     pub image: Option<Sp<&'a str>>,
+    /// `image` split into registry, repository, tag and digest (a dozen rules read it).
+    pub image_ref: Option<super::ImageRef<'a>>,
     pub security_context: Option<SecurityContext<'a>>,
     pub ports: Vec<PortSpec>,
     pub handlers: Vec<Handler<'a>>,
@@ -551,12 +553,14 @@ fn decode_container<'a>(
             ));
         }
     }
+    let image = d.str(c.get("image"), &p("image"));
     Container {
         kind,
         env: decode_env(c),
         pos: c.pos,
         name: d.str(c.get("name"), &p("name")).map_or("", |s| s.value),
-        image: d.str(c.get("image"), &p("image")),
+        image,
+        image_ref: image.map(|i| super::parse_image(i.value)),
         security_context: d
             .map(c.get("securityContext"), &p("securityContext"))
             .map(|sc| SecurityContext {

@@ -1,7 +1,7 @@
 use palisade_yaml::push_key;
 
 use crate::model::ContainerKind;
-use crate::rules::{PodContext, PodRule, Violation, parse_image};
+use crate::rules::{ImageRef, PodContext, PodRule, Violation};
 
 palisade_policy::declare_rule! {
     /// ## What it does
@@ -56,7 +56,7 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
         if c.kind != ContainerKind::Regular {
             continue;
         }
-        let server = c.image.and_then(|i| model_server(i.value));
+        let server = c.image_ref.as_ref().and_then(model_server);
         if c.ports.is_empty() && server.is_none() {
             continue;
         }
@@ -79,7 +79,7 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
 }
 
 /// Recognises model-server images by repository name.
-fn model_server(image: &str) -> Option<&'static str> {
+fn model_server(image: &ImageRef<'_>) -> Option<&'static str> {
     const SERVERS: &[(&str, &str)] = &[
         ("tritonserver", "Triton Inference Server"),
         ("tensorflow/serving", "TensorFlow Serving"),
@@ -97,7 +97,7 @@ fn model_server(image: &str) -> Option<&'static str> {
         ("localai", "LocalAI"),
         ("llama.cpp", "llama.cpp server"),
     ];
-    let repo = crate::rules::ascii_lowercase(parse_image(image).repository);
+    let repo = crate::rules::ascii_lowercase(image.repository);
     SERVERS
         .iter()
         .find(|(needle, _)| crate::rules::text::contains(&repo, needle))

@@ -51,10 +51,11 @@ pub static RULE_IMPL: PodRule = PodRule { rule: &RULE, check };
 
 fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
     let spec = cx.pod.spec;
-    if spec.containers.iter().any(|c| {
-        c.image
-            .is_some_and(|i| super::is_gpu_infrastructure(i.value))
-    }) {
+    if spec
+        .containers
+        .iter()
+        .any(|c| c.image_ref.as_ref().is_some_and(super::is_gpu_stack))
+    {
         return;
     }
     let volumes_ptr = push_key(&spec.ptr, "volumes");

@@ -47,9 +47,7 @@ pub static RULE_IMPL: PodRule = PodRule { rule: &RULE, check };
 
 fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
     for c in &cx.pod.spec.containers {
-        if c.image
-            .is_some_and(|i| super::is_gpu_infrastructure(i.value))
-        {
+        if c.image_ref.as_ref().is_some_and(super::is_gpu_stack) {
             continue;
         }
         for var in env(c) {

@@ -62,9 +62,7 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
         if super::has_gpu_limit(c) || super::env_opts_out(c) {
             continue;
         }
-        if c.image
-            .is_some_and(|i| super::is_gpu_infrastructure(i.value))
-        {
+        if c.image_ref.as_ref().is_some_and(super::is_gpu_stack) {
             continue;
         }
         let why = super::gpu_signal(c).or_else(|| match runtime {

@@ -11,7 +11,7 @@ use palisade_yaml::Node;
 use crate::model::{Container, PodSpec};
 use crate::rules::pod_fields::{env, resource_map};
 use crate::rules::text::contains;
-use crate::rules::{ImageRef, ascii_lowercase, parse_image};
+use crate::rules::{ImageRef, ascii_lowercase};
 
 /// Extended resources the NVIDIA device plugin advertises: `nvidia.com/gpu`, MIG slices
 /// (`nvidia.com/mig-1g.5gb`) and renamed shared GPUs (`nvidia.com/gpu.shared`).
@@ -55,18 +55,14 @@ const GPU_STACK: &[&str] = &[
     "kubevirt-gpu-device-plugin",
 ];
 
-fn is_gpu_infrastructure(image: &str) -> bool {
-    is_gpu_stack(&parse_image(image))
-}
-
 fn is_gpu_stack(r: &ImageRef<'_>) -> bool {
     let last = r.repository.rsplit('/').next().unwrap_or_default();
     (r.registry == "nvcr.io" || r.repository.starts_with("nvidia/")) && GPU_STACK.contains(&last)
 }
 
 fn gpu_signal(c: &Container<'_>) -> Option<String> {
-    if let Some(image) = c.image
-        && let Some(why) = gpu_image(image.value)
+    if let (Some(image), Some(r)) = (c.image, &c.image_ref)
+        && let Some(why) = gpu_image_ref(r)
     {
         return Some(format!("{why} ({:?})", image.value));
     }
@@ -90,9 +86,14 @@ fn env_opts_out(c: &Container<'_>) -> bool {
 /// Recognises images built on CUDA: NGC (`nvcr.io/nvidia/…`), `cuda` in the repository or
 /// tag (`nvidia/cuda`, `pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime`), CUDA wheel tags
 /// (`cu121`) and `gpu` tags or repositories (`tensorflow/tensorflow:2.16.1-gpu`).
+#[cfg(test)]
 fn gpu_image(image: &str) -> Option<&'static str> {
-    let r = parse_image(image);
-    if is_gpu_stack(&r) {
+    gpu_image_ref(&crate::rules::parse_image(image))
+}
+
+/// Why an image looks like it runs on GPUs (NGC, CUDA, `-gpu` tags), if it does.
+fn gpu_image_ref(r: &ImageRef<'_>) -> Option<&'static str> {
+    if is_gpu_stack(r) {
         return None;
     }
     if r.registry == "nvcr.io" {

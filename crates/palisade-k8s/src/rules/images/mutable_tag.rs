@@ -1,6 +1,6 @@
 use palisade_yaml::push_key;
 
-use crate::rules::{PodContext, PodRule, Violation, parse_image};
+use crate::rules::{PodContext, PodRule, Violation};
 
 palisade_policy::declare_rule! {
     /// ## What it does
@@ -44,7 +44,7 @@ pub static RULE_IMPL: PodRule = PodRule { rule: &RULE, check };
 fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
     for c in &cx.pod.spec.containers {
         let Some(image) = c.image else { continue };
-        let r = parse_image(image.value);
+        let Some(r) = c.image_ref else { continue };
         if r.is_mutable_latest() {
             out.push(Violation {
                 detail: format!(

@@ -1,6 +1,6 @@
 use palisade_yaml::push_key;
 
-use crate::rules::{PodContext, PodRule, Violation, parse_image};
+use crate::rules::{PodContext, PodRule, Violation};
 
 palisade_policy::declare_rule! {
     /// ## What it does
@@ -51,7 +51,7 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
     }
     for c in &cx.pod.spec.containers {
         let Some(image) = c.image else { continue };
-        if parse_image(image.value).digest.is_none() {
+        if c.image_ref.is_some_and(|r| r.digest.is_none()) {
             out.push(Violation {
                 detail: format!(
                     "container {:?} uses image {:?} without a digest; the policy requires images pinned by digest",

@@ -8,8 +8,8 @@ use std::cell::OnceCell;
 use palisade_yaml::{Node, Pos, push_index, push_key};
 
 use crate::model::{Container, ContainerKind, PodSpec};
-use crate::rules::parse_image;
 use crate::rules::text::contains;
+use crate::rules::{ImageRef, parse_image};
 
 /// One word of a container's command line, with where it was written.
 ///
@@ -222,7 +222,7 @@ impl<'w> ContainerFacts<'w> {
     #[must_use]
     pub fn new(c: &'w Container<'w>) -> Self {
         let words = words(c.raw, &c.ptr);
-        let server = classify(c.image.map(|i| i.value), &words);
+        let server = classify_ref(c.image_ref.as_ref(), &words);
         ContainerFacts {
             words,
             env: env(c),
@@ -298,6 +298,12 @@ impl Server {
 /// any of them) and then its image.
 #[must_use]
 pub fn classify(image: Option<&str>, words: &[Word<'_>]) -> Option<Server> {
+    classify_ref(image.map(parse_image).as_ref(), words)
+}
+
+/// [`classify`] with the image already split (the pod model keeps it split).
+#[must_use]
+pub fn classify_ref(image: Option<&ImageRef<'_>>, words: &[Word<'_>]) -> Option<Server> {
     for (i, w) in words.iter().enumerate() {
         let b = w.text.rsplit('/').next().unwrap_or("");
         let next = words.get(i + 1).map(|n| n.text.as_ref());
@@ -324,25 +330,25 @@ pub fn classify(image: Option<&str>, words: &[Word<'_>]) -> Option<Server> {
             return found;
         }
     }
-    let repo = crate::rules::ascii_lowercase(parse_image(image?).repository);
+    let repo = crate::rules::ascii_lowercase(image?.repository);
     let last = repo.rsplit('/').next().unwrap_or("");
-    if contains(&last, "tritonserver") {
+    if contains(last, "tritonserver") {
         Some(Server::Triton)
-    } else if contains(&last, "torchserve") {
+    } else if contains(last, "torchserve") {
         Some(Server::TorchServe)
-    } else if repo.ends_with("tensorflow/serving") || contains(&last, "tensorflow-serving") {
+    } else if repo.ends_with("tensorflow/serving") || contains(last, "tensorflow-serving") {
         Some(Server::TfServing)
-    } else if contains(&last, "text-generation-inference") {
+    } else if contains(last, "text-generation-inference") {
         Some(Server::Tgi)
-    } else if contains(&last, "vllm") {
+    } else if contains(last, "vllm") {
         Some(Server::Vllm)
     } else if last == "ollama" {
         Some(Server::Ollama)
-    } else if contains(&last, "mlflow") && has_word(words, "server") {
+    } else if contains(last, "mlflow") && has_word(words, "server") {
         Some(Server::Mlflow)
     } else if repo.starts_with("rayproject/") || repo.starts_with("anyscale/ray") {
         Some(Server::Ray)
-    } else if contains(&last, "jupyter") || last.ends_with("-notebook") {
+    } else if contains(last, "jupyter") || last.ends_with("-notebook") {
         Some(Server::Jupyter)
     } else {
         None
