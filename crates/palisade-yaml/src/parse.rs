@@ -150,68 +150,11 @@ pub fn line_starts(src: &str) -> Vec<usize> {
         .collect()
 }
 
-/// Offsets of the `\n` bytes of `b`, in order.
-///
-/// Reads eight bytes at a time as one `u64` and marks its line breaks with a few bit
-/// operations (no branch per byte); the marks are then read off one by one. Manifest lines
-/// are short, so this beats searching for each `\n` separately.
-fn newlines(b: &[u8]) -> Newlines<'_> {
-    Newlines {
-        b,
-        next: 0,
-        base: 0,
-        marks: 0,
-    }
-}
-
-struct Newlines<'s> {
-    b: &'s [u8],
-    /// Offset of the next word to read.
-    next: usize,
-    /// Offset of the word `marks` describes.
-    base: usize,
-    /// High bit of each byte of the current word that is a line break not yet returned.
-    marks: u64,
-}
-
-impl Iterator for Newlines<'_> {
-    type Item = usize;
-
-    fn next(&mut self) -> Option<usize> {
-        while self.marks == 0 {
-            let rest = self.b.get(self.next..)?;
-            if rest.is_empty() {
-                return None;
-            }
-            self.base = self.next;
-            let word = match rest.first_chunk::<8>() {
-                Some(w) => {
-                    self.next += 8;
-                    *w
-                }
-                None => {
-                    // The tail, padded with zeros (which are not line breaks).
-                    let mut w = [0u8; 8];
-                    w[..rest.len()].copy_from_slice(rest);
-                    self.next = self.b.len();
-                    w
-                }
-            };
-            self.marks = newline_marks(u64::from_le_bytes(word));
-        }
-        let byte = self.marks.trailing_zeros() as usize / 8;
-        self.marks &= self.marks - 1;
-        Some(self.base + byte)
-    }
-}
-
-/// Sets the high bit of exactly the bytes of `word` that are `\n`: XOR turns them into
-/// zero bytes, and a zero byte is the only one for which neither its low seven bits plus
-/// 0x7f nor the byte itself has the high bit set (no carries cross bytes, so no false hits).
-fn newline_marks(word: u64) -> u64 {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let x = word ^ 0x0a0a_0a0a_0a0a_0a0a;
-    !(((x & LOW7) + LOW7) | x | LOW7)
+/// Offsets of the `\n` bytes of `b`, in order. `memchr` reads 32 bytes per step with SIMD;
+/// manifest lines are short, but the per-match cost still beat the earlier word-at-a-time
+/// scan several times over (callgrind, 50-document files).
+fn newlines(b: &[u8]) -> memchr::Memchr<'_> {
+    memchr::memchr_iter(b'\n', b)
 }
 
 enum Frame<'a> {
@@ -503,20 +446,6 @@ mod tests {
         #[test]
         fn splitting_matches_on_random_streams(src in "(---|--- #|-|\\.\\.\\.| |#|x|é|\n|\r){0,40}") {
             proptest::prop_assert_eq!(split_documents(&src).collect::<Vec<_>>(), split_by_lines(&src));
-        }
-    }
-
-    #[test]
-    fn newline_marks_are_exact_for_every_byte() {
-        for v in 0..=255u8 {
-            for filler in [0u8, b'\n', 0x0b, 0x80, 0x8a, 0xff] {
-                let mut w = [filler; 8];
-                w[3] = v;
-                let expected = w.iter().enumerate().fold(0u64, |m, (i, &c)| {
-                    m | (u64::from(c == b'\n') << (8 * i + 7))
-                });
-                assert_eq!(newline_marks(u64::from_le_bytes(w)), expected, "{w:?}");
-            }
         }
     }
 

@@ -15,6 +15,10 @@ pub fn known_credential(value: &str) -> Option<&'static str> {
     // hold none of the markers: one pass over the bytes finds which markers occur, and the
     // exact checks below run only for those (a substring search per marker cost more than
     // parsing the document).
+    // Most env values (`4`, `info`, `/cache`) are shorter than anything recognised below.
+    if value.len() < SHORTEST_CREDENTIAL {
+        return None;
+    }
     let seen = Markers::find(value);
     if seen.service_account && value.contains("\"private_key\"") {
         return Some("a Google Cloud service-account key");
@@ -41,6 +45,10 @@ pub fn known_credential(value: &str) -> Option<&'static str> {
     }
     None
 }
+
+/// Length of `s://u:p@h`: no value [`known_credential`] recognises is shorter (the token
+/// prefixes need 15 bytes and more, and a one-letter password is a placeholder anyway).
+const SHORTEST_CREDENTIAL: usize = 9;
 
 /// (prefix, minimum length after the prefix, kind), in the order they are tried.
 const TOKENS: &[(&str, usize, &str)] = &[
@@ -621,6 +629,9 @@ mod tests {
         assert!(known_credential("risk-assessment-model-for-loans-v2").is_none());
         assert!(known_credential("--token=ghp_0123456789abcdefghijABCDEFGHIJklmnop").is_some());
         assert!(known_credential("postgres://app:S3cr3tPw@db:5432/x").is_some());
+        // The length bound is below the shortest value recognised.
+        assert!(known_credential("s://u:pw1@h").is_some());
+        assert!("s://u:pw1@h".len() > SHORTEST_CREDENTIAL);
         assert!(known_credential("postgres://app:${PW}@db:5432/x").is_none());
         assert!(known_credential("https://example.com/a:b@c").is_none());
         assert!(known_credential("-----BEGIN PUBLIC KEY-----").is_none());
