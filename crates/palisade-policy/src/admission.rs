@@ -15,6 +15,7 @@
 
 use palisade_yaml::{Node, Pos};
 
+use crate::config::{check_keys, err};
 use crate::{ConfigError, RuleMeta};
 
 /// What a violated rule does at admission, as Pod Security Admission's three modes.
@@ -152,29 +153,6 @@ impl AdmissionSettings {
     }
 }
 
-fn error(pos: Pos, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        line: pos.line,
-        column: pos.column,
-        message: message.into(),
-    }
-}
-
-fn check_keys(node: &Node<'_>, what: &str, allowed: &[&str], errors: &mut Vec<ConfigError>) {
-    for e in node.as_map().unwrap_or_default() {
-        if !allowed.contains(&e.key.as_ref()) {
-            errors.push(error(
-                e.key_pos,
-                format!(
-                    "unknown field `{}` in {what} (expected one of: {})",
-                    e.key,
-                    allowed.join(", ")
-                ),
-            ));
-        }
-    }
-}
-
 fn strings(node: &Node<'_>, what: &str, errors: &mut Vec<ConfigError>) -> Vec<String> {
     match node.as_seq() {
         Some(items) => items
@@ -182,7 +160,7 @@ fn strings(node: &Node<'_>, what: &str, errors: &mut Vec<ConfigError>) -> Vec<St
             .filter_map(|i| match i.as_str() {
                 Some(s) if i.as_map().is_none() => Some(s.to_string()),
                 _ => {
-                    errors.push(error(
+                    errors.push(err(
                         i.pos,
                         format!("{what}: expected a string, found {}", i.type_name()),
                     ));
@@ -192,7 +170,7 @@ fn strings(node: &Node<'_>, what: &str, errors: &mut Vec<ConfigError>) -> Vec<St
             .collect(),
         None if node.is_null() => Vec::new(),
         None => {
-            errors.push(error(
+            errors.push(err(
                 node.pos,
                 format!(
                     "{what}: expected a list of strings, found {}",
@@ -208,11 +186,11 @@ fn mode(node: &Node<'_>, what: &str, errors: &mut Vec<ConfigError>) -> Option<Ad
     match node.as_str().map(str::parse::<AdmissionMode>) {
         Some(Ok(m)) if node.as_map().is_none() => Some(m),
         Some(Err(e)) => {
-            errors.push(error(node.pos, format!("{what}: {e}")));
+            errors.push(err(node.pos, format!("{what}: {e}")));
             None
         }
         _ => {
-            errors.push(error(
+            errors.push(err(
                 node.pos,
                 format!("{what}: expected enforce, warn or audit"),
             ));
@@ -228,7 +206,7 @@ pub(crate) fn read(node: &Node<'_>, errors: &mut Vec<ConfigError>) -> AdmissionS
         return out;
     }
     if node.as_map().is_none() {
-        errors.push(error(
+        errors.push(err(
             node.pos,
             format!("admission: expected a mapping, found {}", node.type_name()),
         ));
@@ -255,7 +233,7 @@ pub(crate) fn read(node: &Node<'_>, errors: &mut Vec<ConfigError>) -> AdmissionS
                 }
             }
             None if n.is_null() => {}
-            None => errors.push(error(
+            None => errors.push(err(
                 n.pos,
                 format!(
                     "admission.rules: expected a mapping, found {}",
@@ -267,7 +245,7 @@ pub(crate) fn read(node: &Node<'_>, errors: &mut Vec<ConfigError>) -> AdmissionS
     if let Some(n) = node.get("namespaceLabels") {
         match n.as_bool() {
             Some(b) => out.namespace_labels = b,
-            None => errors.push(error(
+            None => errors.push(err(
                 n.pos,
                 format!(
                     "admission.namespaceLabels: expected a boolean, found {}",
@@ -307,7 +285,7 @@ pub(crate) fn read(node: &Node<'_>, errors: &mut Vec<ConfigError>) -> AdmissionS
         if let Some(v) = n.get("runAsUser") {
             match v.as_i64() {
                 Some(uid) if uid > 0 => out.mutate.run_as_user = Some(uid),
-                _ => errors.push(error(
+                _ => errors.push(err(
                     v.pos,
                     "admission.mutate.runAsUser: expected a non-zero UID",
                 )),
@@ -318,7 +296,7 @@ pub(crate) fn read(node: &Node<'_>, errors: &mut Vec<ConfigError>) -> AdmissionS
                 Some(s) if s == "RuntimeDefault" || s.starts_with("Localhost:") => {
                     out.mutate.seccomp = Some(s.to_string());
                 }
-                _ => errors.push(error(
+                _ => errors.push(err(
                     v.pos,
                     "admission.mutate.seccomp: expected `RuntimeDefault` or `Localhost:<profile>`",
                 )),

@@ -151,7 +151,7 @@ pub struct ConfigError {
     pub message: String,
 }
 
-fn err(pos: Pos, message: impl Into<String>) -> ConfigError {
+pub(crate) fn err(pos: Pos, message: impl Into<String>) -> ConfigError {
     ConfigError {
         line: pos.line,
         column: pos.column,
@@ -177,26 +177,35 @@ pub fn normalize_kubernetes_version(s: &str) -> Result<String, String> {
     Ok(format!("v1.{minor}"))
 }
 
+/// Reports every key of `node` (a mapping) that is not in `allowed`, at the key's position:
+/// the policy file's sections all reject unknown fields this way.
+pub(crate) fn check_keys(
+    node: &Node<'_>,
+    what: &str,
+    allowed: &[&str],
+    errors: &mut Vec<ConfigError>,
+) {
+    for e in node.as_map().unwrap_or_default() {
+        if !allowed.contains(&e.key.as_ref()) {
+            errors.push(err(
+                e.key_pos,
+                format!(
+                    "unknown field `{}` in {what} (expected one of: {})",
+                    e.key,
+                    allowed.join(", ")
+                ),
+            ));
+        }
+    }
+}
+
 struct Reader {
     errors: Vec<ConfigError>,
 }
 
 impl Reader {
     fn check_keys(&mut self, node: &Node<'_>, what: &str, allowed: &[&str]) {
-        if let Some(entries) = node.as_map() {
-            for e in entries {
-                if !allowed.contains(&e.key.as_ref()) {
-                    self.errors.push(err(
-                        e.key_pos,
-                        format!(
-                            "unknown field `{}` in {what} (expected one of: {})",
-                            e.key,
-                            allowed.join(", ")
-                        ),
-                    ));
-                }
-            }
-        }
+        check_keys(node, what, allowed, &mut self.errors);
     }
 
     fn map<'n, 'a>(&mut self, node: &'n Node<'a>, what: &str) -> Option<&'n Node<'a>> {

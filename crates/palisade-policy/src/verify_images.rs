@@ -29,6 +29,7 @@
 use palisade_yaml::{Node, Pos};
 
 use crate::ConfigError;
+use crate::config::{check_keys, err};
 
 /// Where a trusted public key comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -121,34 +122,11 @@ impl Default for ImageVerificationSettings {
 /// The webhook deadline is 4 s by default: verification must leave time to answer.
 const MAX_TIMEOUT_MS: u64 = 30_000;
 
-fn error(pos: Pos, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        line: pos.line,
-        column: pos.column,
-        message: message.into(),
-    }
-}
-
-fn check_keys(node: &Node<'_>, what: &str, allowed: &[&str], errors: &mut Vec<ConfigError>) {
-    for e in node.as_map().unwrap_or_default() {
-        if !allowed.contains(&e.key.as_ref()) {
-            errors.push(error(
-                e.key_pos,
-                format!(
-                    "unknown field `{}` in {what} (expected one of: {})",
-                    e.key,
-                    allowed.join(", ")
-                ),
-            ));
-        }
-    }
-}
-
 fn string(node: &Node<'_>, what: &str, errors: &mut Vec<ConfigError>) -> Option<String> {
     match node.as_str() {
         Some(s) if node.as_map().is_none() && node.as_seq().is_none() => Some(s.to_string()),
         _ => {
-            errors.push(error(
+            errors.push(err(
                 node.pos,
                 format!("{what}: expected a string, found {}", node.type_name()),
             ));
@@ -164,7 +142,7 @@ fn strings(node: &Node<'_>, what: &str, errors: &mut Vec<ConfigError>) -> Vec<St
             .filter_map(|i| string(i, what, errors))
             .collect(),
         None => {
-            errors.push(error(
+            errors.push(err(
                 node.pos,
                 format!(
                     "{what}: expected a list of strings, found {}",
@@ -179,7 +157,7 @@ fn strings(node: &Node<'_>, what: &str, errors: &mut Vec<ConfigError>) -> Vec<St
 fn boolean(node: &Node<'_>, what: &str, errors: &mut Vec<ConfigError>) -> Option<bool> {
     let b = node.as_bool();
     if b.is_none() {
-        errors.push(error(
+        errors.push(err(
             node.pos,
             format!("{what}: expected true or false, found {}", node.type_name()),
         ));
@@ -191,7 +169,7 @@ fn number(node: &Node<'_>, what: &str, max: u64, errors: &mut Vec<ConfigError>) 
     match node.as_i64().and_then(|n| u64::try_from(n).ok()) {
         Some(n) if n >= 1 && n <= max => Some(n),
         _ => {
-            errors.push(error(
+            errors.push(err(
                 node.pos,
                 format!("{what}: expected a whole number from 1 to {max}"),
             ));
@@ -209,7 +187,7 @@ fn failure_policy(
         Some("Fail") => Some(FailurePolicy::Fail),
         Some("Ignore") => Some(FailurePolicy::Ignore),
         _ => {
-            errors.push(error(
+            errors.push(err(
                 node.pos,
                 format!("{what}: expected `Fail` or `Ignore` (as a webhook's failurePolicy)"),
             ));
@@ -246,7 +224,7 @@ fn check_secret_url(url: &str) -> Result<(), String> {
 
 fn read_key(node: &Node<'_>, what: &str, errors: &mut Vec<ConfigError>) -> Option<KeySpec> {
     if node.as_map().is_none() {
-        errors.push(error(
+        errors.push(err(
             node.pos,
             format!(
                 "{what}: expected {{path: …}}, {{pem: …}} or {{secret: k8s://…}}, found {}",
@@ -274,13 +252,13 @@ fn read_key(node: &Node<'_>, what: &str, errors: &mut Vec<ConfigError>) -> Optio
         match check_secret_url(&s) {
             Ok(()) => sources.push(KeySource::Secret(s)),
             Err(e) => {
-                errors.push(error(n.pos, format!("{what}.secret: {e}")));
+                errors.push(err(n.pos, format!("{what}.secret: {e}")));
                 return None;
             }
         }
     }
     if sources.len() != 1 {
-        errors.push(error(
+        errors.push(err(
             node.pos,
             format!("{what}: expected exactly one of `path`, `pem` or `secret`"),
         ));
@@ -296,7 +274,7 @@ fn read_key(node: &Node<'_>, what: &str, errors: &mut Vec<ConfigError>) -> Optio
 fn read_rule(node: &Node<'_>, i: usize, errors: &mut Vec<ConfigError>) -> Option<VerifyImagesRule> {
     let what = format!("verifyImages[{i}]");
     if node.as_map().is_none() {
-        errors.push(error(
+        errors.push(err(
             node.pos,
             format!("{what}: expected a mapping, found {}", node.type_name()),
         ));
@@ -320,7 +298,7 @@ fn read_rule(node: &Node<'_>, i: usize, errors: &mut Vec<ConfigError>) -> Option
         .map(|n| strings(n, &format!("{what}.images"), errors))
         .unwrap_or_default();
     if images.is_empty() {
-        errors.push(error(
+        errors.push(err(
             node.get("images").map_or(node.pos, |n| n.pos),
             format!("{what}: `images` needs at least one pattern (`registry.example/ml/*`)"),
         ));
@@ -332,7 +310,7 @@ fn read_rule(node: &Node<'_>, i: usize, errors: &mut Vec<ConfigError>) -> Option
                 .and_then(Node::as_seq)
                 .and_then(|s| s.get(j))
                 .map_or(node.pos, |n| n.pos);
-            errors.push(error(
+            errors.push(err(
                 pos,
                 format!("{what}.images: `{p}` is not an image pattern"),
             ));
@@ -352,15 +330,15 @@ fn read_rule(node: &Node<'_>, i: usize, errors: &mut Vec<ConfigError>) -> Option
                     }
                 }
                 if items.is_empty() {
-                    errors.push(error(n.pos, format!("{what}: `keys` needs at least one key")));
+                    errors.push(err(n.pos, format!("{what}: `keys` needs at least one key")));
                 }
             }
-            None => errors.push(error(
+            None => errors.push(err(
                 n.pos,
                 format!("{what}.keys: expected a list, found {}", n.type_name()),
             )),
         },
-        None => errors.push(error(
+        None => errors.push(err(
             node.pos,
             format!("{what}: `keys` is required (the public keys any one of which must have signed the image)"),
         )),
@@ -393,7 +371,7 @@ pub(crate) fn read_rules(node: &Node<'_>, errors: &mut Vec<ConfigError>) -> Vec<
         return Vec::new();
     }
     let Some(items) = node.as_seq() else {
-        errors.push(error(
+        errors.push(err(
             node.pos,
             format!("verifyImages: expected a list, found {}", node.type_name()),
         ));
@@ -416,7 +394,7 @@ pub(crate) fn read_settings(
         return out;
     }
     if node.as_map().is_none() {
-        errors.push(error(
+        errors.push(err(
             node.pos,
             format!(
                 "imageVerification: expected a mapping, found {}",
