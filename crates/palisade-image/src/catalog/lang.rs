@@ -17,24 +17,8 @@ pub(crate) fn npm_package_dir(dir: &str) -> bool {
     up == "node_modules" || (up.starts_with('@') && parts.next() == Some("node_modules"))
 }
 
-/// PEP 503 normalisation: lower case, runs of `-_.` become `-`.
-#[must_use]
-pub fn pep503(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut sep = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            sep = true;
-        } else {
-            if sep && !out.is_empty() {
-                out.push('-');
-            }
-            sep = false;
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
-}
+/// PEP 503 names, normalised exactly as the vulnerability matcher normalises them.
+pub use palisade_vuln::ecosystem::pep503;
 
 /// Core metadata (`METADATA`, `PKG-INFO`): RFC 822 headers up to the first blank line.
 pub(crate) fn python(data: &[u8], at: &Found<'_>, out: &mut Vec<Package>) {
