@@ -15,6 +15,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::catalog::golang::GoBuildInfo;
+use crate::catalog::java::{JavaArchive, JavaLimits};
 use crate::catalog::{Want, wants};
 use crate::decode::LayerReader;
 use crate::error::Error;
@@ -43,6 +44,8 @@ pub struct Limits {
     pub max_secret_scan: u64,
     /// Secrets reported per file.
     pub max_secrets_per_file: usize,
+    /// Java archives: size read, entries, nesting depth, bytes inflated.
+    pub java: JavaLimits,
 }
 
 impl Default for Limits {
@@ -58,6 +61,7 @@ impl Default for Limits {
             max_symlink_hops: 40,
             max_secret_scan: 1 << 20,
             max_secrets_per_file: 20,
+            java: JavaLimits::default(),
         }
     }
 }
@@ -85,6 +89,8 @@ pub struct Node {
     pub data: Option<Arc<[u8]>>,
     /// Go build info, for Go executables.
     pub go: Option<Arc<GoBuildInfo>>,
+    /// Packages found in a Java archive (read while streaming; the bytes are not kept).
+    pub java: Option<Arc<JavaArchive>>,
     /// Model-scanner findings, for model files.
     pub model: Arc<[palisade_model::ModelFinding]>,
     /// Secrets found in the file's text (never their values).
@@ -103,6 +109,7 @@ impl Node {
             layer,
             data: None,
             go: None,
+            java: None,
             model: Arc::from(Vec::new()),
             secrets: Arc::from(Vec::new()),
             uid: 0,
@@ -214,6 +221,24 @@ impl Capturer<'_> {
                     .map_err(|e| e.to_string())?;
                 let findings = palisade_model::scan_bytes(path, &data, self.model_opts);
                 node.model = Arc::from(findings);
+                Ok(())
+            }
+            Want::JavaArchive => {
+                let max = self.limits.java.max_archive_size;
+                if node.size > max {
+                    return Err(format!(
+                        "Java archive of {} bytes is over the {max}-byte limit; not read",
+                        node.size
+                    ));
+                }
+                // Zip needs its central directory, at the end: the whole archive is read,
+                // parsed here in the layer's thread, and only the packages are kept.
+                let mut data = Vec::with_capacity(usize::try_from(node.size).unwrap_or(0));
+                r.take(max)
+                    .read_to_end(&mut data)
+                    .map_err(|e| e.to_string())?;
+                node.java =
+                    crate::catalog::java::read(path, &data, &self.limits.java).map(Arc::new);
                 Ok(())
             }
             Want::Executable => {

@@ -9,11 +9,15 @@ use crate::catalog::{Package, PackageType};
 use crate::scan::ImageScan;
 
 /// Whether a cataloged package can be matched: it has an OSV ecosystem and a version a
-/// package manager installed (Go's `(devel)` main module has none).
+/// package manager installed (Go's `(devel)` main module has none). A Java archive known
+/// only by its file name has no groupId, and OSV names Maven packages `group:artifact`:
+/// it stays in the inventory and the SBOM but is not matched (Trivy drops such jars when
+/// its Java index cannot supply the groupId).
 #[must_use]
 pub fn matchable(p: &Package) -> bool {
     let devel_build = p.kind == PackageType::Go && p.version == "(devel)";
-    !(p.ecosystem.is_empty() || p.version.is_empty() || devel_build)
+    let no_group = p.kind == PackageType::Jar && !p.name.contains(':');
+    !(p.ecosystem.is_empty() || p.version.is_empty() || devel_build || no_group)
 }
 
 /// One package for the matcher. `file` is the image reference; `layer` is
@@ -65,6 +69,7 @@ mod tests {
             arch: None,
             layer: "sha256:aa".into(),
             path: "var/lib/dpkg/status".into(),
+            found_by: None,
         }
     }
 
@@ -85,5 +90,17 @@ mod tests {
         assert_eq!(v.file, "oci:x:1");
         assert_eq!(v.layer.as_deref(), Some("sha256:aa/var/lib/dpkg/status"));
         assert_eq!(v.ecosystem, "Debian:12");
+        assert!(matchable(&pkg(
+            PackageType::Jar,
+            "Maven",
+            "org.apache.logging.log4j:log4j-core",
+            "2.14.1"
+        )));
+        assert!(!matchable(&pkg(
+            PackageType::Jar,
+            "Maven",
+            "log4j-core",
+            "2.14.1"
+        )));
     }
 }

@@ -61,6 +61,7 @@ pub(crate) fn python(data: &[u8], at: &Found<'_>, out: &mut Vec<Package>) {
         arch: None,
         layer: at.layer.to_string(),
         path: at.path.to_string(),
+        found_by: None,
     });
 }
 
@@ -94,6 +95,7 @@ pub(crate) fn conda(data: &[u8], at: &Found<'_>, out: &mut Vec<Package>) {
         arch: Some(subdir).filter(|a| !a.is_empty()),
         layer: at.layer.to_string(),
         path: at.path.to_string(),
+        found_by: None,
     });
 }
 
@@ -130,6 +132,7 @@ pub(crate) fn npm(data: &[u8], at: &Found<'_>, out: &mut Vec<Package>) {
         arch: None,
         layer: at.layer.to_string(),
         path: at.path.to_string(),
+        found_by: None,
     });
 }
 
@@ -155,6 +158,7 @@ pub(crate) fn go(info: &GoBuildInfo, at: &Found<'_>, out: &mut Vec<Package>) {
             arch: None,
             layer: at.layer.to_string(),
             path: at.path.to_string(),
+            found_by: None,
         });
     };
     if let Some(v) = info.go_version.strip_prefix("go") {

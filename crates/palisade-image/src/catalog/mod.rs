@@ -3,6 +3,7 @@
 //! osv-scalibr read). Catalogers only read what the layer pass captured ([`wants`]).
 
 pub mod golang;
+pub mod java;
 mod lang;
 mod os;
 pub mod purl;
@@ -24,6 +25,8 @@ pub enum Want {
     Model,
     /// Search for Go build info.
     Executable,
+    /// Read a Java archive for the Maven packages in it.
+    JavaArchive,
 }
 
 /// Files read by the OS cataloger, in order of preference.
@@ -108,6 +111,10 @@ pub fn wants(path: &str, size: u64, mode: u32) -> Want {
     {
         return Want::Model;
     }
+    // Before executables: jars are often mode 0755, and are zips, not ELF.
+    if size > 0 && java::is_archive_name(base) {
+        return Want::JavaArchive;
+    }
     if mode & 0o111 != 0 && size >= 64 * 1024 {
         return Want::Executable;
     }
@@ -128,6 +135,8 @@ pub enum PackageType {
     Go,
     /// The Go toolchain (standard library) a binary was built with.
     GoStdlib,
+    /// A Maven package in a Java archive.
+    Jar,
 }
 
 impl PackageType {
@@ -142,6 +151,7 @@ impl PackageType {
             PackageType::Npm => "npm",
             PackageType::Go => "go-module",
             PackageType::GoStdlib => "go-stdlib",
+            PackageType::Jar => "jar",
         }
     }
 }
@@ -170,8 +180,13 @@ pub struct Package {
     pub arch: Option<String>,
     /// Digest of the layer that holds the metadata file.
     pub layer: String,
-    /// The metadata file (or binary) inside the image.
+    /// The metadata file (or binary, or archive) inside the image; a nested Java archive
+    /// as `outer.jar!/BOOT-INF/lib/inner.jar`.
     pub path: String,
+    /// How the package was identified, where the format leaves room for doubt: Java
+    /// archives say `pom.properties`, `MANIFEST.MF` or `file name` (no groupId).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found_by: Option<&'static str>,
 }
 
 /// The OS and packages of an image.
@@ -190,6 +205,36 @@ pub struct Inventory {
 pub(crate) struct Found<'a> {
     pub path: &'a str,
     pub layer: &'a str,
+}
+
+/// The packages of a Java archive at `path`: ecosystem Maven, name `group:artifact` (just
+/// the artifactId when only the file name was there), purl `pkg:maven/group/artifact@v`.
+fn java_packages(jar: &java::JavaArchive, path: &str, layer: &str, out: &mut Vec<Package>) {
+    for j in &jar.packages {
+        let name = if j.group.is_empty() {
+            j.artifact.clone()
+        } else {
+            format!("{}:{}", j.group, j.artifact)
+        };
+        out.push(Package {
+            purl: purl::build("maven", Some(&j.group), &j.artifact, &j.version, &[]),
+            name,
+            version: j.version.clone(),
+            kind: PackageType::Jar,
+            source_name: None,
+            source_version: None,
+            ecosystem: "Maven".into(),
+            license: None,
+            arch: None,
+            layer: layer.to_string(),
+            path: if j.member.is_empty() {
+                path.to_string()
+            } else {
+                format!("{path}!/{}", j.member)
+            },
+            found_by: Some(j.evidence.name()),
+        });
+    }
 }
 
 /// Runs every cataloger over the merged view. `layers` maps layer indexes to digests.
@@ -222,6 +267,13 @@ pub fn catalog(view: &FileView, layers: &[String]) -> Inventory {
                 lang::conda(data, &at, &mut packages);
             } else if base == "package.json" {
                 lang::npm(data, &at, &mut packages);
+            }
+        }
+        if let Some(jar) = &node.java {
+            let (p, l) = found();
+            java_packages(jar, &p, &l, &mut packages);
+            for e in &jar.errors {
+                errors.push((p.clone(), e.clone()));
             }
         }
         if let Some(go) = &node.go {

@@ -286,6 +286,7 @@ pub(crate) fn dpkg(data: &[u8], os: Option<&OsRelease>, at: &Found<'_>, out: &mu
             arch,
             layer: at.layer.to_string(),
             path: at.path.to_string(),
+            found_by: None,
         });
     }
 }
@@ -346,6 +347,7 @@ pub(crate) fn apk(data: &[u8], os: Option<&OsRelease>, at: &Found<'_>, out: &mut
             arch,
             layer: at.layer.to_string(),
             path: at.path.to_string(),
+            found_by: None,
         });
     }
 }

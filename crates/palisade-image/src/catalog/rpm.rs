@@ -442,6 +442,7 @@ pub(crate) fn rpm(
             arch: Some(h.arch).filter(|a| !a.is_empty()),
             layer: at.layer.to_string(),
             path: at.path.to_string(),
+            found_by: None,
         });
     }
     if bad.is_empty() {

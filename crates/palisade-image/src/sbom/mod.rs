@@ -117,6 +117,9 @@ fn cdx_component(p: &Package, i: usize) -> Value {
     if let Some(s) = &p.source_version {
         props.push(prop("palisade:package:source-version", s));
     }
+    if let Some(by) = p.found_by {
+        props.push(prop("palisade:package:found-by", by));
+    }
     let mut c = json!({
         "type": "library",
         "bom-ref": format!("pkg-{i}-{}", p.purl),
@@ -127,6 +130,14 @@ fn cdx_component(p: &Package, i: usize) -> Value {
     });
     if let Some(l) = &p.license {
         c["licenses"] = json!([{"license": {"name": l}}]);
+    }
+    // CycloneDX has a field for the Maven groupId; `name` is then the artifactId, as
+    // Maven's own CycloneDX plugin writes it.
+    if p.kind == crate::catalog::PackageType::Jar
+        && let Some((group, artifact)) = p.name.split_once(':')
+    {
+        c["group"] = json!(group);
+        c["name"] = json!(artifact);
     }
     c
 }
@@ -250,7 +261,13 @@ pub fn spdx(scan: &ImageScan, stamp: &Stamp) -> Value {
             "downloadLocation": "NOASSERTION",
             "filesAnalyzed": false,
             "licenseDeclared": "NOASSERTION",
-            "sourceInfo": format!("{} metadata at /{} in layer {}", p.kind.name(), p.path, p.layer),
+            "sourceInfo": format!(
+                "{} metadata at /{} in layer {}{}",
+                p.kind.name(),
+                p.path,
+                p.layer,
+                p.found_by.map(|b| format!(" (identified by {b})")).unwrap_or_default()
+            ),
             "externalRefs": [{
                 "referenceCategory": "PACKAGE-MANAGER",
                 "referenceType": "purl",
