@@ -6,7 +6,8 @@
 //! [`engine`] the decision (no IO), [`verify_images`] image signatures and digest pins (the
 //! one part that asks the network: registries, and the API server for keys in Secrets),
 //! [`api`] the handlers and [`router`], [`server`] TLS, reload and shutdown, [`metrics`] and
-//! [`log`] what operators see.
+//! [`log`] what operators see. [`scanned_images`] gives `palisade scan image` the same
+//! signature verdicts.
 
 pub mod api;
 pub mod certs;
@@ -16,6 +17,7 @@ pub mod metrics;
 pub mod namespace_watch;
 pub mod namespaces;
 pub mod review;
+pub mod scanned_images;
 pub mod server;
 pub mod tls;
 pub mod verify_images;
@@ -34,7 +36,7 @@ pub fn k8s_rules() -> Vec<&'static palisade_policy::RuleMeta> {
     rules
 }
 
-/// The rules only the webhook evaluates (they ask a registry): PAL104 `image-signature`.
+/// The rules that ask a registry (the webhook, and `scan image`): PAL104 `image-signature`.
 #[must_use]
 pub fn rules() -> Vec<&'static palisade_policy::RuleMeta> {
     vec![&verify_images::RULE]

@@ -50,8 +50,9 @@ palisade_policy::declare_rule! {
     /// At admission, checks that every container image matched by a `spec.verifyImages` rule
     /// is signed by one of the rule's keys: a cosign signature in the classic format (the
     /// `sha256-<hex>.sig` tag) or in the Sigstore-bundle format cosign v3 writes (an OCI
-    /// referrer), over a payload that names the image's exact digest. Runs in `palisade serve`
-    /// only, because it asks the registry.
+    /// referrer), over a payload that names the image's exact digest. Runs where a registry
+    /// is asked: in `palisade serve`, and in `palisade scan image` (over the digest the scan
+    /// read; `--verify-key` adds a rule covering every image).
     ///
     /// ## Why is this bad?
     /// A registry account or a CI token is enough to push a backdoored model server under a
@@ -317,6 +318,55 @@ pub enum ImageOutcome {
         reason: String,
         failure_policy: FailurePolicy,
     },
+}
+
+/// What is wrong with an image that did not verify, worded for both gates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// Fits a 120-character admission warning.
+    pub headline: String,
+    /// Every detail: the image, its digest, every rejected signature.
+    pub detail: String,
+    /// Denies (or fails a scan) rather than warns: a missing signature under `required:
+    /// false`, or an unavailable registry under `failurePolicy: Ignore`, only warns.
+    pub blocking: bool,
+}
+
+impl ImageOutcome {
+    /// The problem with `image`, or `None` when it verified (or needed no verification).
+    #[must_use]
+    pub fn problem(&self, image: &str) -> Option<Problem> {
+        match self {
+            ImageOutcome::Verified { .. } | ImageOutcome::Resolved { .. } => None,
+            ImageOutcome::Denied {
+                digest,
+                kind,
+                reason,
+                required,
+            } => {
+                let at = digest
+                    .as_deref()
+                    .map(|d| format!(" ({})", short(d)))
+                    .unwrap_or_default();
+                Some(Problem {
+                    headline: kind.as_str().to_string(),
+                    detail: format!("{image}{at}: {}: {reason}", kind.as_str()),
+                    blocking: *required || *kind != DenyKind::NoSignature,
+                })
+            }
+            ImageOutcome::Unavailable {
+                reason,
+                failure_policy,
+            } => {
+                let headline = format!("cannot verify (failurePolicy {})", failure_policy.as_str());
+                Some(Problem {
+                    detail: format!("{image}: {headline}: {reason}"),
+                    headline,
+                    blocking: *failure_policy == FailurePolicy::Fail,
+                })
+            }
+        }
+    }
 }
 
 /// One container image and what became of it.
@@ -702,6 +752,29 @@ impl ImageGate {
         }
     }
 
+    /// Checks one image outside admission (`palisade scan image`): `digest` is the one the
+    /// scan read, so the verdict is about those bytes even if the tag has moved since.
+    /// `None` when no rule covers the image.
+    #[must_use]
+    pub fn check_image(
+        &self,
+        written: &str,
+        digest: Option<&str>,
+        namespace: Option<&str>,
+    ) -> Option<(usize, ImageOutcome)> {
+        let pinned = match digest {
+            Some(d) if !written.contains('@') => format!("{written}@{d}"),
+            _ => written.to_string(),
+        };
+        let mut hits = Hits::default();
+        let found = self.evaluate(&pinned, namespace, false, false, &mut hits);
+        self.commit(&hits);
+        match found.flatten() {
+            Some((Some(i), outcome)) => Some((i, outcome)),
+            _ => None,
+        }
+    }
+
     fn commit(&self, hits: &Hits) {
         self.stats.tag_hits.fetch_add(hits.tag, Relaxed);
         self.stats.verdict_hits.fetch_add(hits.verdict, Relaxed);
@@ -1008,8 +1081,8 @@ fn validate(policy: &Policy, req: &AdmissionRequest, results: &[ImageResult], ou
         Some(RuleSetting::Severity(s)) => *s,
         None => RULE.severity,
     };
-    // The policy's exceptions apply as to every other rule (`scan` never sees PAL104, so
-    // there is no expiry notice to give here: an expired exception simply stops covering).
+    // The policy's exceptions apply as to every other rule (a webhook has nobody to give an
+    // expiry notice to: an expired exception simply stops covering).
     let today = palisade_policy::Date::today();
     let name = req.name.as_deref().unwrap_or("");
     if policy.exceptions.iter().any(|ex| {
@@ -1035,37 +1108,13 @@ fn validate(policy: &Policy, req: &AdmissionRequest, results: &[ImageResult], ou
             .insert("imagesSuppressed".into(), suppressed.to_string());
     }
     for r in results.iter().filter(|r| r.rule.is_some() && !r.suppressed) {
-        // `headline` fits a 120-character warning; the denial message carries every detail.
-        let (headline, problem, blocking) = match &r.outcome {
-            ImageOutcome::Verified { .. } | ImageOutcome::Resolved { .. } => continue,
-            ImageOutcome::Denied {
-                digest,
-                kind,
-                reason,
-                required,
-            } => {
-                let at = digest
-                    .as_deref()
-                    .map(|d| format!(" ({})", short(d)))
-                    .unwrap_or_default();
-                (
-                    kind.as_str().to_string(),
-                    format!("{}{at}: {}: {reason}", r.image, kind.as_str()),
-                    *required || *kind != DenyKind::NoSignature,
-                )
-            }
-            ImageOutcome::Unavailable {
-                reason,
-                failure_policy,
-            } => (
-                format!("cannot verify (failurePolicy {})", failure_policy.as_str()),
-                format!(
-                    "{}: cannot verify (failurePolicy {}): {reason}",
-                    r.image,
-                    failure_policy.as_str()
-                ),
-                *failure_policy == FailurePolicy::Fail,
-            ),
+        let Some(Problem {
+            headline,
+            detail: problem,
+            blocking,
+        }) = r.outcome.problem(&r.image)
+        else {
+            continue;
         };
         match mode {
             AdmissionMode::Enforce if blocking && severity >= policy.fail_on => deny.push(format!(

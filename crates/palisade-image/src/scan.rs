@@ -106,6 +106,8 @@ pub struct LayerInfo {
 pub struct ImageScan {
     pub reference: String,
     pub manifest_digest: Option<String>,
+    /// What the reference names: the index of a multi-platform image, else the manifest.
+    pub reference_digest: Option<String>,
     pub config_digest: Option<String>,
     pub config: ImageConfig,
     pub layers: Vec<LayerInfo>,
@@ -300,6 +302,7 @@ pub fn scan_image(image: &Image, opts: &ScanOptions) -> ImageScan {
     ImageScan {
         reference: image.reference.clone(),
         manifest_digest: image.manifest_digest.clone(),
+        reference_digest: image.reference_digest.clone(),
         config_digest: image.config_digest.clone(),
         config: image.config.clone(),
         layers,

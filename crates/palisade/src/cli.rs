@@ -78,14 +78,29 @@ pub struct ScanArgs {
     /// When to colour the table output
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
-    /// `scan image`: platform of a multi-platform image, OS/ARCH[/VARIANT] (default: the host's)
-    #[arg(long, value_name = "PLATFORM")]
-    pub platform: Option<String>,
-    /// `scan image`: no progress bar on stderr (it is only drawn on a terminal anyway)
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub image: ImageScanArgs,
     #[command(flatten)]
     pub vuln: VulnArgs,
+}
+
+/// Options of `palisade scan image REF…` (refused by manifest scans where they would be ignored).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ImageScanArgs {
+    /// Platform of a multi-platform image, OS/ARCH[/VARIANT] (default: the host's)
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+    /// No progress bar on stderr (it is only drawn on a terminal anyway)
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Require a signature by one of these keys on every registry image (cosign
+    /// classic or Sigstore-bundle format, over the scanned digest); a PEM file or
+    /// `k8s://namespace/secret[/key]`. The policy's `verifyImages` rules apply as well.
+    #[arg(long, value_name = "KEY")]
+    pub verify_key: Vec<String>,
+    /// Apply `verifyImages` rules restricted to namespaces as for a pod in NS
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
 }
 
 /// Vulnerability options of `scan`.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use base64::Engine as _;
-use palisade::cli::{ColorChoice, PolicyArgs, ScanArgs};
+use palisade::cli::{ColorChoice, ImageScanArgs, PolicyArgs, ScanArgs};
 use palisade_admission::review;
 use palisade_admission::{Engine, Webhook};
 use palisade_k8s::ScanOptions;
@@ -97,8 +97,10 @@ fn scan_failing(dir: &Path, name: &str, object: &Value) -> Vec<&'static str> {
             ignore: Vec::new(),
         },
         color: ColorChoice::Never,
-        platform: None,
-        quiet: true,
+        image: ImageScanArgs {
+            quiet: true,
+            ..ImageScanArgs::default()
+        },
         vuln: Default::default(),
     };
     let report = palisade::execute_scan(&args).unwrap();

@@ -231,6 +231,7 @@ pub fn open(file: &Path, tag: Option<&str>) -> Result<Image> {
     Ok(Image {
         reference,
         manifest_digest: None,
+        reference_digest: None,
         config_digest: Some(config_digest),
         config,
         layers,

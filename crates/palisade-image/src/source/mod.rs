@@ -61,6 +61,9 @@ pub struct Image {
     /// `docker.io/library/python:3.9`).
     pub reference: String,
     pub manifest_digest: Option<String>,
+    /// The digest the reference itself names or resolved to: a multi-platform image's index,
+    /// else the manifest. Signatures (`cosign sign REF`) are made over this one.
+    pub reference_digest: Option<String>,
     pub config_digest: Option<String>,
     pub config: ImageConfig,
     pub layers: Vec<Layer>,
@@ -109,6 +112,7 @@ pub fn open(reference: &ImageRef, opts: &OpenOptions) -> Result<Image> {
             Ok(Image {
                 reference: reference.to_string(),
                 manifest_digest: None,
+                reference_digest: None,
                 config_digest: None,
                 config: ImageConfig::default(),
                 layers: Vec::new(),

@@ -72,6 +72,7 @@ pub fn open(dir: &Path, tag: Option<&str>, opts: &OpenOptions) -> Result<Image> 
     };
     let entry = pick_entry(&index, tag, &what)?;
     let mut desc = entry.clone();
+    let reference_digest = desc.digest.clone();
     // Follow nested indexes (a multi-platform image stored under one tag).
     for _ in 0..4 {
         let data = read_document(
@@ -93,6 +94,7 @@ pub fn open(dir: &Path, tag: Option<&str>, opts: &OpenOptions) -> Result<Image> 
                 return Ok(Image {
                     reference: what,
                     manifest_digest: Some(desc.digest),
+                    reference_digest: Some(reference_digest),
                     config_digest: Some(m.config.digest.clone()),
                     config,
                     layers,

@@ -400,6 +400,7 @@ pub fn open(r: &RegistryRef, opts: &OpenOptions) -> Result<Image> {
     let shown = r.to_string();
     let (mut data, mut media_type) = client.manifest(r.reference())?;
     let mut manifest_digest = digest::sha256_digest(&data);
+    let reference_digest = manifest_digest.clone();
     if let Some(d) = &r.digest {
         digest::verify(&format!("{shown}: manifest"), &data, d)?;
     }
@@ -428,6 +429,7 @@ pub fn open(r: &RegistryRef, opts: &OpenOptions) -> Result<Image> {
                 return Ok(Image {
                     reference: shown,
                     manifest_digest: Some(manifest_digest),
+                    reference_digest: Some(reference_digest),
                     config_digest: Some(m.config.digest.clone()),
                     config,
                     layers,

@@ -4,8 +4,13 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use palisade_policy::{Date, InputError, apply_policy};
+use palisade_admission::scanned_images::{ScannedImage, check_scanned_images};
+use palisade_admission::verify_images::ImageGate;
+use palisade_policy::{
+    Date, FailurePolicy, InputError, KeySource, KeySpec, Policy, VerifyImagesRule, apply_policy,
+};
 use palisade_report::ScanReport;
+use palisade_sign::kube::SecretRef;
 
 use crate::cli::ScanArgs;
 use crate::registry::all_rules;
@@ -111,10 +116,60 @@ fn summary(s: &palisade_image::ImageScan) -> String {
     )
 }
 
+/// The signature requirements of a scan: the policy's `verifyImages` rules, and the
+/// `--verify-key` keys as one more rule covering every image (`true`: it covers all). Keys are
+/// read now, so a wrong path fails the scan before any image is pulled.
+fn signature_gates(policy: &Policy, keys: &[String]) -> Result<Vec<(ImageGate, bool)>, String> {
+    let mut gates = Vec::new();
+    if !policy.verify_images.is_empty() {
+        let gate = ImageGate::from_policy(policy)
+            .map_err(|e| format!("policy {:?}: {}", policy.name, e.join("; ")))?;
+        gates.extend(gate.map(|g| (g, false)));
+    }
+    if keys.is_empty() {
+        return Ok(gates);
+    }
+    let mut specs = Vec::new();
+    for k in keys {
+        let source = if SecretRef::is_secret_url(k) {
+            KeySource::Secret(k.clone())
+        } else {
+            palisade_sign::PublicKey::from_file(std::path::Path::new(k))
+                .map_err(|e| format!("--verify-key {k}: {e}"))?;
+            KeySource::Path(k.clone())
+        };
+        specs.push(KeySpec {
+            source,
+            name: Some(k.clone()),
+            pos: palisade_yaml::Pos::default(),
+        });
+    }
+    let cli = Policy {
+        verify_images: vec![VerifyImagesRule {
+            images: vec!["*".into()],
+            namespaces: Vec::new(),
+            keys: specs,
+            required: true,
+            mutate_digest: false,
+            failure_policy: Some(FailurePolicy::Fail),
+            pos: palisade_yaml::Pos::default(),
+        }],
+        image_verification: policy.image_verification.clone(),
+        ..Policy::default()
+    };
+    let gate =
+        ImageGate::from_policy(&cli).map_err(|e| format!("--verify-key: {}", e.join("; ")))?;
+    gates.extend(gate.map(|g| (g, true)));
+    Ok(gates)
+}
+
 /// Scans every reference after the word `image`.
 pub fn execute_scan(args: &ScanArgs) -> Result<ScanReport, String> {
     let (policy, opts) = resolve_options(&args.policy)?;
-    let image_opts = with_progress(image_options(args.platform.as_deref())?, args.quiet);
+    let image_opts = with_progress(
+        image_options(args.image.platform.as_deref())?,
+        args.image.quiet,
+    );
     let mut report = ScanReport::new(policy.fail_on);
     report.rules = all_rules()
         .into_iter()
@@ -122,11 +177,13 @@ pub fn execute_scan(args: &ScanArgs) -> Result<ScanReport, String> {
         .collect();
     let mut findings = Vec::new();
     let mut packages = Vec::new();
+    let mut scanned: Vec<(String, Option<String>)> = Vec::new();
     for raw in &args.paths[1..] {
         let r = normalize_reference(&raw.to_string_lossy());
         match palisade_image::scan_reference(&r, &image_opts) {
             Ok(s) => {
                 report.files_scanned += 1;
+                scanned.push((s.reference.clone(), s.reference_digest.clone()));
                 report.notices.push(summary(&s));
                 report.notices.extend(s.surface.summary_lines(&s.reference));
                 report.errors.extend(s.input_errors());
@@ -143,6 +200,25 @@ pub fn execute_scan(args: &ScanArgs) -> Result<ScanReport, String> {
                 column: 0,
                 message: e.to_string(),
             }),
+        }
+    }
+    if opts
+        .selection
+        .is_enabled(&palisade_admission::verify_images::RULE)
+    {
+        let images: Vec<ScannedImage<'_>> = scanned
+            .iter()
+            .map(|(reference, digest)| ScannedImage {
+                reference,
+                digest: digest.as_deref(),
+            })
+            .collect();
+        for (gate, covers_all) in signature_gates(&policy, &args.image.verify_key)? {
+            let checks =
+                check_scanned_images(&gate, &images, args.image.namespace.as_deref(), covers_all);
+            findings.extend(checks.findings);
+            report.notices.extend(checks.notices);
+            report.errors.extend(checks.errors);
         }
     }
     if super::vulns::enabled(&opts.selection) && !packages.is_empty() {

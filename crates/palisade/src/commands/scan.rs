@@ -109,6 +109,9 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
     if super::image::is_image_scan(args) {
         return super::image::execute_scan(args);
     }
+    if !args.image.verify_key.is_empty() || args.image.namespace.is_some() {
+        return Err("--verify-key and --namespace apply to `palisade scan image REF…`".into());
+    }
     let (policy, opts) = resolve_options(&args.policy)?;
     let rules = all_rules();
     let (inputs, mut errors) = collect_inputs(&args.paths);
