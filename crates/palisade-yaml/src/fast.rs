@@ -34,8 +34,8 @@ const MAX_KEY_LEN: usize = 1000;
 /// document abandoned half-way (fallback to saphyr) is cleared by the next `parse_document`.
 #[derive(Default)]
 pub(crate) struct Scratch<'a> {
-    entries: Vec<Entry<'a>>,
-    items: Vec<Node<'a>>,
+    pub(crate) entries: Vec<Entry<'a>>,
+    pub(crate) items: Vec<Node<'a>>,
 }
 
 /// Parses one `---`-separated chunk, or returns `None` when the chunk should go to saphyr.

@@ -12,6 +12,7 @@
 
 pub mod edit;
 mod fast;
+mod json;
 mod node;
 mod parse;
 mod pointer;

@@ -12,7 +12,7 @@ use crate::node::{Entry, Node, NodeKind, Pos, Scalar};
 pub const MAX_ALIAS_EXPANSION: usize = 100_000;
 
 /// Nesting deeper than this is not a Kubernetes object; refusing it keeps recursion bounded.
-const MAX_DEPTH: usize = 256;
+pub(crate) const MAX_DEPTH: usize = 256;
 
 /// One document of a stream.
 #[derive(Debug)]
@@ -40,8 +40,9 @@ pub struct ParseError {
 /// as `k8s.io/apimachinery/pkg/util/yaml.YAMLReader` does, so a syntax error stays inside its
 /// document. Empty documents (only comments or whitespace) are skipped.
 ///
-/// Each document first goes to a fast parser for the YAML manifests actually use; whatever it
-/// is unsure about (including every error) is parsed by `saphyr-parser`, with the same result.
+/// Each document first goes to a fast parser (one for JSON documents, one for the YAML manifests
+/// actually use); whatever they are unsure about (including every error) is parsed by
+/// `saphyr-parser`, with the same result.
 #[must_use]
 pub fn parse_stream(src: &str) -> Vec<Result<Document<'_>, ParseError>> {
     parse_stream_with_stats(src).0
@@ -51,8 +52,10 @@ pub fn parse_stream(src: &str) -> Vec<Result<Document<'_>, ParseError>> {
 /// path is actually taken.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ParseStats {
-    /// Documents built by the fast path.
+    /// Documents built by a fast path (the JSON one included).
     pub fast: usize,
+    /// Of those, documents built by the JSON parser.
+    pub json: usize,
     /// Documents (or failed documents) handed to saphyr.
     pub fallback: usize,
 }
@@ -82,16 +85,25 @@ fn parse_stream_inner(
         if is_blank(chunk) {
             continue;
         }
-        if fast && let Some(root) = crate::fast::parse_document(chunk, start_line - 1, &mut scratch)
-        {
-            out.push(Ok(Document {
-                index,
-                start_line,
-                root,
-            }));
-            index += 1;
-            stats.fast += 1;
-            continue;
+        if fast {
+            let root = if crate::json::looks_like_json(chunk) {
+                crate::json::parse_document(chunk, start_line - 1, &mut scratch)
+            } else {
+                None
+            };
+            stats.json += usize::from(root.is_some());
+            if let Some(root) =
+                root.or_else(|| crate::fast::parse_document(chunk, start_line - 1, &mut scratch))
+            {
+                out.push(Ok(Document {
+                    index,
+                    start_line,
+                    root,
+                }));
+                index += 1;
+                stats.fast += 1;
+                continue;
+            }
         }
         stats.fallback += 1;
         parse_chunk(chunk, start_line, &mut index, &mut out);
