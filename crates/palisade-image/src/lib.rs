@@ -9,7 +9,8 @@
 //!   is extracted to disk.
 //! - [`fs`]: the layered filesystem as one view (whiteouts, opaque directories, hard links,
 //!   symlinks resolved inside the image) with limits on size, count and path length.
-//! - [`catalog`]: OS and packages (dpkg, apk, Python, conda, npm, Go binaries) with purls.
+//! - [`catalog`]: OS and packages (dpkg, apk, rpm, Python, conda, npm, Go binaries, Maven
+//!   packages in Java archives) with purls.
 //! - [`rules`]: image config checks (`PAL600`–`PAL649`); model files found in layers go
 //!   through `palisade-model`.
 //! - [`sbom`]: CycloneDX 1.6 and SPDX 2.3 JSON.
