@@ -529,6 +529,100 @@ mod tests {
         assert_eq!(manifest_coordinates(m, None), None);
     }
 
+    /// A one-entry zip64 archive whose end records claim `files` entries, a central
+    /// directory of `size` bytes at `offset`.
+    fn zip64_claiming(files: u64, size: u64, offset: Option<u64>) -> Vec<u8> {
+        let name = b"META-INF/maven/g/a/pom.properties";
+        let data = b"groupId=g\nartifactId=a\nversion=1\n";
+        let crc = 0x13c3_4f14_u32; // zlib.crc32(data)
+        let mut z = Vec::new();
+        let le16 = |z: &mut Vec<u8>, v: u16| z.extend_from_slice(&v.to_le_bytes());
+        let le32 = |z: &mut Vec<u8>, v: u32| z.extend_from_slice(&v.to_le_bytes());
+        let le64 = |z: &mut Vec<u8>, v: u64| z.extend_from_slice(&v.to_le_bytes());
+        le32(&mut z, 0x0403_4b50);
+        for v in [20, 0, 0, 0, 0] {
+            le16(&mut z, v);
+        }
+        le32(&mut z, crc);
+        le32(&mut z, data.len() as u32);
+        le32(&mut z, data.len() as u32);
+        le16(&mut z, name.len() as u16);
+        le16(&mut z, 0);
+        z.extend_from_slice(name);
+        z.extend_from_slice(data);
+        let cd_off = z.len() as u64;
+        le32(&mut z, 0x0201_4b50);
+        for v in [20, 20, 0, 0, 0, 0] {
+            le16(&mut z, v);
+        }
+        le32(&mut z, crc);
+        le32(&mut z, data.len() as u32);
+        le32(&mut z, data.len() as u32);
+        for v in [name.len() as u16, 0, 0, 0, 0] {
+            le16(&mut z, v);
+        }
+        le32(&mut z, 0);
+        le32(&mut z, 0);
+        z.extend_from_slice(name);
+        let cd_len = z.len() as u64 - cd_off;
+        let z64 = z.len() as u64;
+        le32(&mut z, 0x0606_4b50);
+        le64(&mut z, 44);
+        le16(&mut z, 45);
+        le16(&mut z, 45);
+        le32(&mut z, 0);
+        le32(&mut z, 0);
+        le64(&mut z, files);
+        le64(&mut z, files);
+        le64(&mut z, if files == 1 { cd_len } else { size });
+        le64(&mut z, offset.unwrap_or(cd_off));
+        le32(&mut z, 0x0706_4b50);
+        le32(&mut z, 0);
+        le64(&mut z, z64);
+        le32(&mut z, 1);
+        le32(&mut z, 0x0605_4b50);
+        for v in [0, 0, 0xffff, 0xffff] {
+            le16(&mut z, v);
+        }
+        le32(&mut z, u32::MAX);
+        le32(&mut z, u32::MAX);
+        le16(&mut z, 0);
+        z
+    }
+
+    #[test]
+    fn end_records_that_lie_are_errors_not_allocations() {
+        let limits = JavaLimits::default();
+        let ok = read("x.jar", &zip64_claiming(1, 0, None), &limits).unwrap();
+        assert_eq!(ok.packages.len(), 1, "{ok:?}");
+        // 2^36 entries in a 300-byte file: the zip crate refuses before allocating for them.
+        for (files, size, offset) in [
+            (1 << 36, 1 << 50, Some(1 << 40)),
+            (1 << 36, 1 << 50, None),
+            (i64::MAX as u64, u64::MAX, Some(1 << 63)),
+        ] {
+            let a = read("x.jar", &zip64_claiming(files, size, offset), &limits).unwrap();
+            assert!(a.packages.is_empty());
+            assert!(a.errors[0].contains("not a readable zip archive"), "{a:?}");
+        }
+    }
+
+    #[test]
+    fn truncated_and_flipped_archives_never_panic() {
+        let limits = JavaLimits::default();
+        let good = zip64_claiming(1, 0, None);
+        for cut in 0..good.len() {
+            let _ = read("x.jar", &good[..cut], &limits);
+        }
+        for i in 0..good.len() {
+            for bit in [0x01, 0x80, 0xff] {
+                let mut bad = good.clone();
+                bad[i] ^= bit;
+                let _ = read("x.jar", &bad, &limits);
+            }
+        }
+    }
+
     #[test]
     fn unsafe_names() {
         assert!(safe_name("BOOT-INF/lib/a.jar"));
