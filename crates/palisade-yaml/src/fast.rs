@@ -14,6 +14,7 @@
 //! (which are not always where a reader would put them), see the notes on each construct.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use crate::node::{Entry, Node, NodeKind, Pos, Scalar};
 
@@ -56,6 +57,7 @@ pub(crate) fn parse_document<'a>(
         line_start: 0,
         depth: 0,
         ascii,
+        column_cache: Cell::new((0, 0, 0)),
         scratch,
     };
     p.document()
@@ -157,6 +159,10 @@ struct Fast<'a, 's> {
     depth: usize,
     /// The whole chunk is ASCII, so a column is a byte offset from the line start.
     ascii: bool,
+    /// `(line start, offset, characters from the line start to the offset)` of the last
+    /// column counted on a non-ASCII line, to count on from: recounting from the line start
+    /// made every position on a long line (minified JSON is one) cost the whole line so far.
+    column_cache: Cell<(usize, usize, usize)>,
     scratch: &'s mut Scratch<'a>,
 }
 
@@ -185,9 +191,19 @@ impl<'a> Fast<'a, '_> {
         if self.ascii {
             return i.saturating_sub(self.line_start);
         }
-        let line = self.b.get(self.line_start..i).unwrap_or_default();
+        let (start, at, chars) = self.column_cache.get();
+        let (from, before) = if start == self.line_start && at <= i {
+            (at, chars)
+        } else {
+            (self.line_start, 0)
+        };
+        let Some(text) = self.b.get(from..i) else {
+            return 0;
+        };
         // UTF-8 continuation bytes are 0b10xx_xxxx; everything else starts a character.
-        line.iter().filter(|&&c| (c & 0xC0) != 0x80).count()
+        let chars = before + text.iter().filter(|&&c| (c & 0xC0) != 0x80).count();
+        self.column_cache.set((self.line_start, i, chars));
+        chars
     }
 
     fn pos_of(&self, i: usize) -> Option<Pos> {

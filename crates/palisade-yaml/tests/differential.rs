@@ -214,3 +214,16 @@ fn constructs() {
         assert_eq!(stats.fast, 0, "expected a fallback for {src:?}");
     }
 }
+
+/// A long line with non-ASCII text through the YAML fast path: columns are counted on from
+/// the previous position instead of from the line start each time (which was quadratic).
+#[test]
+fn long_non_ascii_flow_line() {
+    let mut src = String::from("items: [");
+    for i in 0..5_000 {
+        src.push_str(&format!("{{name: é-{i}, n: {i}}}, "));
+    }
+    src.push_str("last]\n");
+    let stats = assert_same(&src, "long non-ASCII line");
+    assert_eq!(stats.fallback, 0, "{stats:?}");
+}
