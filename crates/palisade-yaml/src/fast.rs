@@ -929,6 +929,9 @@ impl<'a> Fast<'a, '_> {
                             self.pos = j;
                             return Some((end, Stop::Eol));
                         }
+                        // saphyr checks every word of a flow scalar, not only the first, for
+                        // a `-` before a flow indicator (`[a -, b]` is an error).
+                        b'-' if is_flow_indicator(self.at(j + 1)) => return None,
                         _ => self.pos = j,
                     }
                 }

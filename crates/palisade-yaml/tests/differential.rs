@@ -208,6 +208,8 @@ fn constructs() {
         "a: 1\n...\nb: 2\n",
         "--- a\n",
         "a: \"x\"#c\n",
+        "- [A -, b]\n",
+        "a: [x  -}\n",
     ];
     for src in fallback {
         let stats = assert_same(src, "fallback construct");
