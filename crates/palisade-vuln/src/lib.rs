@@ -9,6 +9,7 @@ pub mod import;
 pub mod lockfile;
 pub mod matcher;
 pub mod osv;
+mod record;
 pub mod store;
 pub mod update;
 pub mod version;

@@ -12,7 +12,8 @@ use palisade_policy::Severity;
 use serde::Serialize;
 
 use crate::ecosystem;
-use crate::osv::{Advisory, Affected, Range, SeverityEntry};
+use crate::osv::{Advisory, Affected, SeverityEntry};
+use crate::record::{self, AffectedRef, RangeRef};
 use crate::version::{Scheme, Version};
 
 /// An installed package, as an image cataloger or a lock-file reader reports it.
@@ -133,6 +134,32 @@ pub fn evaluate_cached(
     id: &str,
     parsed: &mut ParsedVersions,
 ) -> Evaluation {
+    evaluate_ref(&borrow(affected), ecosystem, version, id, parsed)
+}
+
+/// What the evaluation reads of an entry, borrowed from its decoded form; the database's
+/// match sections give the same view without decoding the JSON (`record`).
+fn borrow(affected: &Affected) -> AffectedRef<'_> {
+    AffectedRef {
+        versions: affected.versions.iter().map(String::as_str).collect(),
+        ranges: affected
+            .ranges
+            .iter()
+            .map(|r| RangeRef {
+                kind: &r.kind,
+                events: r.events.iter().filter_map(record::event_kind).collect(),
+            })
+            .collect(),
+    }
+}
+
+fn evaluate_ref(
+    affected: &AffectedRef<'_>,
+    ecosystem: &str,
+    version: &str,
+    id: &str,
+    parsed: &mut ParsedVersions,
+) -> Evaluation {
     let eco_scheme = ecosystem::scheme(ecosystem);
     let mut ev = Evaluation::default();
     if affected
@@ -143,7 +170,7 @@ pub fn evaluate_cached(
         ev.affected = true;
     }
     for range in &affected.ranges {
-        let scheme = match range.kind.as_str() {
+        let scheme = match range.kind {
             "SEMVER" => Some(Scheme::Semver),
             "ECOSYSTEM" => eco_scheme,
             "GIT" => {
@@ -196,24 +223,27 @@ enum Kind {
 }
 
 /// One range: (affected, fixed versions above `version`).
-fn eval_range(range: &Range, scheme: Scheme, v: &Version) -> Result<(bool, Vec<String>), String> {
-    let mut events: Vec<(Option<Version>, Kind, &str)> = Vec::new();
+fn eval_range(
+    range: &RangeRef<'_>,
+    scheme: Scheme,
+    v: &Version,
+) -> Result<(bool, Vec<String>), String> {
+    let mut events: Vec<(Option<Version>, Kind, &str)> = Vec::with_capacity(range.events.len());
     let mut limits: Vec<Option<Version>> = Vec::new();
-    for e in &range.events {
-        let parsed = |s: &str| -> Result<Version, String> {
-            scheme
-                .parse(s)
-                .map_err(|err| format!("range event: {err}; range not evaluated"))
-        };
-        if let Some(s) = &e.introduced {
-            let p = if s == "0" { None } else { Some(parsed(s)?) };
-            events.push((p, Kind::Introduced, s));
-        } else if let Some(s) = &e.fixed {
-            events.push((Some(parsed(s)?), Kind::Fixed, s));
-        } else if let Some(s) = &e.last_affected {
-            events.push((Some(parsed(s)?), Kind::LastAffected, s));
-        } else if let Some(s) = &e.limit {
-            limits.push(if s == "*" { None } else { Some(parsed(s)?) });
+    let parsed = |s: &str| -> Result<Version, String> {
+        scheme
+            .parse(s)
+            .map_err(|err| format!("range event: {err}; range not evaluated"))
+    };
+    for &(kind, s) in &range.events {
+        match kind {
+            record::INTRODUCED => {
+                let p = if s == "0" { None } else { Some(parsed(s)?) };
+                events.push((p, Kind::Introduced, s));
+            }
+            record::FIXED => events.push((Some(parsed(s)?), Kind::Fixed, s)),
+            record::LAST_AFFECTED => events.push((Some(parsed(s)?), Kind::LastAffected, s)),
+            _ => limits.push(if s == "*" { None } else { Some(parsed(s)?) }),
         }
     }
     // `None` is "0": before every version. A stable sort keeps the written order of ties.
@@ -403,55 +433,140 @@ pub fn match_advisory_refs(
     pkg: &Package,
     advisories: &[&Advisory],
 ) -> (Vec<Match>, Vec<String>) {
+    let candidates = advisories
+        .iter()
+        .map(|a| Ok::<_, std::convert::Infallible>(Candidate::Decoded(a)));
+    let decode = |_: &record::Record<'_>| unreachable!("decoded advisories have no records");
+    let corrupt = |m| unreachable!("decoded advisories have no records: {m}");
+    let (hits, evaluation_notes) = match evaluate_candidates(pkg, candidates, decode, corrupt) {
+        Ok(r) => r,
+        Err(never) => match never {},
+    };
+    let mut notes: Vec<String> = package_note(pkg).into_iter().collect();
+    notes.extend(evaluation_notes);
+    (group_hits(pkg_index, pkg, &hits), notes)
+}
+
+/// The note for an installed version its ecosystem's scheme rejects.
+fn package_note(pkg: &Package) -> Option<String> {
+    let scheme = ecosystem::scheme(&pkg.ecosystem)?;
+    let e = scheme.parse(pkg.match_version()).err()?;
+    Some(format!(
+        "{} {}: {e}; only exact `versions` entries can match",
+        pkg.name, pkg.version
+    ))
+}
+
+/// An advisory to evaluate: decoded, or a stored record read in place.
+enum Candidate<'a> {
+    Decoded(&'a Advisory),
+    Stored(record::Record<'a>),
+}
+
+impl Candidate<'_> {
+    fn id(&self) -> &str {
+        match self {
+            Candidate::Decoded(a) => &a.id,
+            Candidate::Stored(r) => r.id,
+        }
+    }
+}
+
+/// Evaluates every candidate's entries filed under the package's ecosystem and name
+/// (OSV's evaluation, see the module comment); the hits and the notes, in candidate order.
+/// What it computes depends on the package's ecosystem, match name and match version only.
+/// `decode` gives the whole advisory of a stored record that affects the package (its
+/// severity, aliases and summary are read from the JSON); `corrupt` makes the error for a
+/// record that cannot be read.
+fn evaluate_candidates<'a, E>(
+    pkg: &Package,
+    candidates: impl Iterator<Item = Result<Candidate<'a>, E>>,
+    mut decode: impl FnMut(&record::Record<'a>) -> Result<Advisory, E>,
+    corrupt: impl Fn(&'static str) -> E,
+) -> Result<(Vec<Hit>, Vec<String>), E> {
     let name = ecosystem::normalize_name(&pkg.ecosystem, pkg.match_name());
     let version = pkg.match_version();
-    let scheme = ecosystem::scheme(&pkg.ecosystem);
     let lookup = ecosystem::lookup_names(&pkg.ecosystem);
+    let wanted = |eco: &str, normalised: &str| lookup.contains(&eco) && normalised == name;
     let mut notes = Vec::new();
-    if let Some(s) = scheme
-        && let Err(e) = s.parse(version)
-    {
-        notes.push(format!(
-            "{} {}: {e}; only exact `versions` entries can match",
-            pkg.name, pkg.version
-        ));
-    }
-    // Per advisory: (ids, severity, fixed versions, summary)
     let mut hits: Vec<Hit> = Vec::new();
     let mut parsed = ParsedVersions::default();
-    let mut seen = BTreeSet::new();
-    for adv in advisories {
-        if adv.withdrawn.is_some() || !seen.insert(adv.id.clone()) {
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for cand in candidates {
+        let cand = cand?;
+        let withdrawn = match &cand {
+            Candidate::Decoded(a) => a.withdrawn.is_some(),
+            Candidate::Stored(r) => r.withdrawn,
+        };
+        if withdrawn || seen.contains(cand.id()) {
             continue;
         }
-        let mut affected_hit: Option<&Affected> = None;
+        seen.insert(cand.id().to_string());
+        let mut affected_hit: Option<usize> = None;
         let mut fixed = Vec::new();
-        for a in &adv.affected {
-            let Some(p) = &a.package else { continue };
-            if !lookup.contains(&p.ecosystem.trim())
-                || ecosystem::normalize_name(&p.ecosystem, &p.name) != name
-            {
-                continue;
-            }
-            let ev = evaluate_cached(a, &pkg.ecosystem, version, &adv.id, &mut parsed);
+        let mut evaluate = |index: usize, a: &AffectedRef<'_>| {
+            let ev = evaluate_ref(a, &pkg.ecosystem, version, cand.id(), &mut parsed);
             notes.extend(ev.notes);
             fixed.extend(ev.fixed);
             if ev.affected && affected_hit.is_none() {
-                affected_hit = Some(a);
+                affected_hit = Some(index);
+            }
+        };
+        match &cand {
+            Candidate::Decoded(adv) => {
+                for (index, a) in adv.affected.iter().enumerate() {
+                    let Some(p) = &a.package else { continue };
+                    if wanted(
+                        p.ecosystem.trim(),
+                        &ecosystem::normalize_name(&p.ecosystem, &p.name),
+                    ) {
+                        evaluate(index, &borrow(a));
+                    }
+                }
+            }
+            Candidate::Stored(rec) => {
+                // Ecosystem and name come first in each entry: the rest is decoded only for
+                // the entries filed under this package.
+                for entry in rec.entries() {
+                    let entry = entry.ok_or_else(|| corrupt("truncated record match section"))?;
+                    if wanted(entry.ecosystem, entry.name) {
+                        let a = entry
+                            .decode()
+                            .ok_or_else(|| corrupt("truncated record match section"))?;
+                        evaluate(entry.index, &a);
+                    }
+                }
             }
         }
-        if let Some(a) = affected_hit {
-            let mut ids: BTreeSet<String> = adv.aliases.iter().cloned().collect();
-            ids.insert(adv.id.clone());
-            hits.push((
-                ids,
-                severity_of(adv, Some(a)),
-                fixed,
-                adv.headline(),
-                adv.id.clone(),
-            ));
-        }
+        let Some(index) = affected_hit else { continue };
+        let decoded;
+        let adv = match &cand {
+            Candidate::Decoded(a) => *a,
+            Candidate::Stored(rec) => {
+                decoded = decode(rec)?;
+                &decoded
+            }
+        };
+        let a = adv
+            .affected
+            .get(index)
+            .ok_or_else(|| corrupt("record match section and JSON disagree"))?;
+        let mut ids: BTreeSet<String> = adv.aliases.iter().cloned().collect();
+        ids.insert(adv.id.clone());
+        hits.push((
+            ids,
+            severity_of(adv, Some(a)),
+            fixed,
+            adv.headline(),
+            adv.id.clone(),
+        ));
     }
+    Ok((hits, notes))
+}
+
+/// One row per group of hits that share an id or alias, sorted by id.
+fn group_hits(pkg_index: usize, pkg: &Package, hits: &[Hit]) -> Vec<Match> {
+    let scheme = ecosystem::scheme(&pkg.ecosystem);
     // Group advisories that share an id or alias (one CVE, one row).
     let mut groups: Vec<(BTreeSet<String>, Vec<usize>)> = Vec::new();
     for (i, (ids, ..)) in hits.iter().enumerate() {
@@ -507,7 +622,7 @@ pub fn match_advisory_refs(
         });
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));
-    (out, notes)
+    out
 }
 
 /// The lowest of several version strings under a scheme (string order when it has none).
@@ -533,7 +648,9 @@ fn lowest<'a>(
 }
 
 /// Matches a package list against a database. Packages are looked up in key order so each
-/// index block is read once.
+/// index block is read once, and the records of a key are read once for all the packages
+/// filed under it. Packages that agree on ecosystem, match name and match version (the
+/// binary packages of one source package) are evaluated once.
 pub fn match_packages(
     db: &crate::store::Database,
     packages: &[Package],
@@ -547,25 +664,59 @@ pub fn match_packages(
     let mut cache = crate::store::BlockCache::default();
     let mut report = MatchReport::default();
     let mut notes = BTreeSet::new();
-    let mut memo: BTreeMap<String, Vec<Advisory>> = BTreeMap::new();
-    for (_, i) in order {
-        let p = &packages[i];
-        let keys: Vec<String> = ecosystem::lookup_names(&p.ecosystem)
-            .into_iter()
-            .map(|eco| ecosystem::key(eco, p.match_name()))
-            .collect();
-        for key in &keys {
-            if !memo.contains_key(key) {
-                let found = db.lookup_key(key, &mut cache)?;
-                memo.insert(key.clone(), found);
-            }
+    // The records of the keys looked up since the current first key began, in one buffer.
+    let mut arena: Vec<u8> = Vec::new();
+    let mut memo: BTreeMap<String, Vec<std::ops::Range<usize>>> = BTreeMap::new();
+    // (ecosystem, match version) → the package's rows (its index left 0) and notes.
+    type Rows = (Vec<Match>, Vec<String>);
+    let mut done: BTreeMap<(&str, &str), Rows> = BTreeMap::new();
+    let mut current = None;
+    for (first_key, i) in &order {
+        let p = &packages[*i];
+        // Keys come in sorted order: once the first key changes, nothing read so far is
+        // needed again (the rare base-ecosystem key shared by two releases is re-read).
+        if current != Some(first_key) {
+            current = Some(first_key);
+            arena.clear();
+            memo.clear();
+            done.clear();
         }
-        // Borrowed, not cloned: packages that share a name share the parsed advisories.
-        let advisories: Vec<&Advisory> =
-            keys.iter().filter_map(|k| memo.get(k)).flatten().collect();
-        let (m, n) = match_advisory_refs(i, p, &advisories);
-        report.matches.extend(m);
-        notes.extend(n);
+        notes.extend(package_note(p));
+        let rows = match done.get(&(p.ecosystem.as_str(), p.match_version())) {
+            Some(rows) => rows,
+            None => {
+                let keys: Vec<String> = ecosystem::lookup_names(&p.ecosystem)
+                    .into_iter()
+                    .map(|eco| ecosystem::key(eco, p.match_name()))
+                    .collect();
+                for key in &keys {
+                    if !memo.contains_key(key) {
+                        let found = db.read_key(key, &mut cache, &mut arena)?;
+                        memo.insert(key.clone(), found);
+                    }
+                }
+                let arena = &arena;
+                let candidates = keys.iter().filter_map(|k| memo.get(k)).flatten().map(|r| {
+                    record::Record::parse(&arena[r.clone()])
+                        .map(Candidate::Stored)
+                        .ok_or_else(|| db.corrupt("truncated record match section"))
+                });
+                let (hits, evaluation_notes) = evaluate_candidates(
+                    p,
+                    candidates,
+                    |rec| db.decode_json(rec),
+                    |m| db.corrupt(m),
+                )?;
+                let rows = (group_hits(0, p, &hits), evaluation_notes);
+                done.entry((p.ecosystem.as_str(), p.match_version()))
+                    .or_insert(rows)
+            }
+        };
+        report.matches.extend(rows.0.iter().map(|m| Match {
+            package: *i,
+            ..m.clone()
+        }));
+        notes.extend(rows.1.iter().cloned());
     }
     report
         .matches

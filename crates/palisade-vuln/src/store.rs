@@ -1,11 +1,12 @@
 //! The on-disk database: one file, opened without parsing the advisories.
 //!
-//! Layout (version 1, integers little-endian):
+//! Layout (version 2, integers little-endian):
 //!
 //! ```text
 //! header   64 bytes: magic "PLSDVULN", format u32, reserved u32,
 //!          meta (off u64, len u64), directory (off u64, len u64), blocks off u64, crc u32
-//! records  one compact JSON advisory each (details and references dropped)
+//! records  one per advisory: a binary match section, then the advisory as compact JSON
+//!          (details dropped); see `record`
 //! blocks   the sorted key table, cut into blocks of up to 64 keys:
 //!          per key: len u16, key bytes ("<ecosystem>\0<normalised name>"), n u32,
 //!          n × (record off u64, record len u32)
@@ -19,7 +20,10 @@
 //! "sorted key → offset table" alternative to memory-mapping: `memmap2::Mmap::map` is an
 //! `unsafe fn`, and the workspace forbids `unsafe` in our code, so the file is read with
 //! `std::fs` only. The header's CRC-32 covers the directory and metadata, so a truncated or
-//! corrupted file is refused at open; each record is JSON and is checked when read.
+//! corrupted file is refused at open; each record is checked when its parts are read.
+//!
+//! Format 1 stored records as JSON only; a format-1 file is refused at open with the
+//! command that rebuilds it, as any other format is.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -31,7 +35,8 @@ use serde::{Deserialize, Serialize};
 use crate::osv::Advisory;
 
 pub const MAGIC: &[u8; 8] = b"PLSDVULN";
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: records start with a match section (`record`), read without decoding the JSON.
+pub const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: u64 = 64;
 const BLOCK_KEYS: usize = 64;
 /// Refuse keys, blocks and records beyond these sizes instead of allocating what a corrupt
@@ -140,10 +145,12 @@ impl Writer {
             summary: Some(adv.headline()).filter(|s| !s.is_empty()),
             ..adv.clone()
         };
-        let bytes = serde_json::to_vec(&stored).map_err(|e| StoreError::Corrupt {
+        let json = serde_json::to_vec(&stored).map_err(|e| StoreError::Corrupt {
             path: self.path.clone(),
             message: format!("cannot encode {}: {e}", adv.id),
         })?;
+        let mut bytes = Vec::with_capacity(json.len() * 2);
+        crate::record::encode(&stored, &json, &mut bytes);
         self.out.write_all(&bytes).map_err(|e| self.io(e))?;
         let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
         self.entries
@@ -423,7 +430,7 @@ impl Database {
         &self.path
     }
 
-    fn corrupt(&self, message: impl Into<String>) -> StoreError {
+    pub(crate) fn corrupt(&self, message: impl Into<String>) -> StoreError {
         StoreError::Corrupt {
             path: self.path.clone(),
             message: message.into(),
@@ -473,7 +480,8 @@ impl Database {
         Ok(Vec::new())
     }
 
-    fn record(&self, off: u64, len: u32) -> Result<Advisory, StoreError> {
+    /// Appends the bytes of the record at `off` to `buf`.
+    fn read_record(&self, off: u64, len: u32, buf: &mut Vec<u8>) -> Result<(), StoreError> {
         if len > MAX_RECORD
             || off
                 .checked_add(u64::from(len))
@@ -481,16 +489,57 @@ impl Database {
         {
             return Err(self.corrupt(format!("record at {off} points outside the file")));
         }
-        let mut buf = vec![0u8; len as usize];
-        read_at(&self.file, &mut buf, off).map_err(|e| StoreError::Io {
+        let start = buf.len();
+        buf.resize(start + len as usize, 0);
+        read_at(&self.file, &mut buf[start..], off).map_err(|e| StoreError::Io {
             path: self.path.clone(),
             source: e,
-        })?;
-        serde_json::from_slice(&buf).map_err(|e| {
+        })
+    }
+
+    /// The advisory of a record's bytes.
+    fn decode(&self, bytes: &[u8]) -> Result<Advisory, StoreError> {
+        let rec = crate::record::Record::parse(bytes)
+            .ok_or_else(|| self.corrupt("truncated record match section"))?;
+        self.decode_json(&rec)
+    }
+
+    /// The advisory of a record, decoded from its JSON.
+    pub(crate) fn decode_json(
+        &self,
+        rec: &crate::record::Record<'_>,
+    ) -> Result<Advisory, StoreError> {
+        serde_json::from_slice(rec.json).map_err(|e| {
             self.corrupt(format!(
-                "record at offset {off} is not a valid advisory: {e}"
+                "record of `{}` is not a valid advisory: {e}",
+                rec.id
             ))
         })
+    }
+
+    fn record(&self, off: u64, len: u32) -> Result<Advisory, StoreError> {
+        let mut buf = Vec::new();
+        self.read_record(off, len, &mut buf)?;
+        self.decode(&buf)
+    }
+
+    /// Reads the records stored under an index key into `arena`, one after another, and
+    /// returns their byte ranges in it (in posting order). Matching reads their match
+    /// sections in place and decodes the JSON of the few that affect a package.
+    pub(crate) fn read_key(
+        &self,
+        key: &str,
+        cache: &mut BlockCache,
+        arena: &mut Vec<u8>,
+    ) -> Result<Vec<std::ops::Range<usize>>, StoreError> {
+        let postings = self.postings(key.as_bytes(), cache)?;
+        let mut out = Vec::with_capacity(postings.len());
+        for (off, len) in postings {
+            let start = arena.len();
+            self.read_record(off, len, arena)?;
+            out.push(start..arena.len());
+        }
+        Ok(out)
     }
 
     /// Advisories stored under an index key (see [`crate::ecosystem::key`]).

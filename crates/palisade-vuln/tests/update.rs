@@ -265,3 +265,20 @@ fn http_errors_and_truncated_db_files_are_reported() {
         .read_to_end(&mut r)
         .unwrap();
 }
+
+#[test]
+fn a_database_of_another_format_asks_for_a_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vuln.db");
+    let src = dir.path().join("all.zip");
+    std::fs::write(&src, zip_of(&[("A.json", &advisory("A", "2.0"))])).unwrap();
+    palisade_vuln::import::import(&[src], &db).unwrap();
+    // Format 1 (records as JSON only) is what palisade wrote before the match sections.
+    let mut bytes = std::fs::read(&db).unwrap();
+    bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
+    std::fs::write(&db, &bytes).unwrap();
+    let e = Database::open(&db).unwrap_err().to_string();
+    assert!(e.contains("vuln.db") && e.contains("database format 1"), "{e}");
+    assert!(e.contains("reads format 2"), "{e}");
+    assert!(e.contains("palisade db update") && e.contains("palisade db import"), "{e}");
+}
