@@ -278,7 +278,13 @@ fn a_database_of_another_format_asks_for_a_rebuild() {
     bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
     std::fs::write(&db, &bytes).unwrap();
     let e = Database::open(&db).unwrap_err().to_string();
-    assert!(e.contains("vuln.db") && e.contains("database format 1"), "{e}");
+    assert!(
+        e.contains("vuln.db") && e.contains("database format 1"),
+        "{e}"
+    );
     assert!(e.contains("reads format 2"), "{e}");
-    assert!(e.contains("palisade db update") && e.contains("palisade db import"), "{e}");
+    assert!(
+        e.contains("palisade db update") && e.contains("palisade db import"),
+        "{e}"
+    );
 }
