@@ -4,6 +4,8 @@
 use std::io::Write;
 use std::path::Path;
 
+pub mod elf;
+
 use crate::decode::Compression;
 use crate::digest::sha256_digest;
 use crate::error::{Error, Result};

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use crate::catalog::golang::GoBuildInfo;
 use crate::catalog::java::{JavaArchive, JavaLimits};
+use crate::catalog::rust::{RustBinary, RustLimits};
 use crate::catalog::{Want, wants};
 use crate::decode::LayerReader;
 use crate::error::Error;
@@ -36,7 +37,7 @@ pub struct Limits {
     pub max_capture: u64,
     /// Largest model file handed to the model scanner.
     pub max_model_size: u64,
-    /// Most bytes of an executable searched for Go build info.
+    /// Most bytes of an executable searched for Go build info and Rust dependency lists.
     pub max_executable_scan: u64,
     /// Symlinks followed while resolving one path.
     pub max_symlink_hops: u32,
@@ -46,6 +47,8 @@ pub struct Limits {
     pub max_secrets_per_file: usize,
     /// Java archives: size read, entries, nesting depth, bytes inflated.
     pub java: JavaLimits,
+    /// Rust dependency lists (`cargo auditable`): compressed and inflated bytes, packages.
+    pub rust: RustLimits,
 }
 
 impl Default for Limits {
@@ -62,6 +65,7 @@ impl Default for Limits {
             max_secret_scan: 1 << 20,
             max_secrets_per_file: 20,
             java: JavaLimits::default(),
+            rust: RustLimits::default(),
         }
     }
 }
@@ -91,6 +95,8 @@ pub struct Node {
     pub go: Option<Arc<GoBuildInfo>>,
     /// Packages found in a Java archive (read while streaming; the bytes are not kept).
     pub java: Option<Arc<JavaArchive>>,
+    /// The dependency list of a Rust binary built with `cargo auditable`.
+    pub rust: Option<Arc<RustBinary>>,
     /// Model-scanner findings, for model files.
     pub model: Arc<[palisade_model::ModelFinding]>,
     /// Secrets found in the file's text (never their values).
@@ -110,6 +116,7 @@ impl Node {
             data: None,
             go: None,
             java: None,
+            rust: None,
             model: Arc::from(Vec::new()),
             secrets: Arc::from(Vec::new()),
             uid: 0,
@@ -242,8 +249,23 @@ impl Capturer<'_> {
                 Ok(())
             }
             Want::Executable => {
-                let info = crate::catalog::golang::scan_reader(r, self.limits.max_executable_scan)
-                    .map_err(|e| e.to_string())?;
+                // One read serves both searches: the Rust scanner watches the bytes the Go
+                // search reads.
+                let mut rust = crate::catalog::rust::Scanner::new(&self.limits.rust);
+                let mut tap = crate::catalog::rust::Tap {
+                    inner: r,
+                    scanner: &mut rust,
+                    eof: false,
+                };
+                let info =
+                    crate::catalog::golang::scan_reader(&mut tap, self.limits.max_executable_scan)
+                        .map_err(|e| e.to_string())?;
+                let eof = tap.eof;
+                if info.is_none() {
+                    // The Go search stops early only when it finds build info; otherwise
+                    // it has read to the end of the file or to the scan limit.
+                    node.rust = rust.finish(eof).map(Arc::new);
+                }
                 node.go = info.map(Arc::new);
                 Ok(())
             }

@@ -10,7 +10,10 @@
 //! - [`fs`]: the layered filesystem as one view (whiteouts, opaque directories, hard links,
 //!   symlinks resolved inside the image) with limits on size, count and path length.
 //! - [`catalog`]: OS and packages (dpkg, apk, rpm, Python, conda, npm, Go binaries, Maven
-//!   packages in Java archives) with purls.
+//!   packages in Java archives, crates in Rust binaries built with `cargo auditable`) with
+//!   purls.
+//! - [`facts`]: what the reports say about each image as data (digests, platform, OS,
+//!   layers, package counts, attack surface).
 //! - [`rules`]: image config checks (`PAL600`–`PAL649`); model files found in layers go
 //!   through `palisade-model`.
 //! - [`sbom`]: CycloneDX 1.6 and SPDX 2.3 JSON.
@@ -28,6 +31,7 @@ pub mod catalog;
 pub mod decode;
 pub mod digest;
 pub mod error;
+pub mod facts;
 pub mod fs;
 pub mod reference;
 pub mod rules;

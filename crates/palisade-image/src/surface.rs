@@ -134,7 +134,7 @@ pub struct LayerSize {
     pub size: u64,
     pub uncompressed: u64,
     pub entries: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `null` when the config history does not say (reports keep every key present).
     pub created_by: Option<String>,
 }
 

@@ -21,6 +21,7 @@ struct Document<'a> {
     findings: Vec<JsonFinding<'a>>,
     errors: Vec<JsonError<'a>>,
     notices: &'a [String],
+    images: &'a [serde_json::Value],
     summary: Summary,
 }
 
@@ -169,6 +170,7 @@ pub(crate) fn render(report: &ScanReport, opts: &RenderOptions) -> String {
             .map(error)
             .collect(),
         notices: &report.notices,
+        images: &report.images,
         summary: Summary {
             findings: counts.total(),
             severities: counts.into(),

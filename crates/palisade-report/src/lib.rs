@@ -58,6 +58,11 @@ pub struct ScanReport {
     /// Every rule that ran (SARIF lists them in `tool.driver.rules`). Rules of findings that
     /// are missing here are added when rendering.
     pub rules: Vec<&'static RuleMeta>,
+    /// Facts about each scanned container image, in scan order, as the image crate
+    /// serialises them (`palisade_image::facts::ImageFacts`: digests, platform, OS, layers,
+    /// package counts, attack surface). JSON prints them as `images`, SARIF in the run's
+    /// `properties.images`; the table leaves them to the notices. Empty for other scans.
+    pub images: Vec<serde_json::Value>,
 }
 
 impl Default for ScanReport {
@@ -79,6 +84,7 @@ impl ScanReport {
             suppressed: 0,
             fail_on,
             rules: Vec::new(),
+            images: Vec::new(),
         }
     }
 

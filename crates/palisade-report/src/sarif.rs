@@ -14,6 +14,9 @@
 //!   `partialFingerprints["palisade/v1"]` is [`crate::fingerprint`].
 //! - Input errors are `toolExecutionNotifications` (and make `executionSuccessful` false);
 //!   notices are `toolConfigurationNotifications`.
+//! - Facts about scanned images (digests, platform, layers, package counts, attack
+//!   surface; the JSON report's `images`) go in the run's property bag as
+//!   `properties.images`.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -43,6 +46,15 @@ struct Run<'a> {
     invocations: [Invocation<'a>; 1],
     column_kind: &'static str,
     results: Vec<SarifResult<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<RunProperties<'a>>,
+}
+
+/// The run's property bag (SARIF §3.8): facts about scanned images, which are not
+/// results; absent when the scan read no image.
+#[derive(Serialize)]
+struct RunProperties<'a> {
+    images: &'a [serde_json::Value],
 }
 
 #[derive(Serialize)]
@@ -516,6 +528,9 @@ pub(crate) fn render(report: &ScanReport, opts: &RenderOptions) -> String {
             }],
             column_kind: "unicodeCodePoints",
             results,
+            properties: (!report.images.is_empty()).then_some(RunProperties {
+                images: &report.images,
+            }),
         }],
     };
     let mut out = serde_json::to_string_pretty(&log).expect("SARIF serializes");

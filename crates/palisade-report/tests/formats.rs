@@ -255,7 +255,35 @@ fn sample_report() -> ScanReport {
             &LATEST_TAG,
             &PICKLE_CODE,
         ],
+        images: vec![sample_image()],
     }
+}
+
+/// An image as `palisade_image::facts` writes it (this crate only passes it through).
+fn sample_image() -> Value {
+    let digest = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+    serde_json::json!({
+        "reference": "oci:layout:v1",
+        "manifestDigest": digest('a'),
+        "referenceDigest": digest('a'),
+        "configDigest": digest('c'),
+        "platform": {"os": "linux", "architecture": "amd64", "variant": null},
+        "os": {"id": "debian", "versionId": "12", "prettyName": null, "ecosystem": "Debian:12"},
+        "layers": [{"digest": digest('d'), "diffId": null,
+            "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "size": 300,
+            "uncompressed": 10240, "entries": 3, "verified": true, "createdBy": null}],
+        "files": 5,
+        "bytes": 10240,
+        "packages": {"total": 1, "byType": {"deb": 1}, "byEcosystem": {"Debian:12": 1}},
+        "surface": {"user": "", "runsAsRoot": true,
+            "shells": [{"name": "sh", "path": "bin/sh", "layer": 0}],
+            "packageManagers": [], "compilers": [], "debuggers": [], "networkTools": [],
+            "setuid": [{"path": "usr/bin/su", "mode": 2541, "uid": 0, "gid": 0, "layer": 0}],
+            "worldWritable": [], "exposedPorts": ["22/tcp"], "listenHints": [],
+            "layers": [{"digest": digest('d'), "size": 300, "uncompressed": 10240,
+                "entries": 3, "createdBy": null}],
+            "plan": ["set USER to a non-root user"]}
+    })
 }
 
 fn options() -> RenderOptions {

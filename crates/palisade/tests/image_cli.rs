@@ -154,3 +154,161 @@ fn attack_surface_notices_and_progress_bar() {
     let sbom_quiet = palisade_on_a_terminal(&["sbom", &layout, "-q"]).unwrap();
     assert!(!sbom_quiet.contains("eta "), "sbom -q: {sbom_quiet:?}");
 }
+
+/// The SARIF 2.1.0 schema from the shared reference data, when it is there.
+fn sarif_schema() -> Option<serde_json::Value> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/schemas/sarif-schema-2.1.0.json");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!("skipped SARIF validation: {} not found", path.display());
+        return None;
+    };
+    Some(serde_json::from_str(&text).unwrap())
+}
+
+/// `images` in JSON and `runs[0].properties.images` in SARIF: every fact of an image built
+/// here, to the value.
+#[test]
+fn image_facts_in_json_and_sarif() {
+    use palisade_image::build::elf::{CARGO_AUDITABLE_JSON, auditable_binary};
+    use palisade_image::digest::sha256_digest;
+    let dir = tempfile::tempdir().unwrap();
+    let exe = |path: &str, data: Vec<u8>, mode: u32| Entry::File {
+        path: path.into(),
+        data,
+        mode,
+    };
+    let base = vec![
+        Entry::file(
+            "etc/os-release",
+            "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n",
+        ),
+        Entry::file(
+            "var/lib/dpkg/status",
+            "Package: bash\nStatus: install ok installed\nVersion: 5.2.15-2+b2\n",
+        ),
+        exe("bin/sh", b"\x7fELF shell".to_vec(), 0o755),
+        exe("usr/bin/passwd", b"\x7fELF passwd".to_vec(), 0o4755),
+    ];
+    let app = vec![exe(
+        "usr/local/bin/audbin",
+        auditable_binary(CARGO_AUDITABLE_JSON, 100_000),
+        0o755,
+    )];
+    let (t0, t1) = (layer_tar(&base).unwrap(), layer_tar(&app).unwrap());
+    let img = BuiltImage::new(
+        vec![
+            (t0.clone(), Compression::Gzip),
+            (t1.clone(), Compression::None),
+        ],
+        serde_json::json!({"User": "10001", "ExposedPorts": {"8080/tcp": {}}}),
+    )
+    .unwrap();
+    img.write_oci_layout(&dir.path().join("layout"), Some("v1"))
+        .unwrap();
+    let layout = format!("oci:{}:v1", dir.path().join("layout").display());
+    let (code, out, err) = palisade(&["scan", "image", &layout, "-f", "json"]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let manifest = sha256_digest(&img.manifest);
+    let host = palisade_image::Platform::host();
+    let layer = |i: usize, tar: &[u8], entries: usize| {
+        let (blob, _, media_type) = &img.layers[i];
+        (
+            serde_json::json!({
+                "digest": sha256_digest(blob), "diffId": sha256_digest(tar),
+                "mediaType": media_type,
+                "size": blob.len(), "uncompressed": tar.len(), "entries": entries,
+                "verified": true, "createdBy": format!("layer {i}"),
+            }),
+            serde_json::json!({
+                "digest": sha256_digest(blob), "size": blob.len(), "uncompressed": tar.len(),
+                "entries": entries, "createdBy": format!("layer {i}"),
+            }),
+        )
+    };
+    let (l0, s0) = layer(0, &t0, 4);
+    let (l1, s1) = layer(1, &t1, 1);
+    let expected = serde_json::json!({
+        "reference": layout,
+        "manifestDigest": manifest,
+        "referenceDigest": manifest,
+        "configDigest": sha256_digest(&img.config),
+        "platform": {"os": host.os, "architecture": host.architecture, "variant": null},
+        "os": {
+            "id": "debian", "versionId": "12", "prettyName": "Debian GNU/Linux 12 (bookworm)",
+            "ecosystem": "Debian:12",
+        },
+        "layers": [l0, l1],
+        "files": 5,
+        "bytes": t0.len() + t1.len(),
+        "packages": {
+            "total": 3,
+            "byType": {"cargo": 2, "deb": 1},
+            "byEcosystem": {"Debian:12": 1, "crates.io": 1},
+        },
+        "surface": {
+            "user": "10001",
+            "runsAsRoot": false,
+            "shells": [{"name": "sh", "path": "bin/sh", "layer": 0}],
+            "packageManagers": [],
+            "compilers": [],
+            "debuggers": [],
+            "networkTools": [],
+            "setuid": [{"path": "usr/bin/passwd", "mode": 0o4755, "uid": 0, "gid": 0, "layer": 0}],
+            "worldWritable": [],
+            "exposedPorts": ["8080/tcp"],
+            "listenHints": [],
+            "layers": [s0, s1],
+            "plan": report["images"][0]["surface"]["plan"].clone(),
+        },
+    });
+    assert_eq!(report["images"], serde_json::json!([expected]));
+    let plan: Vec<&str> = report["images"][0]["surface"]["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        plan,
+        vec![
+            "move to a distroless or minimal base (gcr.io/distroless/python3, cgr.dev/chainguard/python, ubi-micro, or FROM scratch for static binaries): it drops the shells (sh) and package managers (none) an intruder would use",
+            "strip setuid/setgid bits (1 files: RUN find / -xdev -perm /6000 -type f -exec chmod a-s {} +) and run with allowPrivilegeEscalation: false",
+            "layer 2 holds 95% of the image (layer 1): check it for caches and build leftovers (apt lists, pip cache, model weights better mounted at run time)",
+        ]
+    );
+    // The table keeps the notices; JSON has them too.
+    let notices = report["notices"].as_array().unwrap();
+    assert!(
+        notices[0]
+            .as_str()
+            .unwrap()
+            .ends_with(": 2 layer(s), 0.1 MiB, 5 files, 3 packages, debian 12"),
+        "{notices:?}"
+    );
+
+    // SARIF: the same facts in the run's property bag, and the log is still valid SARIF.
+    let (_, out, _) = palisade(&["scan", "image", &layout, "-f", "sarif"]);
+    let sarif: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(sarif["runs"][0]["properties"]["images"], report["images"]);
+    if let Some(schema) = sarif_schema() {
+        let validator = jsonschema::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&sarif)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+    // And the JSON report still matches its own schema.
+    let own: serde_json::Value = serde_json::from_str(palisade_report::JSON_SCHEMA).unwrap();
+    let validator = jsonschema::validator_for(&own).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}

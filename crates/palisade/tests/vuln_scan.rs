@@ -476,6 +476,108 @@ const LOG4SHELL: &str = r#"{"id": "GHSA-jfh8-c2jp-5v3q", "modified": "2021-12-10
      {"introduced": "2.4"}, {"fixed": "2.12.2"}, {"introduced": "2.13.0"}, {"fixed": "2.15.0"}]}]}],
  "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"}]}"#;
 
+/// A Rust binary built with `cargo auditable` (its `.dep-v0` section written here, holding
+/// what the tool wrote for a real binary): smallvec 1.6.0 from crates.io is matched; the
+/// root crate (a path dependency) is listed but not matched; the build dependencies (cc,
+/// libc) are not in the binary and not listed, as Trivy does.
+#[test]
+fn rust_binaries_are_matched_like_go_modules() {
+    use palisade_image::build::elf::{CARGO_AUDITABLE_JSON, auditable_binary};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = database(d, &[("RUSTSEC-2021-0003.json", SMALLVEC)]);
+    let l = vec![
+        Entry::file("etc/os-release", "ID=debian\nVERSION_ID=12\n"),
+        Entry::File {
+            path: "usr/local/bin/audbin".into(),
+            data: auditable_binary(CARGO_AUDITABLE_JSON, 100_000),
+            mode: 0o755,
+        },
+    ];
+    let img = BuiltImage::new(
+        vec![(layer_tar(&l).unwrap(), Compression::Zstd)],
+        serde_json::json!({"User": "10001"}),
+    )
+    .unwrap();
+    img.write_oci_layout(&d.join("rust"), Some("v1")).unwrap();
+    let image = format!("oci:{}:v1", d.join("rust").display());
+    let (code, out, err) = palisade(d, &["scan", "image", &image, "--db", &db, "-f", "json"]);
+    assert_eq!(code, 1, "{err}");
+    let report = json(&out);
+    assert_eq!(
+        vulns(&report),
+        vec![(
+            "critical".to_string(),
+            "smallvec 1.6.0: CVE-2021-25900 (GHSA-43w2-9j62-hq99, RUSTSEC-2021-0003) [critical, CVSS_V3 9.8]; fixed in 1.6.1: Buffer overflow in SmallVec::insert_many".to_string(),
+            "usr/local/bin/audbin".to_string()
+        )]
+    );
+    assert_eq!(
+        report["images"][0]["packages"],
+        serde_json::json!({"total": 2, "byType": {"cargo": 2}, "byEcosystem": {"crates.io": 1}})
+    );
+    // The SBOM lists both crates with cargo purls, and the vulnerability names smallvec.
+    let (code, out, err) = palisade(d, &["sbom", &image, "--db", &db]);
+    assert_eq!(code, 0, "{err}");
+    let bom = json(&out);
+    let mut cargo: Vec<(String, String)> = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["purl"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("pkg:cargo/"))
+        })
+        .map(|c| {
+            let prop = |name: &str| {
+                c["properties"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|p| p["name"] == name)
+                    .map_or(String::new(), |p| p["value"].as_str().unwrap().to_string())
+            };
+            (
+                c["purl"].as_str().unwrap().to_string(),
+                format!(
+                    "{} {} {}",
+                    prop("palisade:package:type"),
+                    prop("palisade:osv:ecosystem"),
+                    prop("palisade:package:found-by")
+                ),
+            )
+        })
+        .collect();
+    cargo.sort();
+    assert_eq!(
+        cargo,
+        vec![
+            (
+                "pkg:cargo/audbin@0.1.0".to_string(),
+                "cargo  cargo-auditable: local source".to_string()
+            ),
+            (
+                "pkg:cargo/smallvec@1.6.0".to_string(),
+                "cargo crates.io cargo-auditable".to_string()
+            ),
+        ]
+    );
+    let vulns = bom["vulnerabilities"].as_array().unwrap();
+    assert_eq!(vulns.len(), 1, "{vulns:?}");
+    assert_eq!(vulns[0]["id"], "CVE-2021-25900");
+    assert!(
+        vulns[0]["affects"][0]["ref"]
+            .as_str()
+            .unwrap()
+            .contains("pkg:cargo/smallvec@1.6.0")
+    );
+    if let Some(v) = cyclonedx_validator() {
+        let errors: Vec<String> = v.iter_errors(&bom).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+}
+
 #[test]
 fn lock_files_in_a_scanned_directory() {
     let dir = tempfile::tempdir().unwrap();

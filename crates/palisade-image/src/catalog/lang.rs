@@ -2,6 +2,7 @@
 //! `conda-meta/*.json`, npm `node_modules/**/package.json`, Go build info.
 
 use super::golang::GoBuildInfo;
+use super::rust::Crate;
 use super::{Found, Package, PackageType, purl};
 
 /// Whether `dir` is a package directory directly under `node_modules`
@@ -192,6 +193,37 @@ pub(crate) fn go(info: &GoBuildInfo, at: &Found<'_>, out: &mut Vec<Package>) {
         if !p.is_empty() && !p.starts_with('.') && !p.starts_with('/') {
             push(p, v, PackageType::Go, go_purl(p, v));
         }
+    }
+}
+
+/// The crates of a Rust binary, as Trivy reports them: build dependencies (build scripts,
+/// proc macros) are left out, since their code is not in the binary; the root package is
+/// kept. Only crates from crates.io get an OSV ecosystem (`crates.io`); crates from git,
+/// a path or another registry are listed (with their source in `found_by`) but not
+/// matched, since an advisory for a crates.io name says nothing about them.
+pub(crate) fn rust(crates: &[Crate], at: &Found<'_>, out: &mut Vec<Package>) {
+    for c in crates.iter().filter(|c| !c.build) {
+        let (ecosystem, found_by) = match c.source.as_str() {
+            "crates.io" => ("crates.io", "cargo-auditable"),
+            "git" => ("", "cargo-auditable: git source"),
+            "local" => ("", "cargo-auditable: local source"),
+            "registry" => ("", "cargo-auditable: alternative registry"),
+            _ => ("", "cargo-auditable: other source"),
+        };
+        out.push(Package {
+            name: c.name.clone(),
+            version: c.version.clone(),
+            kind: PackageType::Cargo,
+            source_name: None,
+            source_version: None,
+            ecosystem: ecosystem.into(),
+            purl: purl::build("cargo", None, &c.name, &c.version, &[]),
+            license: None,
+            arch: None,
+            layer: at.layer.to_string(),
+            path: at.path.to_string(),
+            found_by: Some(found_by),
+        });
     }
 }
 

@@ -8,6 +8,7 @@ mod lang;
 mod os;
 pub mod purl;
 pub mod rpm;
+pub mod rust;
 
 pub use os::OsRelease;
 
@@ -23,7 +24,7 @@ pub enum Want {
     Metadata,
     /// Hand the bytes to the model scanner.
     Model,
-    /// Search for Go build info.
+    /// Search for Go build info and a Rust dependency list (`cargo auditable`).
     Executable,
     /// Read a Java archive for the Maven packages in it.
     JavaArchive,
@@ -137,6 +138,8 @@ pub enum PackageType {
     GoStdlib,
     /// A Maven package in a Java archive.
     Jar,
+    /// A crate compiled into a Rust binary (`cargo auditable`).
+    Cargo,
 }
 
 impl PackageType {
@@ -152,6 +155,7 @@ impl PackageType {
             PackageType::Go => "go-module",
             PackageType::GoStdlib => "go-stdlib",
             PackageType::Jar => "jar",
+            PackageType::Cargo => "cargo",
         }
     }
 }
@@ -273,6 +277,20 @@ pub fn catalog(view: &FileView, layers: &[String]) -> Inventory {
             let (p, l) = found();
             java_packages(jar, &p, &l, &mut packages);
             for e in &jar.errors {
+                errors.push((p.clone(), e.clone()));
+            }
+        }
+        if let Some(rs) = &node.rust {
+            let (p, l) = found();
+            lang::rust(
+                &rs.crates,
+                &Found {
+                    path: &p,
+                    layer: &l,
+                },
+                &mut packages,
+            );
+            for e in &rs.errors {
                 errors.push((p.clone(), e.clone()));
             }
         }

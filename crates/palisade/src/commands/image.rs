@@ -186,6 +186,11 @@ pub fn execute_scan(args: &ScanArgs) -> Result<ScanReport, String> {
                 scanned.push((s.reference.clone(), s.reference_digest.clone()));
                 report.notices.push(summary(&s));
                 report.notices.extend(s.surface.summary_lines(&s.reference));
+                // The same facts as data, for JSON and SARIF consumers.
+                report.images.push(
+                    serde_json::to_value(palisade_image::facts::facts(&s))
+                        .map_err(|e| format!("{}: image facts: {e}", s.reference))?,
+                );
                 report.errors.extend(s.input_errors());
                 packages.extend(palisade_image::vulns::vuln_packages(&s));
                 findings.extend(
