@@ -145,24 +145,58 @@ pub fn cmp_digits(a: &str, b: &str) -> Ordering {
     a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
-/// A non-negative integer of any size, kept as its digits without leading zeros.
+/// A non-negative integer of any size. Numbers that fit in a `u64` (every version component
+/// in practice) are kept as one, so that parsing a version does not allocate per component;
+/// longer ones keep their digits without leading zeros.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
-pub struct Num(String);
+pub struct Num(Repr);
+
+/// `Small` exactly when the digits without leading zeros are at most 19 ASCII digits, so
+/// equal numbers have equal representations.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Repr {
+    Small(u64),
+    Big(Box<str>),
+}
+
+impl Default for Repr {
+    fn default() -> Self {
+        Repr::Small(0)
+    }
+}
 
 impl Num {
     #[must_use]
     pub fn new(digits: &str) -> Num {
-        Num(digits.trim_start_matches('0').to_string())
+        let d = digits.trim_start_matches('0');
+        if d.len() <= 19 && d.bytes().all(|b| b.is_ascii_digit()) {
+            // At most 19 digits always fit in a u64.
+            Num(Repr::Small(
+                d.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0')),
+            ))
+        } else {
+            Num(Repr::Big(d.into()))
+        }
     }
     #[must_use]
     pub fn is_zero(&self) -> bool {
-        self.0.is_empty()
+        self.0 == Repr::Small(0)
+    }
+    fn digits(&self) -> std::borrow::Cow<'_, str> {
+        match &self.0 {
+            Repr::Small(0) => "".into(),
+            Repr::Small(n) => n.to_string().into(),
+            Repr::Big(d) => (&**d).into(),
+        }
     }
 }
 
 impl Ord for Num {
     fn cmp(&self, other: &Self) -> Ordering {
-        cmp_digits(&self.0, &other.0)
+        match (&self.0, &other.0) {
+            (Repr::Small(a), Repr::Small(b)) => a.cmp(b),
+            _ => cmp_digits(&self.digits(), &other.digits()),
+        }
     }
 }
 
@@ -174,10 +208,45 @@ impl PartialOrd for Num {
 
 impl fmt::Display for Num {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.is_empty() {
-            f.write_str("0")
-        } else {
-            f.write_str(&self.0)
+        match &self.0 {
+            Repr::Small(n) => write!(f, "{n}"),
+            Repr::Big(d) if d.is_empty() => f.write_str("0"),
+            Repr::Big(d) => f.write_str(d),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_order_as_their_digits_do() {
+        let cases = [
+            "0",
+            "",
+            "007",
+            "7",
+            "18446744073709551615",
+            "18446744073709551616",
+            "9999999999999999999",
+            "10000000000000000000",
+            "0000000000000000000000012",
+            "123456789012345678901234567890",
+        ];
+        for a in cases {
+            for b in cases {
+                assert_eq!(Num::new(a).cmp(&Num::new(b)), cmp_digits(a, b), "{a} {b}");
+                assert_eq!(
+                    Num::new(a) == Num::new(b),
+                    cmp_digits(a, b).is_eq(),
+                    "{a} {b}"
+                );
+            }
+            let shown = Num::new(a).to_string();
+            let expected = a.trim_start_matches('0');
+            assert_eq!(shown, if expected.is_empty() { "0" } else { expected });
+        }
+        assert!(Num::new("000").is_zero() && Num::default().is_zero());
     }
 }
