@@ -63,11 +63,14 @@ pub fn pep503(name: &str) -> String {
 /// The index key of a package: ecosystem (as given, suffix included) and normalised name.
 #[must_use]
 pub fn key(ecosystem: &str, name: &str) -> String {
-    format!(
-        "{}\u{0}{}",
-        ecosystem.trim(),
-        normalize_name(ecosystem, name)
-    )
+    // Built by hand: `format!` was two thirds of this function's instructions (callgrind).
+    let eco = ecosystem.trim();
+    let name = normalize_name(ecosystem, name);
+    let mut key = String::with_capacity(eco.len() + 1 + name.len());
+    key.push_str(eco);
+    key.push('\0');
+    key.push_str(&name);
+    key
 }
 
 /// Ecosystem names to look a package up under: the full name and, for a suffixed one, its

@@ -446,13 +446,14 @@ impl Database {
         };
         if cache.index != Some(idx) {
             let b = &self.dir[idx];
-            let mut buf = vec![0u8; b.len as usize];
-            read_at(&self.file, &mut buf, b.off).map_err(|e| StoreError::Io {
+            // The buffer is reused from block to block.
+            cache.index = None;
+            cache.bytes.resize(b.len as usize, 0);
+            read_at(&self.file, &mut cache.bytes, b.off).map_err(|e| StoreError::Io {
                 path: self.path.clone(),
                 source: e,
             })?;
             cache.index = Some(idx);
-            cache.bytes = buf;
         }
         let mut r = Bytes {
             b: &cache.bytes,
