@@ -13,7 +13,7 @@ use palisade_k8s::harden::strict_patch;
 use palisade_k8s::pss::Version;
 use palisade_k8s::{ScanOptions, scan_source};
 use palisade_policy::{
-    AdmissionMode, CustomResource, Date, Finding, Policy, RuleMeta, Selection, Severity,
+    AdmissionMode, CustomResource, Date, Finding, ObjectRef, Policy, RuleMeta, Selection, Severity,
     apply_policy,
 };
 use palisade_yaml::edit::PatchOp;
@@ -259,17 +259,30 @@ impl Engine {
         // The object in a CREATE often has no namespace (the request has it) and, with
         // `generateName`, no name: fill both in so exceptions match as in `scan`.
         let fallback_name = fallback_name(src, req);
+        // Findings of one object share its `Arc`: fill it once and hand the copy to the rest.
+        let mut filled: Option<(Arc<ObjectRef>, Arc<ObjectRef>)> = None;
         for f in &mut findings {
-            if let Some(o) = &mut f.object {
-                if o.namespace.is_none() {
-                    o.namespace.clone_from(&req.namespace);
-                }
-                if o.name.is_empty()
-                    && let Some(name) = &fallback_name
-                {
-                    o.name.clone_from(name);
-                }
+            let Some(o) = &mut f.object else { continue };
+            if o.namespace.is_some() && !o.name.is_empty() {
+                continue;
             }
+            if let Some((from, to)) = &filled
+                && Arc::ptr_eq(o, from)
+            {
+                *o = to.clone();
+                continue;
+            }
+            let original = o.clone();
+            let object = Arc::make_mut(o);
+            if object.namespace.is_none() {
+                object.namespace.clone_from(&req.namespace);
+            }
+            if object.name.is_empty()
+                && let Some(name) = &fallback_name
+            {
+                object.name.clone_from(name);
+            }
+            filled = Some((original, o.clone()));
         }
         let applied = apply_policy(&self.policy, findings, today);
         Scanned {

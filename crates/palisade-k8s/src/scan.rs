@@ -213,6 +213,7 @@ fn scan_resource(
         file,
         doc_index,
         res,
+        object: std::cell::OnceCell::new(),
         lines,
         out,
         fixes: opts.fixes.as_ref(),
@@ -320,6 +321,8 @@ struct Emitter<'e, 'a> {
     file: &'e Arc<str>,
     doc_index: usize,
     res: &'e Resource<'a>,
+    /// Built on the first finding: most objects of a hardened cluster have none.
+    object: std::cell::OnceCell<Arc<palisade_policy::ObjectRef>>,
     lines: &'e LineIndex<'e>,
     out: &'e mut FileScan,
     fixes: Option<&'e crate::fix::HardenOptions>,
@@ -372,7 +375,11 @@ impl Emitter<'_, '_> {
                     offset: None,
                 },
             );
-            finding.object = Some(self.res.object_ref());
+            finding.object = Some(
+                self.object
+                    .get_or_init(|| Arc::new(self.res.object_ref()))
+                    .clone(),
+            );
             finding.container = v.container;
             finding.snippet = self.lines.line(v.pos).map(str::to_string);
             finding.fix = fix_ops.unwrap_or_default();

@@ -78,12 +78,12 @@ mod tests {
 
     fn finding(ns: &str) -> Finding {
         let mut f = Finding::new(&HOST_PATH, "hostPath volumes", Location::default());
-        f.object = Some(ObjectRef {
+        f.object = Some(std::sync::Arc::new(ObjectRef {
             api_version: "v1".into(),
             kind: "Pod".into(),
             namespace: Some(ns.into()),
             name: "exporter".into(),
-        });
+        }));
         f
     }
 

@@ -52,7 +52,8 @@ pub struct Finding {
     pub severity: Severity,
     pub message: String,
     pub location: Location,
-    pub object: Option<ObjectRef>,
+    /// Shared by every finding about the same object (a pod template gets several).
+    pub object: Option<Arc<ObjectRef>>,
     pub container: Option<String>,
     /// The source line the location points at, for excerpts.
     pub snippet: Option<String>,

@@ -136,7 +136,7 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
         offset: loc.offset,
         document: loc.document,
         pointer: &loc.pointer,
-        object: f.object.as_ref().map(JsonObject::from),
+        object: f.object.as_deref().map(JsonObject::from),
         container: f.container.as_deref(),
         pss_check: f.rule.pss_check,
         references: f.rule.references,

@@ -448,7 +448,7 @@ fn result(f: &Finding, rule_index: usize) -> SarifResult<'_> {
         partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, model::fingerprint(f))]),
         properties: ResultProperties {
             severity: f.severity.as_str(),
-            object: f.object.as_ref(),
+            object: f.object.as_deref(),
             container: f.container.as_deref(),
             pss_check: f.rule.pss_check,
             document: loc.document,

@@ -113,13 +113,13 @@ fn location(file: &str, line: u32, column: u32, pointer: &str) -> Location {
     }
 }
 
-fn object(kind: &str, namespace: Option<&str>, name: &str) -> Option<ObjectRef> {
-    Some(ObjectRef {
+fn object(kind: &str, namespace: Option<&str>, name: &str) -> Option<std::sync::Arc<ObjectRef>> {
+    Some(std::sync::Arc::new(ObjectRef {
         api_version: "apps/v1".to_owned(),
         kind: kind.to_owned(),
         namespace: namespace.map(str::to_owned),
         name: name.to_owned(),
-    })
+    }))
 }
 
 fn sample_findings() -> Vec<Finding> {
@@ -179,12 +179,7 @@ fn sample_findings() -> Vec<Finding> {
         ),
     );
     privileged.severity = Severity::High;
-    privileged.object = Some(ObjectRef {
-        api_version: "apps/v1".to_owned(),
-        kind: "DaemonSet".to_owned(),
-        namespace: None,
-        name: "node-exporter".to_owned(),
-    });
+    privileged.object = object("DaemonSet", None, "node-exporter");
     privileged.container = Some("exporter".to_owned());
 
     // Inside an archive member, binary input: offset, no line.

@@ -134,11 +134,13 @@ impl Ctx<'_> {
         f.snippet = self.a.df.line_text(self.a.src, line).map(str::to_string);
         // The build stage plays the part a Kubernetes object plays for manifests: it groups
         // findings in JUnit and SARIF and can be named in policy exceptions (`kinds: [Stage]`).
-        f.object = self.a.stage(instr).map(|s| ObjectRef {
-            api_version: String::new(),
-            kind: "Stage".into(),
-            namespace: None,
-            name: s.label(),
+        f.object = self.a.stage(instr).map(|s| {
+            Arc::new(ObjectRef {
+                api_version: String::new(),
+                kind: "Stage".into(),
+                namespace: None,
+                name: s.label(),
+            })
         });
         self.out.push(f);
     }

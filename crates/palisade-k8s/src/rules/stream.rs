@@ -45,7 +45,7 @@ pub struct Inventory {
 pub struct Origin {
     pub file: Arc<str>,
     pub document: usize,
-    pub object: ObjectRef,
+    pub object: Arc<ObjectRef>,
     /// JSON pointer of the object in its document (`""`, or `/items/3` in a List).
     pub ptr: String,
     pub pos: Pos,
@@ -57,7 +57,7 @@ impl Origin {
         Arc::new(Origin {
             file: file.clone(),
             document,
-            object: res.object_ref(),
+            object: Arc::new(res.object_ref()),
             ptr: res.ptr.clone(),
             pos: res.node.pos,
             suppression: res

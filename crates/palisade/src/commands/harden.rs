@@ -187,7 +187,7 @@ fn object_of(r: &FileResult, doc: usize) -> Option<&ObjectRef> {
         .fixed
         .iter()
         .find(|f| f.location.document == Some(doc))
-        .and_then(|f| f.object.as_ref())
+        .and_then(|f| f.object.as_deref())
 }
 
 fn json_patches(results: &[FileResult]) -> String {
