@@ -21,6 +21,6 @@ pub use node::{Entry, Node, NodeKind, Pos, Scalar, TypeName};
 pub use parse::line_starts;
 pub use parse::{
     Document, MAX_ALIAS_EXPANSION, ParseError, ParseStats, parse_stream, parse_stream_reference,
-    parse_stream_with_stats, parse_stream_without_json,
+    parse_stream_with_lines, parse_stream_with_stats, parse_stream_without_json,
 };
 pub use pointer::{append_index, append_key, escape_token, push_index, push_key};

@@ -81,16 +81,35 @@ pub fn parse_stream_without_json(src: &str) -> Vec<Result<Document<'_>, ParseErr
     parse_stream_inner(src, false, true).0
 }
 
+/// [`parse_stream`], also returning the byte offset of every line start (see [`line_starts`]),
+/// found while splitting the stream: a scanner that quotes source lines in its findings gets
+/// them without a second pass over the text.
+#[must_use]
+pub fn parse_stream_with_lines(src: &str) -> (Vec<Result<Document<'_>, ParseError>>, Vec<usize>) {
+    let mut lines = Vec::new();
+    let (docs, _) = parse_stream_inner_lines(src, true, true, Some(&mut lines));
+    (docs, lines)
+}
+
 fn parse_stream_inner(
     src: &str,
     json: bool,
     fast: bool,
 ) -> (Vec<Result<Document<'_>, ParseError>>, ParseStats) {
+    parse_stream_inner_lines(src, json, fast, None)
+}
+
+fn parse_stream_inner_lines<'a>(
+    src: &'a str,
+    json: bool,
+    fast: bool,
+    line_starts: Option<&mut Vec<usize>>,
+) -> (Vec<Result<Document<'a>, ParseError>>, ParseStats) {
     let mut out = Vec::new();
     let mut stats = ParseStats::default();
     let mut index = 0;
     let mut scratch = crate::fast::Scratch::default();
-    for (start_line, chunk) in split_documents(src) {
+    for (start_line, chunk) in split_documents(src, line_starts) {
         if is_blank(chunk) {
             continue;
         }
@@ -135,19 +154,31 @@ fn is_blank(chunk: &str) -> bool {
     })
 }
 
-/// Yields `(first line number, text)` for each `---`-separated chunk.
+/// Yields `(first line number, text)` for each `---`-separated chunk, and leaves the start of
+/// every line in `starts` (as [`line_starts`] computes them).
 ///
 /// Only lines starting with `---` can separate documents, so this walks the line breaks
 /// with [`newlines`] (a block-at-a-time scan) and only looks closer at lines that start
 /// with `---`: splitting and line counting were a noticeable share of fast-path parsing.
-fn split_documents(src: &str) -> impl Iterator<Item = (u32, &str)> {
+fn split_documents<'a>(
+    src: &'a str,
+    mut starts: Option<&mut Vec<usize>>,
+) -> impl Iterator<Item = (u32, &'a str)> {
     let b = src.as_bytes();
     let mut chunks = Vec::new();
     let mut start = 0usize;
     let mut start_line = 1u32;
+    if let Some(starts) = starts.as_deref_mut() {
+        starts.clear();
+        // Manifests average a few dozen bytes per line; a rough guess saves most regrowth.
+        starts.reserve(src.len() / 32 + 1);
+    }
     // Line starts with their 1-based line numbers: the first line, then after every `\n`.
     let line_starts = std::iter::once(0).chain(newlines(b).map(|i| i + 1));
     for (line_no, at) in (1u32..).zip(line_starts) {
+        if let Some(starts) = starts.as_deref_mut() {
+            starts.push(at);
+        }
         if !b[at..].starts_with(b"---") {
             continue;
         }
@@ -456,7 +487,7 @@ mod tests {
             "é\n---\nü\n--- #\n",
         ] {
             assert_eq!(
-                split_documents(src).collect::<Vec<_>>(),
+                split_documents(src, None).collect::<Vec<_>>(),
                 split_by_lines(src),
                 "{src:?}"
             );
@@ -466,7 +497,12 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn splitting_matches_on_random_streams(src in "(---|--- #|-|\\.\\.\\.| |#|x|é|\n|\r){0,40}") {
-            proptest::prop_assert_eq!(split_documents(&src).collect::<Vec<_>>(), split_by_lines(&src));
+            let mut starts = Vec::new();
+            proptest::prop_assert_eq!(
+                split_documents(&src, Some(&mut starts)).collect::<Vec<_>>(),
+                split_by_lines(&src)
+            );
+            proptest::prop_assert_eq!(starts, line_starts(&src));
         }
     }
 
@@ -478,7 +514,12 @@ mod tests {
                 .chain(src.match_indices('\n').map(|(i, _)| i + 1))
                 .collect();
             proptest::prop_assert_eq!(line_starts(&src), naive);
-            proptest::prop_assert_eq!(split_documents(&src).collect::<Vec<_>>(), split_by_lines(&src));
+            let mut starts = Vec::new();
+            proptest::prop_assert_eq!(
+                split_documents(&src, Some(&mut starts)).collect::<Vec<_>>(),
+                split_by_lines(&src)
+            );
+            proptest::prop_assert_eq!(starts, line_starts(&src));
         }
     }
 
