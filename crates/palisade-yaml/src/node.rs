@@ -103,7 +103,12 @@ fn plain_int(text: &str) -> Option<i64> {
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'_') {
             return None;
         }
-        digits.replace('_', "").parse::<i64>().ok()?
+        // Underscores (YAML 1.1 digit separators) are rare: parse in place without them.
+        if digits.contains('_') {
+            digits.replace('_', "").parse::<i64>().ok()?
+        } else {
+            digits.parse::<i64>().ok()?
+        }
     };
     Some(if neg { -value } else { value })
 }
