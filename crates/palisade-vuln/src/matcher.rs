@@ -491,7 +491,7 @@ fn evaluate_candidates<'a, E>(
     let mut notes = Vec::new();
     let mut hits: Vec<Hit> = Vec::new();
     let mut parsed = ParsedVersions::default();
-    // Ids borrowed from the candidates: an owned copy per advisory was 8% of a match.
+    // Ids borrowed from the candidates, not copied per advisory.
     let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for cand in candidates {
         let cand = cand?;
