@@ -278,6 +278,53 @@ const MARKERS: &[(&str, &str, Check)] = &[
     ),
 ];
 
+/// For each byte, the [`MARKERS`] (as a bit set) that start with it, and [`SCHEME`] for
+/// `:`. Most bytes of most values start none, so [`marker_or_scheme`] reads a value with one
+/// table lookup per byte.
+const MARKER_STARTS: [u64; 256] = {
+    assert!(MARKERS.len() < 64);
+    let mut table = [0u64; 256];
+    let mut k = 0;
+    while k < MARKERS.len() {
+        table[MARKERS[k].0.as_bytes()[0] as usize] |= 1 << k;
+        k += 1;
+    }
+    table[b':' as usize] |= SCHEME;
+    table
+};
+
+/// The bit of [`MARKER_STARTS`] for a possible `://`.
+const SCHEME: u64 = 1 << 63;
+
+/// Whether `text` holds any marker [`scan`] looks at (first), and whether it holds a `://`
+/// before the first marker (second; without one no word can be a URL with a password).
+///
+/// Every env value and argument of every container goes through [`find_credential`], and
+/// nearly none holds a marker: on such short texts this loop costs a fraction of setting up
+/// the automaton's search, which then runs only for the few that do.
+fn marker_or_scheme(text: &[u8]) -> (bool, bool) {
+    let mut scheme = false;
+    for (i, &b) in text.iter().enumerate() {
+        let mut candidates = MARKER_STARTS[usize::from(b)];
+        if candidates == 0 {
+            continue;
+        }
+        let rest = &text[i..];
+        if candidates & SCHEME != 0 {
+            scheme |= rest.starts_with(b"://");
+            candidates &= !SCHEME;
+        }
+        while candidates != 0 {
+            let k = candidates.trailing_zeros() as usize;
+            candidates &= candidates - 1;
+            if rest.starts_with(MARKERS[k].0.as_bytes()) {
+                return (true, scheme);
+            }
+        }
+    }
+    (false, scheme)
+}
+
 fn automaton() -> &'static AhoCorasick {
     static AC: OnceLock<AhoCorasick> = OnceLock::new();
     AC.get_or_init(|| {
@@ -302,9 +349,13 @@ fn run_len(b: &[u8], i: usize, f: impl Fn(u8) -> bool) -> usize {
         .map_or(0, |r| r.iter().take_while(|&&c| f(c)).count())
 }
 
-/// Whether position `i` starts a word (not preceded by a token character).
+/// Whether position `i` starts a word (not preceded by a token character). `-` counts: it
+/// joins the words of kebab-case names (`train-sk-learn-pipeline-v2`), and a prefix after one
+/// is inside a longer word, not the start of a token.
 fn boundary_before(b: &[u8], i: usize) -> bool {
-    i == 0 || b.get(i - 1).is_none_or(|&c| !is_alnum(c) && c != b'_')
+    i == 0
+        || b.get(i - 1)
+            .is_none_or(|&c| !is_alnum(c) && c != b'_' && c != b'-')
 }
 
 /// Distinct bytes in a value: placeholders (`xxxx`, `0000`, `abcabc`) have few.
@@ -512,6 +563,53 @@ pub fn scan(text: &[u8], max: usize) -> Vec<Secret> {
     out
 }
 
+/// [`Secret::kind`] of a URL with a literal password, as [`find_credential`] reports it.
+pub const URL_PASSWORD: &str = "URL with an embedded password";
+
+/// Length of `://u:abc@h`: no credential [`find_credential`] recognises is shorter (the token
+/// formats need 15 bytes and more, and a password of fewer than three distinct characters is
+/// a placeholder).
+const SHORTEST_CREDENTIAL: usize = 10;
+
+/// The first working credential in a short text such as an env value, a command argument or
+/// a ConfigMap entry: a format [`scan`] recognises that is not a placeholder, else a URL with
+/// a literal password ([`URL_PASSWORD`], the range of the password). This is the verdict
+/// every gate shares for "this value is a credential".
+#[must_use]
+#[inline]
+pub fn find_credential(text: &str) -> Option<Secret> {
+    // Every env value and argument of every container of every manifest comes through here,
+    // and most (`4`, `info`, `/cache`, a model name) are shorter than anything recognised or
+    // hold no marker: those are rejected without a call.
+    if text.len() < SHORTEST_CREDENTIAL {
+        return None;
+    }
+    let (marker, scheme) = marker_or_scheme(text.as_bytes());
+    if !marker && !scheme {
+        return None;
+    }
+    credential_at_marker(text, marker)
+}
+
+/// [`find_credential`] for a text that holds a marker or a `://`.
+fn credential_at_marker(text: &str, marker: bool) -> Option<Secret> {
+    if marker
+        && let Some(s) = scan(text.as_bytes(), usize::MAX)
+            .into_iter()
+            .find(|s| !s.placeholder)
+    {
+        return Some(s);
+    }
+    let start = crate::names::url_credentials(text)?;
+    let end = start + text[start..].find('@').unwrap_or(text.len() - start);
+    Some(Secret {
+        start,
+        end,
+        kind: URL_PASSWORD,
+        placeholder: false,
+    })
+}
+
 /// The first well-known token in `s`, placeholders included: (byte offset, kind).
 #[must_use]
 pub fn find_token(s: &str) -> Option<(usize, &'static str)> {
@@ -691,6 +789,75 @@ mod tests {
             tok("", "Xk3pL9qRt7Vw2Yz5Ab8Cd1Ef4Gh6Jm0N", 34)
         );
         assert_eq!(kinds(&cs), vec![("Azure client secret", false)]);
+    }
+
+    fn credential(t: &str) -> Option<&'static str> {
+        find_credential(t).map(|s| s.kind)
+    }
+
+    #[test]
+    fn every_marker_is_seen() {
+        for (m, _, _) in MARKERS {
+            assert_eq!(
+                marker_or_scheme(format!("x {m}").as_bytes()),
+                (true, false),
+                "{m}"
+            );
+        }
+        assert_eq!(marker_or_scheme(b"http://x"), (false, true));
+        assert_eq!(marker_or_scheme(b"a:b"), (false, false));
+        assert_eq!(marker_or_scheme(b"meta-llama/Llama-3.1-8B"), (false, false));
+    }
+
+    #[test]
+    fn one_verdict_on_short_values() {
+        let body = "aB3dE6gH9jK2mN5pQ8sT1vW4yZ7cF0";
+        assert_eq!(
+            credential(&tok("AKIA", "2E0A8F3B244C9986", 16)),
+            Some("AWS access key ID")
+        );
+        // Documented samples and placeholder runs are not credentials.
+        assert_eq!(credential("AKIAIOSFODNN7EXAMPLE"), None);
+        assert_eq!(credential(&tok("hf_", "x", 34)), None);
+        assert_eq!(credential(&tok("sk-", "x", 32)), None);
+        assert_eq!(
+            credential(&format!("--token={}", tok("ghp_", body, 36))),
+            Some("GitHub token")
+        );
+        assert_eq!(
+            credential(&tok("sk-proj-", body, 30)),
+            Some("OpenAI-style API key (sk-…)")
+        );
+        // Look-alike words: a prefix inside a kebab-case word is not a token.
+        for word in [
+            "risk-assessment-model-for-loans-v2",
+            "task-scheduler-worker-pool-main",
+            "--mask-token-id=103",
+            "train-sk-learn-pipeline-job-v2",
+            "pip install hf_transfer",
+        ] {
+            assert_eq!(credential(word), None, "{word}");
+        }
+        // URLs: a literal password, not a variable or a placeholder.
+        let url = "postgres://app:S3cr3tPw@db:5432/x";
+        let found = find_credential(url).unwrap();
+        assert_eq!(
+            (found.kind, &url[found.start..found.end]),
+            (URL_PASSWORD, "S3cr3tPw")
+        );
+        assert_eq!(credential("://u:abc@h"), Some(URL_PASSWORD));
+        assert_eq!("://u:abc@h".len(), SHORTEST_CREDENTIAL);
+        assert_eq!(credential("postgres://app:$(DB_PASSWORD)@db:5432/x"), None);
+        assert_eq!(credential("postgres://app:${PW}@db:5432/x"), None);
+        // A key needs a body; a header alone is a string constant.
+        assert_eq!(credential("-----BEGIN OPENSSH PRIVATE KEY-----\nabc"), None);
+        assert_eq!(credential("-----BEGIN PUBLIC KEY-----"), None);
+        // The first working credential in text order, past placeholders.
+        let two = format!(
+            "AKIAIOSFODNN7EXAMPLE https://u:Zx9vQ2mLp7@h {}",
+            tok("hf_", body, 34)
+        );
+        assert_eq!(credential(&two), Some("Hugging Face token"));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Credential recognisers shared by Palisade's scanners, so a Dockerfile, an image config, a
-//! file in an image layer and (in time) a Kubernetes manifest are judged by one detector.
+//! file in an image layer and a Kubernetes manifest are judged by one detector.
 //!
 //! - [`scan`] finds credentials by their format anywhere in a text: private keys (with a
 //!   body), AWS access key IDs and secret access keys, Google Cloud service-account keys and
@@ -8,8 +8,11 @@
 //!   placeholder runs are marked [`Secret::placeholder`].
 //! - [`scan_file`] adds what a credential file's own format reveals (`.netrc`, `.pypirc`,
 //!   Docker `config.json` auths, `.env`, `.git-credentials`, `.npmrc`).
-//! - [`names`]: secret-looking variable names, literal values, URL credentials and
-//!   credential files by path.
+//! - [`find_credential`]: the one verdict on a short value (an env value, an argument, a
+//!   ConfigMap entry): a working credential by format, or a URL with a literal password.
+//! - [`names`]: secret-looking variable names ([`secret_name_kind`]), whether a value under
+//!   one looks like a real credential ([`credential_like`]), placeholders, URL credentials
+//!   and credential files by path.
 //!
 //! Nothing returns a secret's value: callers get its position and kind, and [`redact`] for a
 //! hint that gives nothing away.
@@ -18,9 +21,12 @@ mod detect;
 mod files;
 pub mod names;
 
-pub use detect::{Secret, find_token, redact, scan};
+pub use detect::{Secret, URL_PASSWORD, find_credential, find_token, redact, scan};
 pub use files::{CredentialFile, scan_file};
-pub use names::{literal_value, secret_name, secret_path, url_credentials};
+pub use names::{
+    SecretName, credential_like, is_placeholder, literal_value, secret_name, secret_name_kind,
+    secret_path, url_credentials,
+};
 
 /// 1-based line and column of byte offset `at` in `text`.
 #[must_use]

@@ -1,68 +1,368 @@
 //! Secret-looking variable names, literal values, credentials in URLs and credential files
 //! by path. They return *where* a secret is and what kind it is, never the value.
 
-/// Whether an `ENV`/`ARG` name says it holds a secret (`HF_TOKEN`, `DB_PASSWORD`,
-/// `OPENAI_API_KEY`), in the spirit of BuildKit's `SecretsUsedInArgOrEnv` check.
+/// How a name marks its value as a credential.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretName {
+    /// A known service's credential variable (`HF_TOKEN`, `OPENAI_API_KEY`): any real value
+    /// is a credential.
+    Provider,
+    /// A generic credential word (`*TOKEN*`, `*PASSWORD*`, `*SECRET*`, `*API_KEY*`): the value
+    /// decides ([`credential_like`]).
+    Generic,
+}
+
+/// Whether an `ENV`/`ARG`/env-var/config key name says it holds a secret (`HF_TOKEN`,
+/// `DB_PASSWORD`, `OPENAI_API_KEY`), in the spirit of BuildKit's `SecretsUsedInArgOrEnv`
+/// check. [`secret_name_kind`] says how.
 #[must_use]
 pub fn secret_name(name: &str) -> bool {
+    secret_name_kind(name).is_some()
+}
+
+/// Variables that hold a credential of a known AI/ML or cloud service whatever the value
+/// looks like.
+const PROVIDER_VARS: &[&str] = &[
+    "HF_TOKEN",
+    "HF_API_TOKEN",
+    "HUGGING_FACE_HUB_TOKEN",
+    "HUGGINGFACE_HUB_TOKEN",
+    "HUGGINGFACEHUB_API_TOKEN",
+    "OPENAI_API_KEY",
+    "AZURE_OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "COHERE_API_KEY",
+    "MISTRAL_API_KEY",
+    "GROQ_API_KEY",
+    "GOOGLE_API_KEY",
+    "GEMINI_API_KEY",
+    "REPLICATE_API_TOKEN",
+    "NGC_API_KEY",
+    "KAGGLE_KEY",
+    "WANDB_API_KEY",
+    "COMET_API_KEY",
+    "NEPTUNE_API_TOKEN",
+    "MLFLOW_TRACKING_PASSWORD",
+    "MLFLOW_TRACKING_TOKEN",
+    "PINECONE_API_KEY",
+    "LANGCHAIN_API_KEY",
+    "LANGSMITH_API_KEY",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AZURE_STORAGE_KEY",
+    "AZURE_CLIENT_SECRET",
+    "GITHUB_TOKEN",
+];
+
+/// Last words that make a name about a secret rather than the secret itself: its file, path,
+/// name, lifetime, switch or size (`PASSWORD_FILE`, `TOKEN_URL`, `SECRET_NAME`, `TOKEN_TTL`).
+const NOT_THE_SECRET: &[&str] = &[
+    "FILE",
+    "PATH",
+    "DIR",
+    "NAME",
+    "REF",
+    "ID",
+    "URL",
+    "URI",
+    "TTL",
+    "EXPIRY",
+    "EXPIRES",
+    "EXPIRATION",
+    "LENGTH",
+    "LEN",
+    "TYPE",
+    "ENABLED",
+    "ENABLE",
+    "DISABLED",
+    "DISABLE",
+    "REQUIRED",
+    "HEADER",
+    "FIELD",
+    "MOUNT",
+    "LOCATION",
+    "ARN",
+    "TIMEOUT",
+    "SECONDS",
+    "VERSION",
+    "USER",
+    "USERNAME",
+    "ENDPOINT",
+    "HOST",
+    "PORT",
+    "REGION",
+    "COUNT",
+    "LIMIT",
+    "SIZE",
+    "MODE",
+    "FORMAT",
+    "KEY",
+    "PREFIX",
+    "ALGORITHM",
+    "POLICY",
+    "PROVIDER",
+    "SOURCE",
+    "STORE",
+    "REFRESH",
+    "ROTATION",
+    "INTERVAL",
+    "ENV",
+    "VAR",
+    "FINGERPRINT",
+    "KEYRING",
+];
+
+/// Words that make a following `KEY` secret key material (`API_KEY`, `SECRET_KEY`,
+/// `SSH_KEY`); after any other word a `KEY` is a lookup key (`CACHE_KEY`, `PARTITION_KEY`)
+/// or a public fingerprint (`GPG_KEY` in the official python images).
+const KEY_OWNERS: &[&str] = &[
+    "API",
+    "ACCESS",
+    "PRIVATE",
+    "SECRET",
+    "AUTH",
+    "ENCRYPTION",
+    "SIGNING",
+    "MASTER",
+    "FERNET",
+    "HMAC",
+    "JWT",
+    "SESSION",
+    "SSH",
+    "AWS",
+];
+
+/// Words that name a credential on their own, and (the long ones) as the end of a run-together
+/// word (`AUTHTOKEN`, `DBPASSWORD`).
+const SECRET_WORDS: &[&str] = &[
+    "PASSWORD",
+    "PASSWD",
+    "PASSPHRASE",
+    "SECRET",
+    "TOKEN",
+    "CREDENTIAL",
+    "CREDENTIALS",
+];
+
+/// How a variable or key name marks its value as a credential, or `None`. Names are split
+/// into words at `_`, `-`, `.` and camelCase humps, so `MAX_TOKENS`, `TOKENIZERS_PARALLELISM`,
+/// `SECRET_NAME`, `CACHE_KEY` and `PWD` are not credentials while `jwtSecret`, `DB_PASS` and
+/// `AUTHTOKEN` are.
+#[must_use]
+pub fn secret_name_kind(name: &str) -> Option<SecretName> {
+    // Every env name of every container of every scanned manifest comes through here and
+    // almost none is a credential: each credential word contains one of these stems, so a
+    // name without any is rejected before it is upper-cased and split.
+    if !has_credential_stem(name.as_bytes()) {
+        return None;
+    }
+    if PROVIDER_VARS.contains(&name) {
+        return Some(SecretName::Provider);
+    }
     let upper = name.to_ascii_uppercase();
-    if matches!(upper.as_str(), "PWD" | "OLDPWD") {
-        return false;
+    let w = words(name, &upper);
+    // A public key is not a secret (`SSH_PUBLIC_KEY`, `NEXT_PUBLIC_API_KEY`).
+    if w.iter().any(|x| matches!(*x, "PUBLIC" | "PUB")) {
+        return None;
     }
-    let parts: Vec<&str> = upper
-        .split(['_', '-', '.'])
-        .filter(|p| !p.is_empty())
-        .collect();
-    // Names of files, paths or switches about a secret are not the secret.
-    const NOT_THE_SECRET: &[&str] = &[
-        "FILE",
-        "PATH",
-        "DIR",
-        "NAME",
-        "URL",
-        "ID",
-        "TYPE",
-        "SIZE",
-        "LEN",
-        "LENGTH",
-        "FORMAT",
-        "ENABLED",
-        "REQUIRED",
-        "HEADER",
-        "ENV",
-        "VAR",
-        "MOUNT",
-        "LOCATION",
-        "ALGORITHM",
-        "FINGERPRINT",
-        "KEYRING",
-        "EXPIRY",
-        "TTL",
-    ];
-    if parts.last().is_some_and(|l| NOT_THE_SECRET.contains(l)) {
-        return false;
-    }
-    // `GPG_KEY` in the official python images is a public key fingerprint.
-    if parts
+    let last = w.last().copied().unwrap_or_default();
+    let keyed = w
+        .windows(2)
+        .any(|p| p[1] == "KEY" && KEY_OWNERS.contains(&p[0]))
+        || w.iter().any(|x| {
+            x.strip_suffix("KEY")
+                .is_some_and(|owner| KEY_OWNERS.iter().any(|o| owner.ends_with(o)))
+        });
+    let worded = w
         .iter()
-        .any(|p| matches!(*p, "PUBLIC" | "PUB" | "GPG" | "PGP"))
+        .any(|x| matches!(*x, "PASS" | "PW") || SECRET_WORDS.iter().any(|s| x.ends_with(s)));
+    // `API_KEY` ends in KEY and is a credential; a lone trailing KEY after a non-credential
+    // word (`TOKEN_CACHE_KEY`) is not.
+    if keyed && last == "KEY" {
+        return Some(SecretName::Generic);
+    }
+    if (worded || keyed) && !NOT_THE_SECRET.contains(&last) {
+        return Some(SecretName::Generic);
+    }
+    None
+}
+
+/// Splits `HF_TOKEN`, `hfToken`, `db.password` into upper-case words.
+fn words<'u>(name: &str, upper: &'u str) -> Vec<&'u str> {
+    // Boundaries come from `name`'s case; the words are slices of `upper`, `name` upper-cased
+    // (same byte offsets: only ASCII letters change), so no word needs its own allocation.
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut prev_lower = false;
+    for (i, c) in name.char_indices() {
+        if !c.is_ascii_alphanumeric() {
+            if let Some(s) = start.take() {
+                out.push(&upper[s..i]);
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase()
+            && prev_lower
+            && let Some(s) = start.replace(i)
+        {
+            out.push(&upper[s..i]);
+        }
+        start.get_or_insert(i);
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+    }
+    if let Some(s) = start {
+        out.push(&upper[s..]);
+    }
+    out
+}
+
+/// Whether `name` contains, in any case, a stem of a credential word ([`SECRET_WORDS`],
+/// `PASS`, `PW`, `…KEY`, and so every [`PROVIDER_VARS`] entry).
+fn has_credential_stem(name: &[u8]) -> bool {
+    // `b | 0x20` lower-cases an ASCII letter and maps no other byte to a letter, so one
+    // comparison per byte rejects nearly every position.
+    (0..name.len()).any(|i| {
+        let rest = &name[i..];
+        let stem: &[u8] = match rest[0] | 0x20 {
+            b'p' if rest.get(1).is_some_and(|&b| b | 0x20 == b'w') => return true,
+            b'p' => b"PASS",
+            b's' => b"SECRET",
+            b't' => b"TOKEN",
+            b'c' => b"CREDENTIAL",
+            b'k' => b"KEY",
+            _ => return false,
+        };
+        rest.len() >= stem.len() && rest[..stem.len()].eq_ignore_ascii_case(stem)
+    })
+}
+
+/// Values that stand for "fill this in" rather than a credential: `changeme`, `<your-token>`,
+/// `${VAR}`, Kubernetes' `$(VAR)`, Helm's `{{ … }}`, `xxxx`.
+#[must_use]
+pub fn is_placeholder(value: &str) -> bool {
+    let v = value.trim().trim_matches(['"', '\'']);
+    if v.is_empty() || distinct_chars(v) <= 2 {
+        return true;
+    }
+    let lower = v.to_ascii_lowercase();
+    const EXACT: &[&str] = &[
+        "changeme",
+        "change-me",
+        "change_me",
+        "changeit",
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "apikey",
+        "api-key",
+        "api_key",
+        "example",
+        "sample",
+        "dummy",
+        "test",
+        "testing",
+        "placeholder",
+        "replaceme",
+        "replace-me",
+        "replace_me",
+        "todo",
+        "tbd",
+        "none",
+        "null",
+        "nil",
+        "redacted",
+        "unset",
+        "undefined",
+        "default",
+        "mysecret",
+        "mypassword",
+        "secretpassword",
+        "notsecret",
+        "not-a-secret",
+        "fake",
+    ];
+    if EXACT.contains(&lower.as_str()) {
+        return true;
+    }
+    // Templates and references that something else fills in.
+    [
+        "${",
+        "{{",
+        "$(",
+        "<",
+        "%(",
+        "your-",
+        "your_",
+        "example",
+        "placeholder",
+        "changeme",
+        "redacted",
+    ]
+    .iter()
+    .any(|m| lower.contains(m))
+}
+
+/// Whether a literal under a credential name is worth reporting: not a placeholder, not a
+/// flag or number or path, and either the name is a known service credential or the value
+/// looks random enough (at least 8 characters with ≥ 3 bits of entropy per character, or
+/// mixing letters with digits or symbols). `changeme`-style words stay quiet.
+#[must_use]
+pub fn credential_like(name: SecretName, value: &str) -> bool {
+    let v = value.trim();
+    if is_placeholder(v) || v.starts_with('/') || v.starts_with("file:") {
+        return false;
+    }
+    if matches!(
+        v.to_ascii_lowercase().as_str(),
+        "true" | "false" | "yes" | "no" | "on" | "off"
+    ) || v.parse::<f64>().is_ok()
     {
         return false;
     }
-    const SECRET_WORDS: &[&str] = &[
-        "TOKEN",
-        "PASSWORD",
-        "PASSWD",
-        "PASSPHRASE",
-        "SECRET",
-        "KEY",
-        "APIKEY",
-        "CREDENTIAL",
-        "CREDENTIALS",
-    ];
-    parts
-        .iter()
-        .any(|p| *p == "PASS" || *p == "PW" || SECRET_WORDS.iter().any(|w| p.ends_with(w)))
+    if name == SecretName::Provider {
+        return true;
+    }
+    if v.chars().count() < 8 || v.contains(char::is_whitespace) {
+        return false;
+    }
+    let classes = [
+        v.chars().any(|c| c.is_ascii_lowercase()),
+        v.chars().any(|c| c.is_ascii_uppercase()),
+        v.chars().any(|c| c.is_ascii_digit()),
+        v.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    shannon_entropy(v) >= 3.0 || classes >= 2
+}
+
+fn distinct_chars(s: &str) -> usize {
+    let mut seen = std::collections::BTreeSet::new();
+    for c in s.chars() {
+        seen.insert(c);
+    }
+    seen.len()
+}
+
+/// Bits per character of `s`.
+fn shannon_entropy(s: &str) -> f64 {
+    let mut counts = std::collections::BTreeMap::new();
+    let mut n = 0u32;
+    for c in s.chars() {
+        *counts.entry(c).or_insert(0u32) += 1;
+        n += 1;
+    }
+    let n = f64::from(n.max(1));
+    counts
+        .values()
+        .map(|&k| {
+            let p = f64::from(k) / n;
+            -p * p.log2()
+        })
+        .sum()
 }
 
 /// Whether a value is a literal (not a variable reference, a placeholder switch or a path).
@@ -81,7 +381,9 @@ pub fn literal_value(v: &str) -> bool {
     )
 }
 
-/// `scheme://user:password@host` with a literal password: byte offset of the password.
+/// `scheme://user:password@host` with a literal password: byte offset of the password. A
+/// variable (`$PW`, `${PW}`, Kubernetes' `$(PW)`) or a placeholder (`<password>`, `changeme`)
+/// is not a literal password.
 #[must_use]
 pub fn url_credentials(s: &str) -> Option<usize> {
     let mut from = 0;
@@ -89,8 +391,10 @@ pub fn url_credentials(s: &str) -> Option<usize> {
         let auth_start = from + rel + 3;
         from = auth_start;
         let rest = s.get(auth_start..)?;
+        // The authority ends at the path, query or fragment (RFC 3986 3.2), or where the URL
+        // does.
         let end = rest
-            .find(|c: char| c == '/' || c.is_whitespace() || c == '"' || c == '\'')
+            .find(|c: char| matches!(c, '/' | '?' | '#' | '"' | '\'') || c.is_whitespace())
             .unwrap_or(rest.len());
         let authority = rest.get(..end)?;
         let Some(at) = authority.rfind('@') else {
@@ -100,7 +404,7 @@ pub fn url_credentials(s: &str) -> Option<usize> {
         let Some((_, password)) = userinfo.split_once(':') else {
             continue;
         };
-        if password.is_empty() || password.starts_with('$') || password.contains("${") {
+        if password.starts_with('$') || is_placeholder(password) {
             continue;
         }
         return Some(auth_start + userinfo.len() - password.len());
@@ -235,26 +539,96 @@ mod tests {
             "HF_TOKEN",
             "HUGGING_FACE_HUB_TOKEN",
             "OPENAI_API_KEY",
-            "DB_PASSWORD",
             "AWS_SECRET_ACCESS_KEY",
             "WANDB_API_KEY",
+        ] {
+            assert_eq!(secret_name_kind(n), Some(SecretName::Provider), "{n}");
+        }
+        for n in [
+            "DB_PASSWORD",
             "apiKey",
             "MY_SECRET",
+            "client_secret",
+            "STRIPE_API_KEY",
+            "db.password",
+            "SECRET_KEY",
+            "JWT_SIGNING_KEY",
+            "jwtSecret",
+            // Where the two older name checks disagreed, these were right:
+            "DB_PASS",         // a word of its own
+            "SMTP_PW",         //
+            "AUTHTOKEN",       // run-together words
+            "OPENAIAPIKEY",    //
+            "GPG_PASSPHRASE",  // GPG protects it; it is still a passphrase
+            "PGP_PRIVATE_KEY", //
+            "SSH_KEY",         // key material, not a lookup key
+            "FERNET_KEY",      //
+            "AWS_KEY",         //
+            "hf_token",        // a provider variable in another case is still a token name
         ] {
-            assert!(secret_name(n), "{n}");
+            assert_eq!(secret_name_kind(n), Some(SecretName::Generic), "{n}");
         }
         for n in [
             "GPG_KEY",
             "HF_TOKEN_PATH",
             "TOKENIZERS_PARALLELISM",
             "PWD",
+            "OLDPWD",
             "AWS_ACCESS_KEY_ID",
             "KEYRING_PROVIDER",
             "PYTHON_VERSION",
             "SSH_PUBLIC_KEY",
+            "MAX_TOKENS",
+            "MAX_TOTAL_TOKENS",
+            "SECRET_NAME",
+            "PASSWORD_FILE",
+            "CACHE_KEY",
+            "PARTITION_KEY",
+            "TOKEN_URL",
+            "MODEL_PATH",
+            "BYPASS_CACHE",
+            "MONKEY",
+            "NEXT_PUBLIC_API_KEY",
         ] {
             assert!(!secret_name(n), "{n}");
         }
+    }
+
+    #[test]
+    fn every_credential_name_has_a_stem() {
+        for n in PROVIDER_VARS {
+            assert!(has_credential_stem(n.as_bytes()), "{n}");
+        }
+        for n in [
+            "dbPassword",
+            "api-key",
+            "Client_Secret",
+            "x.credentials",
+            "authToken",
+            "DB_PW",
+        ] {
+            assert!(has_credential_stem(n.as_bytes()), "{n}");
+        }
+        for n in ["MODEL_NAME", "OMP_NUM_THREADS", "LOG_LEVEL", "pa", "p", ""] {
+            assert!(!has_credential_stem(n.as_bytes()), "{n}");
+        }
+    }
+
+    #[test]
+    fn values() {
+        let g = SecretName::Generic;
+        assert!(!credential_like(g, "changeme"));
+        assert!(!credential_like(g, "<your-token>"));
+        assert!(!credential_like(g, "${DB_PASSWORD}"));
+        assert!(!credential_like(g, "$(TOKEN)"));
+        assert!(!credential_like(g, "xxxxxxxxxxxx"));
+        assert!(!credential_like(g, "true"));
+        assert!(!credential_like(g, "3600"));
+        assert!(!credential_like(g, "/var/run/secrets/token"));
+        assert!(credential_like(g, "hunter22"));
+        assert!(credential_like(g, "Zq81bP0xLmR3"));
+        assert!(credential_like(SecretName::Provider, "abc"));
+        assert!(!credential_like(SecretName::Provider, "changeme"));
     }
 
     #[test]
@@ -266,6 +640,22 @@ mod tests {
         assert_eq!(url_credentials("https://user:${PW}@x"), None);
         assert_eq!(url_credentials("https://__token__@x"), None);
         assert_eq!(url_credentials("https://host:8080/x@y"), None);
+        assert_eq!(
+            url_credentials("postgres://app:S3cr3tPw@db:5432/x"),
+            Some(15)
+        );
+        // A one-letter password and a word like `password` are placeholders; so are
+        // Kubernetes' `$(VAR)` and templates.
+        assert_eq!(url_credentials("s://u:p@h"), None);
+        assert_eq!(url_credentials("s://u:pw1@h"), Some(6));
+        assert_eq!(url_credentials("https://user:password@host"), None);
+        assert_eq!(url_credentials("postgres://app:$(DB_PASSWORD)@db/x"), None);
+        assert_eq!(url_credentials("https://u:<password>@host"), None);
+        // The authority ends at a query or fragment: `a:b@c` there is not a password.
+        assert_eq!(url_credentials("https://example.com?x=a:b@c"), None);
+        assert_eq!(url_credentials("https://example.com/a:b@c"), None);
+        // Every URL in a text is looked at, not only the first.
+        assert_eq!(url_credentials("http://a,https://u:p4ss@h"), Some(19));
     }
 
     #[test]

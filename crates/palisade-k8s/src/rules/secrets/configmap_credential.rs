@@ -47,17 +47,17 @@ fn check(cx: &ResourceContext<'_, '_>, out: &mut Vec<Violation>) {
     for (key, value, pointer, pos) in super::configmap_data(cx.resource) {
         // PEM blocks and service-account JSON span lines: classify the whole value, then say
         // which line to look at when the value is a file.
-        let Some(kind) = super::known_credential(value) else {
+        let Some((found, kind)) = super::known_credential(value) else {
             continue;
         };
-        let line = if value.contains('\n') {
-            value
-                .lines()
-                .position(|l| super::known_credential(l).is_some())
-                .map(|i| i + 1)
-        } else {
-            None
-        };
+        // The line of the credential the kind names, when the value is a file.
+        let line = value.contains('\n').then(|| {
+            value.as_bytes()[..found.start]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1
+        });
         let detail = match line {
             Some(line) => format!(
                 "ConfigMap key {key:?} holds {kind} on line {line} of its value; move it to a Secret"

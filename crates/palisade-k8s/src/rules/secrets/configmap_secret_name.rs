@@ -50,7 +50,7 @@ fn check(cx: &ResourceContext<'_, '_>, out: &mut Vec<Violation>) {
             continue;
         }
         let detail = if !value.contains('\n')
-            && let Some(kind) = super::secret_name(key)
+            && let Some(kind) = super::secret_name_kind(key)
             && super::credential_like(kind, value)
         {
             format!(
@@ -58,7 +58,7 @@ fn check(cx: &ResourceContext<'_, '_>, out: &mut Vec<Violation>) {
             )
         } else if let Some((line, name)) = value.lines().enumerate().find_map(|(i, l)| {
             let (name, v) = super::config_line(l)?;
-            let kind = super::secret_name(name)?;
+            let kind = super::secret_name_kind(name)?;
             super::credential_like(kind, v).then_some((i + 1, name))
         }) {
             format!(

@@ -6,14 +6,18 @@ use crate::rules::{PodContext, PodRule, Violation};
 palisade_policy::declare_rule! {
     /// ## What it does
     /// Flags literal env values and container arguments that are credentials by their
-    /// format: AWS access key IDs (`AKIA…`, `ASIA…`), Google Cloud service-account key JSON
-    /// and API keys (`AIza…`), Hugging Face tokens (`hf_…`), OpenAI-style (`sk-…`) and
-    /// Anthropic keys, GitHub and GitLab tokens (`ghp_…`, `github_pat_…`, `glpat-…`), Slack
-    /// tokens and webhook URLs, Stripe secret keys, PEM private keys, and URLs with an
-    /// embedded password. Values read through `valueFrom` are never reported; AWS's
-    /// documentation sample `AKIAIOSFODNN7EXAMPLE` and runs like `hf_xxxx…` are treated as
-    /// placeholders. The finding names the variable and the kind of credential, never the
-    /// value.
+    /// format: AWS access key IDs (`AKIA…`, `ASIA…`) and secret access keys (after their key
+    /// name, as in a credentials file), Google Cloud service-account key JSON and API keys
+    /// (`AIza…`), Azure storage account keys and client secrets, Hugging Face tokens
+    /// (`hf_…`), OpenAI-style (`sk-…`) and Anthropic keys, GitHub and GitLab tokens
+    /// (`ghp_…`, `github_pat_…`, `glpat-…`), Slack tokens and webhook URLs, Stripe secret
+    /// keys, PyPI and npm tokens, PEM private keys with a key body, and URLs with an embedded
+    /// password (not a variable such as `$(DB_PASSWORD)` or a placeholder). The formats are
+    /// those of the detector the Dockerfile and image rules use (`palisade-secrets`). Values
+    /// read through `valueFrom` are never reported; AWS's documentation sample
+    /// `AKIAIOSFODNN7EXAMPLE` and runs like `hf_xxxx…` are treated as placeholders, and a
+    /// prefix inside a longer word (`risk-assessment`, `train-sk-learn-…`) is not a token.
+    /// The finding names the variable and the kind of credential, never the value.
     ///
     /// ## Why is this bad?
     /// Manifests live in Git, in CI logs, in Helm release secrets readable by anyone who can
@@ -60,7 +64,7 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
     for c in &cx.pod.spec.containers {
         for var in env(c) {
             let Some(value) = var.value else { continue };
-            let Some(kind) = value.as_str().and_then(super::known_credential) else {
+            let Some((_, kind)) = value.as_str().and_then(super::known_credential) else {
                 continue;
             };
             out.push(Violation {
@@ -76,7 +80,7 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
         for field in ["command", "args"] {
             let items = c.raw.get(field).and_then(Node::as_seq).unwrap_or_default();
             for (i, item) in items.iter().enumerate() {
-                let Some(kind) = item.as_str().and_then(super::known_credential) else {
+                let Some((_, kind)) = item.as_str().and_then(super::known_credential) else {
                     continue;
                 };
                 out.push(Violation {

@@ -61,7 +61,7 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
         for var in env(c) {
             let Some(value) = var.value else { continue };
             let Some(text) = value.as_str() else { continue };
-            let Some(kind) = super::secret_name(var.name) else {
+            let Some(kind) = super::secret_name_kind(var.name) else {
                 continue;
             };
             if super::known_credential(text).is_some() || !super::credential_like(kind, text) {
