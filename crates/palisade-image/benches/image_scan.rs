@@ -16,6 +16,9 @@ use palisade_image::build::{BuiltImage, Entry, layer_tar};
 use palisade_image::decode::{Compression, LayerReader, Verify};
 use palisade_image::{ScanOptions, scan_reference};
 
+#[path = "../../palisade-sign/tests/support/docker_registry.rs"]
+mod docker_registry;
+
 const LAYERS: usize = 20;
 
 /// Text-like pseudo-random bytes (compress about 2–3× with gzip, like real files).
@@ -292,36 +295,11 @@ fn main() {
 
 /// Pushes the layout to a local docker-registry and scans it from there.
 fn registry_scan(dir: &Path, reference: &str) {
-    if Command::new("docker-registry")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
+    let Some(reg) = docker_registry::Registry::start() else {
         println!("scan registry: skipped (docker-registry not installed)");
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let cfg = tmp.path().join("config.yml");
-    std::fs::write(
-        &cfg,
-        format!("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n", tmp.path().join("data").display()),
-    )
-    .unwrap();
-    let mut child = Command::new("docker-registry")
-        .arg("serve")
-        .arg(&cfg)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    };
+    let port = reg.port;
     let r = palisade_image::parse_registry_ref(&format!("localhost:{port}/bench/img:1")).unwrap();
     let client = palisade_image::source::registry::Client::new(&r, &Default::default());
     let image = palisade_image::open(
@@ -360,6 +338,4 @@ fn registry_scan(dir: &Path, reference: &str) {
         s.inventory.packages.len(),
         s.errors.len()
     );
-    let _ = child.kill();
-    let _ = child.wait();
 }

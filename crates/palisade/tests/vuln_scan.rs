@@ -11,6 +11,11 @@ use palisade_image::build::{BuiltImage, Entry, layer_tar};
 use palisade_image::decode::Compression;
 use serde_json::Value;
 
+// Debian's `docker-registry` on a free loopback port, as every crate's tests start it.
+#[path = "../../palisade-sign/tests/support/docker_registry.rs"]
+mod docker_registry;
+use docker_registry::Registry;
+
 fn vuln_fixture(p: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../palisade-vuln/tests/fixtures")
@@ -705,71 +710,9 @@ fn lock_files_in_a_scanned_directory() {
     );
 }
 
-/// Debian's `docker-registry` on a free loopback port with temporary storage, as the
-/// palisade-image registry tests start it; `None` (one line on stderr) when not installed.
-struct Registry {
-    child: std::process::Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_registry() -> Option<Registry> {
-    if !Command::new("docker-registry")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        eprintln!("skipping: docker-registry is not installed (apt-get install docker-registry)");
-        return None;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let cfg = dir.path().join("config.yml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
-            dir.path().join("data").display()
-        ),
-    )
-    .unwrap();
-    let child = Command::new("docker-registry")
-        .arg("serve")
-        .arg(&cfg)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let reg = Registry {
-        child,
-        port,
-        _dir: dir,
-    };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "registry did not start"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    Some(reg)
-}
-
 #[test]
 fn image_from_a_registry_has_the_same_vulnerabilities() {
-    let Some(reg) = start_registry() else { return };
+    let Some(reg) = Registry::start() else { return };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let db = database(d, &[]);

@@ -1,77 +1,18 @@
-//! A real `docker-registry` (Debian's package, CNCF distribution) on a free 127.0.0.1 port with a
-//! temporary storage directory; stopped when dropped.
+//! Registry helpers of palisade-sign's tests (also included by the admission and CLI tests):
+//! a real `docker-registry` ([`Registry`], from `docker_registry.rs`) and pushing a tiny image
+//! to it with palisade-sign's client.
 
 #![allow(dead_code)]
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use palisade_sign::registry::{Client, Reference};
 
-pub struct Registry {
-    child: Child,
-    _dir: tempfile::TempDir,
-    pub host: String,
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+#[path = "docker_registry.rs"]
+mod docker_registry;
+pub use docker_registry::Registry;
 
 impl Registry {
-    /// Starts a registry, or returns `None` (after a one-line notice) when `docker-registry` is absent.
-    pub fn start() -> Option<Registry> {
-        let bin = std::env::var("DOCKER_REGISTRY_BIN").unwrap_or_else(|_| "docker-registry".into());
-        if Command::new(&bin)
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_err()
-        {
-            eprintln!(
-                "skipping: `docker-registry` not installed (apt-get install docker-registry)"
-            );
-            return None;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let config = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
-            dir.path().join("data").display()
-        );
-        let cfg = dir.path().join("config.yml");
-        std::fs::write(&cfg, config).unwrap();
-        let child = Command::new(&bin)
-            .arg("serve")
-            .arg(&cfg)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let reg = Registry {
-            child,
-            _dir: dir,
-            host: format!("127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(reg);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("docker-registry did not start on {}", reg.host);
-    }
-
     pub fn client(&self) -> Client {
         Client::new(Duration::from_secs(10))
     }
