@@ -92,6 +92,28 @@ fn notices(report: &Value) -> String {
         .join("\n")
 }
 
+/// `palisade keys generate` for each prefix (`release` → `release.key`, `release.pub`) in `dir`.
+fn generate_keys(dir: &Path, prefixes: &[&str]) {
+    for prefix in prefixes {
+        let (code, _, err) = palisade(dir, &["keys", "generate", "--output-key-prefix", prefix]);
+        assert_eq!(code, 0, "{err}");
+    }
+}
+
+/// `dir/policy.yaml`: one verifyImages rule for `host/ml/*` trusting `release.pub`, with
+/// `extra` YAML appended (rule fields indented by six spaces, spec fields by two).
+fn write_policy(dir: &Path, host: &str, extra: &str) -> String {
+    let p = dir.join("policy.yaml");
+    std::fs::write(
+        &p,
+        format!(
+            "apiVersion: palisade.dev/v1alpha1\nkind: Policy\nspec:\n  verifyImages:\n    - images: [\"{host}/ml/*\"]\n      keys: [{{path: release.pub}}]\n{extra}"
+        ),
+    )
+    .unwrap();
+    p.display().to_string()
+}
+
 #[test]
 fn scan_image_requires_a_signature_by_a_trusted_key() {
     let Some(reg) = registry_support::Registry::start() else {
@@ -99,22 +121,11 @@ fn scan_image_requires_a_signature_by_a_trusted_key() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    for prefix in ["release", "other"] {
-        let (code, _, err) = palisade(d, &["keys", "generate", "--output-key-prefix", prefix]);
-        assert_eq!(code, 0, "{err}");
-    }
+    generate_keys(d, &["release", "other"]);
     let image = format!("{}/ml/server:v1", reg.host);
     push(&image);
-    let policy = d.join("policy.yaml");
-    std::fs::write(
-        &policy,
-        format!(
-            "apiVersion: palisade.dev/v1alpha1\nkind: Policy\nspec:\n  verifyImages:\n    - images: [\"{}/ml/*\"]\n      keys: [{{path: release.pub}}]\n",
-            reg.host
-        ),
-    )
-    .unwrap();
-    let policy = policy.to_str().unwrap();
+    let policy = write_policy(d, &reg.host, "");
+    let policy = policy.as_str();
 
     // Unsigned: a PAL104 finding (exit 1) from the key on the command line and from the policy.
     for how in [["--verify-key", "release.pub"], ["--config", policy]] {
@@ -181,22 +192,10 @@ fn verify_images_rules_keep_their_scope_in_a_scan() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    let (code, _, err) = palisade(d, &["keys", "generate", "--output-key-prefix", "release"]);
-    assert_eq!(code, 0, "{err}");
+    generate_keys(d, &["release"]);
     let image = format!("{}/ml/unsigned:v1", reg.host);
     push(&image);
-    let write_policy = |extra: &str| {
-        let p = d.join("policy.yaml");
-        std::fs::write(
-            &p,
-            format!(
-                "apiVersion: palisade.dev/v1alpha1\nkind: Policy\nspec:\n  verifyImages:\n    - images: [\"{}/ml/*\"]\n      keys: [{{path: release.pub}}]\n{extra}",
-                reg.host
-            ),
-        )
-        .unwrap();
-        p.display().to_string()
-    };
+    let write_policy = |extra: &str| write_policy(d, &reg.host, extra);
 
     // A rule for one namespace applies when the scan is told the namespace.
     let policy = write_policy("      namespaces: [serving]\n");
@@ -228,8 +227,7 @@ fn verify_images_rules_keep_their_scope_in_a_scan() {
 fn signatures_cannot_be_checked_on_local_images_or_manifests() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    let (code, _, err) = palisade(d, &["keys", "generate", "--output-key-prefix", "release"]);
-    assert_eq!(code, 0, "{err}");
+    generate_keys(d, &["release"]);
     image()
         .write_oci_layout(&d.join("layout"), Some("v1"))
         .unwrap();
