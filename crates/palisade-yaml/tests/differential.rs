@@ -4,61 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
-use palisade_yaml::{ParseStats, parse_stream_reference, parse_stream_with_stats};
+mod common;
 
-/// Asserts both paths agree on `src` and returns how the fast one got there.
-fn assert_same(src: &str, what: &str) -> ParseStats {
-    let (fast, stats) = parse_stream_with_stats(src);
-    let reference = parse_stream_reference(src);
-    assert_eq!(fast.len(), reference.len(), "{what}: document count\n{src}");
-    for (f, r) in fast.iter().zip(&reference) {
-        match (f, r) {
-            (Ok(f), Ok(r)) => {
-                assert_eq!(
-                    (f.index, f.start_line),
-                    (r.index, r.start_line),
-                    "{what}: document index/start line\n{src}"
-                );
-                assert_eq!(f.root, r.root, "{what}: tree differs\n{src}");
-            }
-            (Err(f), Err(r)) => assert_eq!(f, r, "{what}: error differs\n{src}"),
-            _ => panic!("{what}: one path failed, the other did not: {f:?} vs {r:?}\n{src}"),
-        }
-    }
-    stats
-}
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path
-            .extension()
-            .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
-        {
-            out.push(path);
-        }
-    }
-}
+use common::assert_same;
 
 /// Compares every YAML/JSON file under `dir`; returns (files, fast documents, fallbacks).
 fn check_dir(dir: &Path) -> (usize, usize, usize) {
-    let mut files = Vec::new();
-    yaml_files(dir, &mut files);
-    let (mut fast, mut fallback) = (0, 0);
-    for file in &files {
-        let Ok(src) = std::fs::read_to_string(file) else {
-            continue;
-        };
-        let stats = assert_same(&src, &file.display().to_string());
-        fast += stats.fast;
-        fallback += stats.fallback;
-    }
-    (files.len(), fast, fallback)
+    let (files, stats) = common::check_dir(dir, &["yaml", "yml", "json"]);
+    (files, stats.fast, stats.fallback)
 }
 
 fn manifest_dir() -> PathBuf {

@@ -2,25 +2,13 @@
 //! scalars, comments, odd indentation), and random near-YAML text: the fast path must never
 //! panic and must agree with the saphyr path whenever it takes a document.
 
-use palisade_yaml::{ParseStats, parse_stream_reference, parse_stream_with_stats};
+mod common;
+
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 
-fn assert_same(src: &str) -> ParseStats {
-    let (fast, stats) = parse_stream_with_stats(src);
-    let reference = parse_stream_reference(src);
-    assert_eq!(fast.len(), reference.len(), "document count\n{src}");
-    for (f, r) in fast.iter().zip(&reference) {
-        match (f, r) {
-            (Ok(f), Ok(r)) => {
-                assert_eq!((f.index, f.start_line), (r.index, r.start_line), "{src}");
-                assert_eq!(f.root, r.root, "tree differs\n{src}");
-            }
-            (Err(f), Err(r)) => assert_eq!(f, r, "{src}"),
-            _ => panic!("one path failed, the other did not: {f:?} vs {r:?}\n{src}"),
-        }
-    }
-    stats
+fn assert_same(src: &str) -> palisade_yaml::ParseStats {
+    common::assert_same(src, "random stream")
 }
 
 #[derive(Clone, Debug)]

@@ -3,32 +3,14 @@
 //! JSON documents. Every test compares `parse_stream_with_stats` with
 //! `parse_stream_reference` (saphyr only).
 
+mod common;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use palisade_yaml::{ParseStats, parse_stream_reference, parse_stream_with_stats};
+use common::assert_same;
+use palisade_yaml::parse_stream_with_stats;
 use proptest::prelude::*;
-
-fn assert_same(src: &str, what: &str) -> ParseStats {
-    let (fast, stats) = parse_stream_with_stats(src);
-    let reference = parse_stream_reference(src);
-    assert_eq!(fast.len(), reference.len(), "{what}: document count\n{src}");
-    for (f, r) in fast.iter().zip(&reference) {
-        match (f, r) {
-            (Ok(f), Ok(r)) => {
-                assert_eq!(
-                    (f.index, f.start_line),
-                    (r.index, r.start_line),
-                    "{what}: document index/start line\n{src}"
-                );
-                assert_eq!(f.root, r.root, "{what}: tree differs\n{src}");
-            }
-            (Err(f), Err(r)) => assert_eq!(f, r, "{what}: error differs\n{src}"),
-            _ => panic!("{what}: one path failed, the other did not: {f:?} vs {r:?}\n{src}"),
-        }
-    }
-    stats
-}
 
 /// Asserts agreement and that the JSON parser built every document.
 fn assert_json_path(src: &str, what: &str) {
@@ -251,38 +233,10 @@ fn large_single_line_document() {
     assert_json_path(&src, "large document");
 }
 
-fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = entry.file_name();
-        if path.is_dir() {
-            if name != ".git" && name != "target" && !name.to_string_lossy().starts_with("target-")
-            {
-                json_files(&path, out);
-            }
-        } else if path.extension().is_some_and(|e| e == "json") {
-            out.push(path);
-        }
-    }
-}
-
 /// Compares every `.json` file under `dir`; returns (files, JSON-path documents, fallbacks).
 fn check_dir(dir: &Path) -> (usize, usize, usize) {
-    let mut files = Vec::new();
-    json_files(dir, &mut files);
-    let (mut json, mut fallback) = (0, 0);
-    for file in &files {
-        let Ok(src) = std::fs::read_to_string(file) else {
-            continue;
-        };
-        let stats = assert_same(&src, &file.display().to_string());
-        json += stats.json;
-        fallback += stats.fallback;
-    }
-    (files.len(), json, fallback)
+    let (files, stats) = common::check_dir(dir, &["json"]);
+    (files, stats.json, stats.fallback)
 }
 
 #[test]
