@@ -6,14 +6,14 @@
 //! the cataloger alone (`catalog::java::read` over the archives in memory) and for the full
 //! scan of the image (layers read, view merged, everything cataloged) on one thread and all.
 
+mod support;
+
 use std::io::{Cursor, Write};
 use std::time::Instant;
 
-use palisade_image::build::{BuiltImage, Entry, layer_tar};
+use palisade_image::build::Entry;
 use palisade_image::catalog::PackageType;
 use palisade_image::catalog::java::{JavaLimits, read};
-use palisade_image::decode::Compression;
-use palisade_image::{ScanOptions, scan_reference};
 use zip::CompressionMethod;
 use zip::write::SimpleFileOptions;
 
@@ -141,40 +141,12 @@ fn main() {
             mode: 0o644,
         })
         .collect();
-    let (a, b) = entries.split_at(entries.len() / 2);
-    let img = BuiltImage::new(
-        vec![
-            (layer_tar(a).unwrap(), Compression::Gzip),
-            (layer_tar(b).unwrap(), Compression::Gzip),
-        ],
-        serde_json::json!({"User": "1000"}),
-    )
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    img.write_oci_layout(dir.path(), Some("bench")).unwrap();
-    let reference = format!("oci:{}:bench", dir.path().display());
+    let layout = support::two_gzip_layers(&entries);
     for (label, parallel) in [
         ("scan oci 1 thread   ", false),
         ("scan oci all threads", true),
     ] {
-        let opts = ScanOptions {
-            parallel,
-            ..ScanOptions::default()
-        };
-        let mut best = f64::MAX;
-        let mut packages = 0;
-        for _ in 0..3 {
-            let t = Instant::now();
-            let s = scan_reference(&reference, &opts).unwrap();
-            best = best.min(t.elapsed().as_secs_f64());
-            packages = s
-                .inventory
-                .packages
-                .iter()
-                .filter(|p| p.kind == PackageType::Jar)
-                .count();
-            assert!(s.errors.is_empty(), "{:?}", s.errors);
-        }
+        let (best, packages) = support::best_scan(&layout.reference, parallel, PackageType::Jar);
         assert_eq!(packages, archives);
         println!(
             "{label}  {JARS:>5} jars     {:>7.1} MiB {best:>6.3}s {:>8.0} jars/s {:>8.1} MiB/s  ({packages} Maven packages)",

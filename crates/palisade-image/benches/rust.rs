@@ -7,14 +7,14 @@
 //! Rust search alone, both in one pass as the layer reader runs them, and the full scan
 //! of an image holding the binaries (layers read, view merged, everything cataloged).
 
+mod support;
+
 use std::time::Instant;
 
+use palisade_image::build::Entry;
 use palisade_image::build::elf::{Section, elf64, filler, zlib};
-use palisade_image::build::{BuiltImage, Entry, layer_tar};
 use palisade_image::catalog::PackageType;
 use palisade_image::catalog::rust::{RustLimits, Scanner, Tap, scan_reader};
-use palisade_image::decode::Compression;
-use palisade_image::{ScanOptions, scan_reference};
 
 const BINARIES: usize = 40;
 const TEXT: usize = 4 << 20;
@@ -113,40 +113,12 @@ fn main() {
             mode: 0o755,
         })
         .collect();
-    let (a, b) = entries.split_at(entries.len() / 2);
-    let img = BuiltImage::new(
-        vec![
-            (layer_tar(a).unwrap(), Compression::Gzip),
-            (layer_tar(b).unwrap(), Compression::Gzip),
-        ],
-        serde_json::json!({"User": "1000"}),
-    )
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    img.write_oci_layout(dir.path(), Some("bench")).unwrap();
-    let reference = format!("oci:{}:bench", dir.path().display());
+    let layout = support::two_gzip_layers(&entries);
     for (label, parallel) in [
         ("scan oci (gzip) 1 thread", false),
         ("scan oci (gzip) all threads", true),
     ] {
-        let opts = ScanOptions {
-            parallel,
-            ..ScanOptions::default()
-        };
-        let mut best = f64::MAX;
-        let mut crates = 0;
-        for _ in 0..3 {
-            let t = Instant::now();
-            let s = scan_reference(&reference, &opts).unwrap();
-            best = best.min(t.elapsed().as_secs_f64());
-            crates = s
-                .inventory
-                .packages
-                .iter()
-                .filter(|p| p.kind == PackageType::Cargo)
-                .count();
-            assert!(s.errors.is_empty(), "{:?}", s.errors);
-        }
+        let (best, crates) = support::best_scan(&layout.reference, parallel, PackageType::Cargo);
         assert_eq!(crates, BINARIES * CRATES);
         row(label, best);
         println!("{:>34} {crates} cargo packages", "");
