@@ -61,6 +61,8 @@ pub struct Finding {
     /// one and fixes were asked for. `add` here means "set, creating parents as needed";
     /// `palisade harden` and the mutating webhook turn it into strict RFC 6902.
     pub fix: Vec<palisade_yaml::edit::PatchOp>,
+    /// Set by the vulnerability rule only; boxed so every other finding stays small.
+    pub vulnerability: Option<Box<crate::Vulnerability>>,
 }
 
 impl Finding {
@@ -75,6 +77,7 @@ impl Finding {
             container: None,
             snippet: None,
             fix: Vec::new(),
+            vulnerability: None,
         }
     }
 

@@ -15,6 +15,7 @@ mod selection;
 mod severity;
 mod suppress;
 mod verify_images;
+mod vulnerability;
 
 pub use admission::{AdmissionExemptions, AdmissionMode, AdmissionSettings, MutationSettings};
 pub use apply::{Applied, apply_policy};
@@ -31,3 +32,4 @@ pub use suppress::{InlineSuppression, SUPPRESS_ANNOTATION, parse_suppression};
 pub use verify_images::{
     FailurePolicy, ImageVerificationSettings, KeySource, KeySpec, VerifyImagesRule,
 };
+pub use vulnerability::{Vulnerability, VulnerablePackage};

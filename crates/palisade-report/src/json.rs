@@ -4,7 +4,7 @@
 //! guards. `schemaVersion` changes only when a key is removed or changes meaning; adding
 //! keys is not a breaking change.
 
-use palisade_policy::{Finding, InputError, ObjectRef, Reference};
+use palisade_policy::{Finding, InputError, ObjectRef, Reference, Vulnerability};
 use serde::Serialize;
 
 use crate::model::{self, SeverityCounts};
@@ -50,6 +50,7 @@ struct JsonFinding<'a> {
     container: Option<&'a str>,
     pss_check: Option<&'static str>,
     references: &'static [Reference],
+    vulnerability: Option<&'a Vulnerability>,
     fingerprint: String,
 }
 
@@ -140,6 +141,7 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
         container: f.container.as_deref(),
         pss_check: f.rule.pss_check,
         references: f.rule.references,
+        vulnerability: f.vulnerability.as_deref(),
         fingerprint: model::fingerprint(f),
     }
 }

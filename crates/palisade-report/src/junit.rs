@@ -3,8 +3,8 @@
 //! - One `<testsuite>` per scanned file with findings or errors (sorted by path), named after
 //!   the file.
 //! - One `<testcase>` per (rule, object) in that file — per (rule, archive member) when
-//!   there is no object — with one `<failure>` listing each of its findings; `type` is the
-//!   highest severity. Every finding is a failure whatever `failOn` says: the exit code is
+//!   there is no object, per vulnerability and package for known vulnerabilities — with
+//!   one `<failure>` listing each of its findings; `type` is the highest severity. Every finding is a failure whatever `failOn` says: the exit code is
 //!   the gate, this report is what was found.
 //! - One `<testcase>` with an `<error>` per input error.
 //! - A last `<testsuite name="palisade">` with no test cases carries the summary as
@@ -62,6 +62,14 @@ struct Suite<'a> {
 
 fn case_name(f: &Finding) -> String {
     let mut name = format!("{} {}", f.rule.code, f.rule.name);
+    if let Some(v) = &f.vulnerability {
+        // A test per vulnerability and package, as CI users track them.
+        let _ = write!(
+            name,
+            ": {} in {} {}",
+            v.id, v.package.name, v.package.version
+        );
+    }
     if let Some(object) = &f.object {
         let _ = write!(name, ": {object}");
     }

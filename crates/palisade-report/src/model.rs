@@ -171,7 +171,10 @@ pub(crate) fn push_position(s: &mut String, line: u32, column: u32) {
 /// `partialFingerprints`, JSON `fingerprint`): 16 hex digits of FNV-1a/64 over the rule code,
 /// the file, the archive member, the JSON pointer and the object's kind, namespace and name.
 /// Line numbers, messages and the apiVersion are left out so that edits elsewhere in a file
-/// and API-version upgrades keep the fingerprint.
+/// and API-version upgrades keep the fingerprint. A vulnerability finding adds its
+/// vulnerability id and package name (several vulnerabilities of one package share a
+/// location), but not the installed version: an upgrade that is still vulnerable keeps the
+/// alert.
 #[must_use]
 pub fn fingerprint(f: &Finding) -> String {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -187,8 +190,12 @@ pub fn fingerprint(f: &Finding) -> String {
         namespace,
         name,
     ];
+    let vulnerability = f
+        .vulnerability
+        .as_deref()
+        .map(|v| [v.id.as_str(), v.package.name.as_str()]);
     let mut hash = OFFSET;
-    for part in parts {
+    for part in parts.into_iter().chain(vulnerability.into_iter().flatten()) {
         for byte in part.bytes().chain(std::iter::once(0xff)) {
             hash ^= u64::from(byte);
             hash = hash.wrapping_mul(PRIME);

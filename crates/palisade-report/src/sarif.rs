@@ -14,13 +14,20 @@
 //!   `partialFingerprints["palisade/v1"]` is [`crate::fingerprint`].
 //! - Input errors are `toolExecutionNotifications` (and make `executionSuccessful` false);
 //!   notices are `toolConfigurationNotifications`.
+//! - Known vulnerabilities (PAL700) get a rule each, with the hierarchical id SARIF
+//!   provides for sub-rules (§3.27.5): `PAL700/CVE-2023-6909`. GitHub then shows one alert
+//!   type per vulnerability, with its own help (packages, installed and fixed versions,
+//!   link) and `security-severity` from its CVSS base score, as Trivy's SARIF does; the
+//!   result's `properties.vulnerability` holds the fields of the JSON report.
 //! - Facts about scanned images (digests, platform, layers, package counts, attack
 //!   surface; the JSON report's `images`) go in the run's property bag as
 //!   `properties.images`.
 
 use std::collections::{BTreeMap, HashMap};
 
-use palisade_policy::{Finding, InputError, ObjectRef, Reference, RuleMeta, Severity};
+use palisade_policy::{
+    Finding, InputError, ObjectRef, Reference, RuleMeta, Severity, Vulnerability,
+};
 use serde::Serialize;
 
 use crate::model::{self, normalize_path};
@@ -87,13 +94,13 @@ struct Help {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Rule {
-    id: &'static str,
+    id: String,
     name: &'static str,
-    short_description: Text<&'static str>,
+    short_description: Text<String>,
     full_description: Text<String>,
     help: Help,
     #[serde(skip_serializing_if = "Option::is_none")]
-    help_uri: Option<&'static str>,
+    help_uri: Option<String>,
     default_configuration: Configuration,
     properties: RuleProperties,
 }
@@ -109,7 +116,7 @@ struct RuleProperties {
     tags: Vec<String>,
     precision: &'static str,
     #[serde(rename = "security-severity", skip_serializing_if = "Option::is_none")]
-    security_severity: Option<&'static str>,
+    security_severity: Option<String>,
     severity: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pss_check: Option<&'static str>,
@@ -120,7 +127,7 @@ struct RuleProperties {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SarifResult<'a> {
-    rule_id: &'static str,
+    rule_id: String,
     rule_index: usize,
     level: &'static str,
     message: Text<String>,
@@ -200,6 +207,8 @@ struct ResultProperties<'a> {
     member_column: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     offset: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vulnerability: Option<&'a Vulnerability>,
 }
 
 #[derive(Serialize)]
@@ -243,14 +252,15 @@ fn level(severity: Severity) -> &'static str {
 
 /// GitHub maps `security-severity` > 9.0 to critical, 7.0–8.9 high, 4.0–6.9 medium,
 /// 0.1–3.9 low.
-fn security_severity(severity: Severity) -> Option<&'static str> {
-    match severity {
-        Severity::Critical => Some("9.5"),
-        Severity::High => Some("8.0"),
-        Severity::Medium => Some("5.5"),
-        Severity::Low => Some("2.0"),
-        Severity::Info => None,
-    }
+fn security_severity(severity: Severity) -> Option<String> {
+    let score = match severity {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "2.0",
+        Severity::Info => return None,
+    };
+    Some(score.to_owned())
 }
 
 /// Percent-encodes what may not appear in a URI path (RFC 3986 `pchar` plus `/`).
@@ -372,9 +382,11 @@ fn rule_descriptor(rule: &'static RuleMeta, severity: Severity) -> Rule {
         tags.push(format!("pss:{check}"));
     }
     Rule {
-        id: rule.code,
+        id: rule.code.to_owned(),
         name: rule.name,
-        short_description: Text { text: rule.summary },
+        short_description: Text {
+            text: rule.summary.to_owned(),
+        },
         full_description: Text {
             text: full_description(rule, &markdown),
         },
@@ -382,7 +394,7 @@ fn rule_descriptor(rule: &'static RuleMeta, severity: Severity) -> Rule {
             text: markdown.clone(),
             markdown,
         },
-        help_uri: rule.references.first().map(|r| r.url),
+        help_uri: rule.references.first().map(|r| r.url.to_owned()),
         default_configuration: Configuration {
             level: level(severity),
         },
@@ -395,6 +407,123 @@ fn rule_descriptor(rule: &'static RuleMeta, severity: Severity) -> Rule {
             references: rule.references,
         },
     }
+}
+
+/// The finding's rule, or for a vulnerability the sub-rule of that vulnerability.
+fn rule_id(f: &Finding) -> String {
+    match &f.vulnerability {
+        Some(v) => format!("{}/{}", f.rule.code, v.id),
+        None => f.rule.code.to_owned(),
+    }
+}
+
+/// One rule per vulnerability found, in id order: its severity is the highest of its
+/// findings; `security-severity` is the CVSS base score when one was computed (GitHub's
+/// scale is CVSS's), else the severity's usual value.
+fn vulnerability_descriptors(report: &ScanReport) -> Vec<Rule> {
+    let mut by_id: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
+    for f in &report.findings {
+        if f.vulnerability.is_some() {
+            by_id.entry(rule_id(f)).or_default().push(f);
+        }
+    }
+    by_id
+        .into_iter()
+        .filter_map(|(id, findings)| {
+            let first = findings.first()?;
+            let v = first.vulnerability.as_deref()?;
+            let severity = findings.iter().map(|f| f.severity).max()?;
+            let score = findings
+                .iter()
+                .filter_map(|f| f.vulnerability.as_ref()?.cvss_score)
+                .filter(|s| *s > 0.0)
+                .reduce(f64::max);
+            let title = if v.summary.is_empty() {
+                v.id.clone()
+            } else {
+                format!("{}: {}", v.id, v.summary)
+            };
+            let markdown = vulnerability_help(v, &findings);
+            let mut tags = vec![
+                "security".to_owned(),
+                "vulnerability".to_owned(),
+                first.rule.family.to_owned(),
+            ];
+            tags.extend(v.aliases.iter().cloned());
+            Some(Rule {
+                id,
+                name: first.rule.name,
+                short_description: Text {
+                    text: title.clone(),
+                },
+                full_description: Text { text: title },
+                help: Help {
+                    text: markdown.clone(),
+                    markdown,
+                },
+                help_uri: Some(v.url.clone()),
+                default_configuration: Configuration {
+                    level: level(severity),
+                },
+                properties: RuleProperties {
+                    tags,
+                    precision: "very-high",
+                    security_severity: match score {
+                        Some(score) => Some(format!("{score:.1}")),
+                        None => security_severity(severity),
+                    },
+                    severity: severity.as_str(),
+                    pss_check: None,
+                    references: first.rule.references,
+                },
+            })
+        })
+        .collect()
+}
+
+/// What a reader of the alert needs: the ids, the link, and one row per affected package.
+fn vulnerability_help(v: &Vulnerability, findings: &[&Finding]) -> String {
+    let mut rows: Vec<String> = findings
+        .iter()
+        .filter_map(|f| {
+            let v = f.vulnerability.as_deref()?;
+            let p = &v.package;
+            Some(format!(
+                "| {} | {} | {} | {} | {} |",
+                markdown_cell(&p.name),
+                markdown_cell(&p.ecosystem),
+                markdown_cell(&p.version),
+                markdown_cell(v.fixed_version.as_deref().unwrap_or("no fix")),
+                f.severity.as_str(),
+            ))
+        })
+        .collect();
+    rows.sort();
+    rows.dedup();
+    let mut out = format!("**{}**", markdown_cell(&v.id));
+    if !v.aliases.is_empty() {
+        out.push_str(&format!(" ({})", markdown_cell(&v.aliases.join(", "))));
+    }
+    if !v.summary.is_empty() {
+        out.push_str(&format!(": {}", markdown_cell(&v.summary)));
+    }
+    out.push_str(
+        "\n\n| Package | Ecosystem | Installed | Fixed | Severity |\n|---|---|---|---|---|\n",
+    );
+    for row in rows {
+        out.push_str(&row);
+        out.push('\n');
+    }
+    if let Some(vector) = &v.cvss_vector {
+        out.push_str(&format!("\nCVSS: `{vector}`\n"));
+    }
+    out.push_str(&format!("\n[{}]({})\n", v.id, v.url));
+    out
+}
+
+/// Text from an advisory inside a markdown table row: no pipes or line breaks.
+fn markdown_cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
 fn logical_locations(f: &Finding) -> Vec<LogicalLocation<'_>> {
@@ -437,7 +566,7 @@ fn result(f: &Finding, rule_index: usize) -> SarifResult<'_> {
     };
     let member_line = member.and((loc.line > 0).then_some(loc.line));
     SarifResult {
-        rule_id: f.rule.code,
+        rule_id: rule_id(f),
         rule_index,
         level: level(f.severity),
         message: Text { text: message },
@@ -457,6 +586,7 @@ fn result(f: &Finding, rule_index: usize) -> SarifResult<'_> {
             member_line,
             member_column: member_line.and((loc.column > 0).then_some(loc.column)),
             offset: loc.offset,
+            vulnerability: f.vulnerability.as_deref(),
         },
     }
 }
@@ -473,12 +603,23 @@ fn error_notification(e: &InputError) -> Notification<'_> {
 }
 
 pub(crate) fn render(report: &ScanReport, opts: &RenderOptions) -> String {
-    let rules = model::all_rules(report);
     let severities = model::effective_severities(report);
-    let index: HashMap<&str, usize> = rules.iter().enumerate().map(|(i, r)| (r.code, i)).collect();
+    let mut descriptors: Vec<Rule> = model::all_rules(report)
+        .into_iter()
+        .map(|r| {
+            let severity = severities.get(r.code).copied().unwrap_or(r.severity);
+            rule_descriptor(r, severity)
+        })
+        .collect();
+    descriptors.extend(vulnerability_descriptors(report));
+    let index: HashMap<String, usize> = descriptors
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.clone(), i))
+        .collect();
     let results = model::sorted_findings(report)
         .into_iter()
-        .map(|f| result(f, index[f.rule.code]))
+        .map(|f| result(f, index[&rule_id(f)]))
         .collect();
     let counts = report.counts();
     let log = Log {
@@ -492,13 +633,7 @@ pub(crate) fn render(report: &ScanReport, opts: &RenderOptions) -> String {
                     semantic_version: is_semver(&opts.tool_version)
                         .then_some(opts.tool_version.as_str()),
                     information_uri: TOOL_URI,
-                    rules: rules
-                        .iter()
-                        .map(|r| {
-                            let severity = severities.get(r.code).copied().unwrap_or(r.severity);
-                            rule_descriptor(r, severity)
-                        })
-                        .collect(),
+                    rules: descriptors,
                 },
             },
             invocations: [Invocation {

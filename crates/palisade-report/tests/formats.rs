@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use palisade_policy::{Finding, InputError, Location, ObjectRef, Severity};
+use palisade_policy::{
+    Finding, InputError, Location, ObjectRef, Severity, Vulnerability, VulnerablePackage,
+};
 use palisade_report::{
     EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Format, JSON_SCHEMA, RenderOptions, ScanReport,
     fingerprint, render,
@@ -99,6 +101,67 @@ palisade_policy::declare_rule! {
         summary: "Containers should declare a liveness probe",
         references: [],
     };
+}
+
+palisade_policy::declare_rule! {
+    /// ## What it does
+    /// Reports an installed package version that an OSV advisory lists as affected.
+    pub static KNOWN_VULNERABILITY = {
+        code: "PAL700",
+        name: "known-vulnerability",
+        family: "vuln",
+        severity: High,
+        summary: "Installed package version is affected by a known vulnerability",
+        references: [
+            Doc "OSV schema" "https://ossf.github.io/osv-schema/",
+        ],
+    };
+}
+
+/// A vulnerability of `mlflow 2.9.1` pinned at line 3 of `requirements.txt`, as
+/// `palisade-vuln` reports it.
+fn vulnerability(
+    id: &str,
+    aliases: &[&str],
+    fixed: Option<&str>,
+    cvss: Option<(f64, &str)>,
+    severity: Severity,
+) -> Finding {
+    let message = format!(
+        "mlflow 2.9.1: {id} [{severity}]; {}",
+        fixed.map_or("no fixed version".to_owned(), |f| format!("fixed in {f}"))
+    );
+    let mut f = Finding::new(
+        &KNOWN_VULNERABILITY,
+        message,
+        Location {
+            file: Arc::from("requirements.txt"),
+            line: 3,
+            column: 1,
+            ..Location::default()
+        },
+    );
+    f.severity = severity;
+    f.vulnerability = Some(Box::new(Vulnerability {
+        id: id.to_owned(),
+        aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+        package: VulnerablePackage {
+            ecosystem: "PyPI".to_owned(),
+            name: "mlflow".to_owned(),
+            version: "2.9.1".to_owned(),
+            source_name: None,
+            source_version: None,
+            purl: Some("pkg:pypi/mlflow@2.9.1".to_owned()),
+        },
+        fixed_version: fixed.map(str::to_owned),
+        status: Vulnerability::status_for(fixed),
+        severity_source: if cvss.is_some() { "CVSS_V3" } else { "unknown" }.to_owned(),
+        cvss_score: cvss.map(|c| c.0),
+        cvss_vector: cvss.map(|c| c.1.to_owned()),
+        summary: format!("mlflow | advisory {id}"),
+        url: format!("https://osv.dev/vulnerability/{id}"),
+    }));
+    f
 }
 
 fn location(file: &str, line: u32, column: u32, pointer: &str) -> Location {
@@ -212,7 +275,27 @@ fn sample_findings() -> Vec<Finding> {
     info.container = Some("redis".to_owned());
     info.snippet = Some("        - name: redis".to_owned());
 
-    vec![pickle, info, pss, latest_sidecar, privileged, latest]
+    // Two vulnerabilities of one package at one place: one scored from its CVSS vector and
+    // fixed, one without a score or a fix.
+    let cve = vulnerability(
+        "CVE-2023-6909",
+        &["GHSA-j62r-wxqq-f3gf", "PYSEC-2023-252"],
+        Some("2.9.2"),
+        Some((9.1, "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N")),
+        Severity::Critical,
+    );
+    let unfixed = vulnerability("GHSA-xxxx-yyyy-zzzz", &[], None, None, Severity::Medium);
+
+    vec![
+        pickle,
+        info,
+        pss,
+        unfixed,
+        latest_sidecar,
+        privileged,
+        cve,
+        latest,
+    ]
 }
 
 fn sample_report() -> ScanReport {
@@ -249,6 +332,7 @@ fn sample_report() -> ScanReport {
             &PRIVILEGED,
             &LATEST_TAG,
             &PICKLE_CODE,
+            &KNOWN_VULNERABILITY,
         ],
         images: vec![sample_image()],
     }
@@ -395,7 +479,19 @@ fn sarif_is_what_github_expects() {
     let run = &sarif["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["PAL101", "PAL102", "PAL201", "PAL301", "PAL401"]);
+    assert_eq!(
+        ids,
+        [
+            "PAL101",
+            "PAL102",
+            "PAL201",
+            "PAL301",
+            "PAL401",
+            "PAL700",
+            "PAL700/CVE-2023-6909",
+            "PAL700/GHSA-xxxx-yyyy-zzzz"
+        ]
+    );
     for result in run["results"].as_array().unwrap() {
         let index = usize::try_from(result["ruleIndex"].as_u64().unwrap()).unwrap();
         assert_eq!(rules[index]["id"], result["ruleId"]);
@@ -425,6 +521,38 @@ fn sarif_is_what_github_expects() {
             .unwrap()
             .contains("## Why is this bad?")
     );
+    // Each vulnerability is its own alert type: CVSS base score as security-severity (the
+    // one without a score falls back to its severity), a help table, the advisory link.
+    let cve = &rules[6];
+    assert_eq!(cve["properties"]["security-severity"], "9.1");
+    assert_eq!(cve["defaultConfiguration"]["level"], "error");
+    assert_eq!(
+        cve["helpUri"],
+        "https://osv.dev/vulnerability/CVE-2023-6909"
+    );
+    let help = cve["help"]["markdown"].as_str().unwrap();
+    assert!(
+        help.contains("| mlflow | PyPI | 2.9.1 | 2.9.2 | critical |"),
+        "{help}"
+    );
+    assert!(
+        help.contains("advisory CVE-2023-6909"),
+        "pipes escaped: {help}"
+    );
+    assert_eq!(rules[7]["properties"]["security-severity"], "5.5");
+    let vuln_results: Vec<&Value> = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"].as_str().unwrap().starts_with("PAL700/"))
+        .collect();
+    assert_eq!(vuln_results.len(), 2);
+    assert_ne!(
+        vuln_results[0]["partialFingerprints"], vuln_results[1]["partialFingerprints"],
+        "two vulnerabilities at one place are two alerts"
+    );
+    let fields = &vuln_results[0]["properties"]["vulnerability"];
+    assert_eq!(fields["package"]["name"], "mlflow");
     let invocation = &run["invocations"][0];
     assert_eq!(invocation["executionSuccessful"], false);
     assert_eq!(invocation["exitCode"], 2);
@@ -459,6 +587,7 @@ fn junit_is_well_formed_xml() {
             "deploy/node-exporter.json",
             "deploy/tf-serving.yaml",
             "models/classifier.tar.gz",
+            "requirements.txt",
             "palisade",
         ]
     );
@@ -475,7 +604,7 @@ fn junit_is_well_formed_xml() {
         Some(failures.to_string().as_str())
     );
     assert_eq!(root.attribute("errors"), Some(errors.to_string().as_str()));
-    assert_eq!((failures, errors), (5, 2));
+    assert_eq!((failures, errors), (7, 2));
     // Escaped text comes back intact.
     let latest = doc
         .descendants()
@@ -566,11 +695,18 @@ fn table_fits_in_80_columns_and_defuses_escapes() {
     let table = render(&report, Format::Table, &options());
     assert!(!table.contains('\x1b') && !table.contains('\x07'));
     let summary = table.lines().last().unwrap();
-    assert!(summary.starts_with("6 findings (1 critical, 2 high, 2 medium, 1 info) in 5 files"));
+    assert!(
+        summary.starts_with("8 findings (2 critical, 2 high, 3 medium, 1 info) in 5 files"),
+        "{summary}"
+    );
     for line in table.lines() {
         // Only the header lines (location + rule, with long paths) and the one summary line
         // may run longer.
-        if !line.starts_with("deploy/") && !line.starts_with("models/") && line != summary {
+        if !line.starts_with("deploy/")
+            && !line.starts_with("models/")
+            && !line.starts_with("requirements.txt")
+            && line != summary
+        {
             assert!(line.chars().count() <= 80, "{line:?}");
         }
     }

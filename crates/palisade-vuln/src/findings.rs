@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use palisade_policy::{Date, Finding, Location, Severity};
+use palisade_policy::{Date, Finding, Location, Severity, Vulnerability, VulnerablePackage};
 
 use crate::matcher::{Match, Package};
 
@@ -295,7 +295,38 @@ pub fn to_findings(packages: &[Package], matches: &[Match], opts: &ReportOptions
         };
         let mut f = Finding::new(&KNOWN_VULNERABILITY, message, location);
         f.severity = severity;
+        f.vulnerability = Some(Box::new(details(m, pkg)));
         out.findings.push(f);
     }
     out
+}
+
+/// The fields reports give a vulnerability besides its message.
+fn details(m: &Match, pkg: &Package) -> Vulnerability {
+    Vulnerability {
+        id: m.id.clone(),
+        aliases: m.aliases.clone(),
+        package: VulnerablePackage {
+            ecosystem: pkg.ecosystem.clone(),
+            name: pkg.name.clone(),
+            version: pkg.version.clone(),
+            source_name: pkg.source_name.clone(),
+            source_version: pkg.source_version.clone(),
+            purl: pkg.purl.clone(),
+        },
+        fixed_version: m.fixed.clone(),
+        status: Vulnerability::status_for(m.fixed.as_deref()),
+        // `CVSS_V3 9.8` → `CVSS_V3`: the score has a field of its own.
+        severity_source: m
+            .severity
+            .source
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+        cvss_score: m.severity.score,
+        cvss_vector: m.severity.vector.clone(),
+        summary: m.summary.clone(),
+        url: format!("https://osv.dev/vulnerability/{}", m.id),
+    }
 }

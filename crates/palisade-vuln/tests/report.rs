@@ -230,6 +230,34 @@ fn findings_ignore_file_expiry_and_unfixed() {
         deb.location.member.as_deref(),
         Some("sha256:abc/var/lib/dpkg/status")
     );
+    // The same facts as fields: the binary package, the source package the advisory names,
+    // the fixed version and the CVSS vector the severity was computed from.
+    let v = deb.vulnerability.as_deref().expect("vulnerability details");
+    assert_eq!(
+        (v.id.as_str(), v.aliases.clone()),
+        ("CVE-2026-0001", vec!["DSA-9001-1".to_string()])
+    );
+    assert_eq!(
+        (
+            v.package.ecosystem.as_str(),
+            v.package.name.as_str(),
+            v.package.source_name.as_deref()
+        ),
+        ("Debian:12", "libssl3", Some("openssl"))
+    );
+    assert_eq!(
+        (v.fixed_version.as_deref(), v.status),
+        (Some("3.0.15-1~deb12u1"), "fixed")
+    );
+    assert_eq!(
+        (v.severity_source.as_str(), v.cvss_score),
+        ("CVSS_V3", Some(9.8))
+    );
+    assert_eq!(
+        v.cvss_vector.as_deref(),
+        Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+    );
+    assert_eq!(v.url, "https://osv.dev/vulnerability/CVE-2026-0001");
     let go = all
         .findings
         .iter()
@@ -238,6 +266,11 @@ fn findings_ignore_file_expiry_and_unfixed() {
     // The advisory has only a CVSS v4.0 vector: its computed score gives the severity.
     assert_eq!(go.severity, Severity::High);
     assert!(go.message.contains("[high, CVSS_V4 8.7]"), "{}", go.message);
+    let v = go.vulnerability.as_deref().expect("vulnerability details");
+    assert_eq!(
+        (v.severity_source.as_str(), v.cvss_score),
+        ("CVSS_V4", Some(8.7))
+    );
 
     let ignore = IgnoreFile::parse(
         "ignore.yaml",

@@ -182,18 +182,62 @@ fn image_vulnerabilities_in_every_format() {
         assert!(f["member"].as_str().unwrap().starts_with("sha256:"), "{f}");
     }
 
-    // SARIF: one result per vulnerability, with the rule and the whole message.
-    let (code, out, _) = palisade(d, &["scan", "image", &image, "--db", &db, "-f", "sarif"]);
-    assert_eq!(code, 1);
-    let sarif = json(&out);
-    let texts: Vec<&str> = sarif["runs"][0]["results"]
+    // The same facts as fields, for jq and dashboards: the binary package and the source
+    // package the Debian advisory names, installed and fixed versions, the CVSS score.
+    let libssl = report["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|r| r["ruleId"] == "PAL700")
+        .find(|f| f["vulnerability"]["id"] == "CVE-2026-0001")
+        .expect("libssl3 finding");
+    let v = &libssl["vulnerability"];
+    assert_eq!(v["aliases"], serde_json::json!(["DSA-9001-1"]));
+    assert_eq!(v["package"]["name"], "libssl3");
+    assert_eq!(v["package"]["sourceName"], "openssl");
+    assert_eq!(v["package"]["version"], "3.0.11-1~deb12u2");
+    assert_eq!(v["package"]["ecosystem"], "Debian:12");
+    assert!(
+        v["package"]["purl"]
+            .as_str()
+            .unwrap()
+            .starts_with("pkg:deb/debian/libssl3@")
+    );
+    assert_eq!(v["fixedVersion"], "3.0.15-1~deb12u1");
+    assert_eq!(v["status"], "fixed");
+    assert_eq!(
+        (&v["severitySource"], &v["cvssScore"]),
+        (&"CVSS_V3".into(), &9.8.into())
+    );
+    assert_eq!(v["url"], "https://osv.dev/vulnerability/CVE-2026-0001");
+
+    // SARIF: one result per vulnerability, under a rule of its own (`PAL700/<id>`, scored
+    // from its CVSS vector), with the whole message and the fields as properties.
+    let (code, out, _) = palisade(d, &["scan", "image", &image, "--db", &db, "-f", "sarif"]);
+    assert_eq!(code, 1);
+    let sarif = json(&out);
+    let results: Vec<&Value> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"].as_str().unwrap().starts_with("PAL700/"))
+        .collect();
+    let texts: Vec<&str> = results
+        .iter()
         .map(|r| r["message"]["text"].as_str().unwrap())
         .collect();
     assert_eq!(texts.len(), 3, "{texts:?}");
+    let libssl = results
+        .iter()
+        .find(|r| r["ruleId"] == "PAL700/CVE-2026-0001")
+        .expect("rule per vulnerability");
+    assert_eq!(
+        libssl["properties"]["vulnerability"]["package"]["sourceName"],
+        "openssl"
+    );
+    let rule = &sarif["runs"][0]["tool"]["driver"]["rules"]
+        [usize::try_from(libssl["ruleIndex"].as_u64().unwrap()).unwrap()];
+    assert_eq!(rule["id"], "PAL700/CVE-2026-0001");
+    assert_eq!(rule["properties"]["security-severity"], "9.8");
     for (_, message, _) in &want {
         assert!(
             texts.iter().any(|t| t.contains(message.as_str())),
