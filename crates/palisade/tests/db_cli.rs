@@ -48,7 +48,34 @@ fn import_info_check_fail_on_and_formats() {
     let (code, out, _) = palisade(&["db", "check", req, "--db", db, "-f", "sarif"]);
     assert_eq!(code, 1);
     let sarif: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "PAL700");
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["ruleId"],
+        "PAL700/CVE-2023-6909"
+    );
+    // A directory: every lock file under it, subdirectories included, as `scan` walks.
+    let lock_dir = vuln_fixture("lock");
+    let (code, out, err) = palisade(&[
+        "db",
+        "check",
+        lock_dir.to_str().unwrap(),
+        "--db",
+        db,
+        "-f",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["summary"]["errors"], 0, "{}", report["errors"]);
+    assert_eq!(report["summary"]["files"], 13);
+    let berry = lock_dir.join("berry/yarn.lock");
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["file"] == berry.to_str().unwrap()),
+        "{out}"
+    );
     let ignore = dir.path().join("ignore.yaml");
     std::fs::write(
         &ignore,

@@ -74,7 +74,7 @@ pub enum DbCommand {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Lock files to check
+    /// Lock files to check, or directories to find them in
     pub paths: Vec<PathBuf>,
     /// Package URLs to check (`pkg:pypi/torch@2.1.0`), repeatable
     #[arg(long, value_name = "PURL")]
@@ -222,6 +222,27 @@ fn info(format: &str, db: &std::path::Path) -> i32 {
     0
 }
 
+/// The named files, and the lock files found under named directories (walked as `palisade
+/// scan` walks them).
+fn lock_files(paths: &[PathBuf], errors: &mut Vec<InputError>) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for path in paths {
+        if !path.is_dir() {
+            out.push(path.clone());
+            continue;
+        }
+        let (inputs, walk_errors) = crate::inputs::collect_inputs(std::slice::from_ref(path));
+        errors.extend(walk_errors);
+        out.extend(
+            inputs
+                .into_iter()
+                .filter(|i| i.kind == crate::inputs::Kind::LockFile)
+                .filter_map(|i| i.path),
+        );
+    }
+    out
+}
+
 fn check(args: &CheckArgs) -> i32 {
     if args.paths.is_empty() && args.purl.is_empty() {
         return super::fail("db check: name lock files or --purl package URLs to check");
@@ -251,7 +272,7 @@ fn check(args: &CheckArgs) -> i32 {
     };
     let mut report = ScanReport::new(policy.fail_on);
     let mut packages: Vec<Package> = Vec::new();
-    for path in &args.paths {
+    for path in &lock_files(&args.paths, &mut report.errors) {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) => {
