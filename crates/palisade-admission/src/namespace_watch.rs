@@ -39,7 +39,9 @@ const MAX_EVENT_BYTES: u64 = 4 << 20;
 #[derive(Clone, Debug)]
 pub struct WatchConfig {
     /// The server ends each watch after this long (`timeoutSeconds`); the watcher then
-    /// resumes from the last resource version. The watch client's own timeout must be longer.
+    /// resumes from the last resource version. It also bounds how long a connection that
+    /// died without a word (a node or NAT dropping its state: no FIN, no RST) goes
+    /// unnoticed: see [`WatchConfig::stream_client_timeout`].
     pub watch_timeout: Duration,
     /// Items per LIST page.
     pub page_size: usize,
@@ -48,10 +50,22 @@ pub struct WatchConfig {
     pub backoff_max: Duration,
 }
 
+impl WatchConfig {
+    /// The whole-request timeout of the client that reads watch streams: a quarter longer
+    /// than the server's window, so a healthy stream always ends on the server's side first
+    /// and a silent dead one is cut soon after. The blocking client has no per-read idle
+    /// timeout; a short window with this margin is what bounds staleness instead (75 s by
+    /// default), at the price of one cheap re-watch a minute (no LIST).
+    #[must_use]
+    pub fn stream_client_timeout(&self) -> Duration {
+        self.watch_timeout + self.watch_timeout / 4
+    }
+}
+
 impl Default for WatchConfig {
     fn default() -> Self {
         WatchConfig {
-            watch_timeout: Duration::from_secs(290),
+            watch_timeout: Duration::from_secs(60),
             page_size: 500,
             backoff_min: Duration::from_millis(200),
             backoff_max: Duration::from_secs(30),
@@ -147,7 +161,7 @@ impl WatchedNamespaces {
 }
 
 /// Starts the thread that fills `cache`. `list` serves LISTs (a short timeout); `watch`
-/// serves the streams, so its timeout must be longer than `config.watch_timeout`. The
+/// serves the streams, with [`WatchConfig::stream_client_timeout`] as its timeout. The
 /// thread ends after [`WatchedNamespaces::stop`].
 pub fn spawn(
     cache: Arc<WatchedNamespaces>,

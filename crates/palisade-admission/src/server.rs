@@ -218,7 +218,7 @@ impl Server {
             // LISTs are quick; a watch stream lives `watch_timeout`, and a dead connection is
             // noticed when its client's timeout, a little longer, ends it.
             let list = watch.client(Duration::from_secs(30))?;
-            let stream = watch.client(watch.config.watch_timeout + Duration::from_secs(30))?;
+            let stream = watch.client(watch.config.stream_client_timeout())?;
             namespace_watch::spawn(
                 cache.clone(),
                 list,

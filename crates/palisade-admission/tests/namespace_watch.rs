@@ -491,6 +491,79 @@ fn a_refused_token_is_reported_and_retried_with_the_rbac_hint() {
     thread.join().unwrap();
 }
 
+/// A watch connection that goes silent without closing (a node or NAT dropped its state, so
+/// no FIN or RST ever comes) is cut by the stream client's timeout, a quarter past the
+/// server's window, and the watch resumes from the last resource version without a LIST.
+#[test]
+fn a_silent_dead_watch_is_cut_and_resumed_without_a_list() {
+    let api = FakeApiServer::start();
+    let sa = tempfile::tempdir().unwrap();
+    std::fs::write(sa.path().join("token"), "t\n").unwrap();
+    std::fs::write(sa.path().join("ca.crt"), &api.ca_pem).unwrap();
+    api.lists
+        .lock()
+        .unwrap()
+        .push_back((200, list("7", "", vec![namespace("a", "7", json!({}))])));
+    // Headers, then nothing, while the sender lives: the server never ends this stream.
+    let silent = api.stream();
+    let resumed = api.stream();
+    let config = WatchConfig {
+        watch_timeout: Duration::from_secs(1),
+        backoff_min: Duration::from_millis(10),
+        ..WatchConfig::default()
+    };
+    assert_eq!(config.stream_client_timeout(), Duration::from_millis(1250));
+    let client = |timeout| {
+        KubeClient::from_service_account("127.0.0.1", &api.port.to_string(), sa.path(), timeout)
+            .unwrap()
+    };
+    let cache = Arc::new(WatchedNamespaces::default());
+    let thread = namespace_watch::spawn(
+        cache.clone(),
+        client(Duration::from_secs(10)),
+        client(config.stream_client_timeout()),
+        config,
+        Arc::new(Metrics::new()),
+        Arc::new(Memory::default()),
+    )
+    .unwrap();
+    until("the watch after the silent one", || {
+        api.requests()
+            .iter()
+            .filter(|(p, _)| p.contains("watch=1"))
+            .count()
+            == 2
+    });
+    let requests = api.requests();
+    let lists = requests
+        .iter()
+        .filter(|(p, _)| !p.contains("watch=1"))
+        .count();
+    assert_eq!(lists, 1, "{requests:?}");
+    assert!(
+        requests
+            .iter()
+            .filter(|(p, _)| p.contains("watch=1"))
+            .all(|(p, _)| p.contains("resourceVersion=7") && p.contains("timeoutSeconds=1")),
+        "{requests:?}"
+    );
+    // Still served from the cache meanwhile, and still live afterwards.
+    assert_eq!(label(&cache, "a").as_deref(), Some(""));
+    resumed
+        .send(event(
+            "ADDED",
+            namespace("b", "8", json!({"palisade.dev/enforce": "restricted"})),
+        ))
+        .unwrap();
+    until("the resumed stream's event", || {
+        label(&cache, "b").as_deref() == Some("restricted")
+    });
+    cache.stop();
+    drop(resumed);
+    drop(silent);
+    thread.join().unwrap();
+}
+
 /// `palisade serve --namespaces-from-api`, wired end to end: not ready before the first LIST,
 /// then namespace labels from the API server set the level a review is judged at.
 #[tokio::test]
