@@ -12,41 +12,11 @@ use std::time::Instant;
 
 use palisade_vuln::{Database, Package, match_packages};
 
-const ECOS: [&str; 4] = ["PyPI", "npm", "Go", "Debian:12"];
-
-fn name(eco: usize, i: usize) -> String {
-    match eco {
-        2 => format!("github.com/org{}/mod{i}", i % 97),
-        _ => format!("pkg-{i}"),
-    }
+mod support {
+    pub mod synthetic;
 }
 
-fn advisory(n: usize, packages: usize) -> String {
-    let eco = n % ECOS.len();
-    let pkg = (n / ECOS.len()) % packages;
-    let (a, b) = (n % 7, n % 11);
-    let (intro, fixed, intro2, fixed2) = if eco == 3 {
-        (
-            format!("{a}.0-1"),
-            format!("{a}.{b}-2"),
-            format!("{}.0-1", a + 1),
-            format!("{}.{b}-3", a + 1),
-        )
-    } else {
-        (
-            format!("{a}.0.0"),
-            format!("{a}.{b}.1"),
-            format!("{}.0.0", a + 1),
-            format!("{}.{b}.2", a + 1),
-        )
-    };
-    format!(
-        r#"{{"id":"SYN-{n}","modified":"2026-01-01T00:00:00Z","aliases":["CVE-2026-{n}"],"summary":"synthetic advisory {n} with a summary of typical length for benchmarking","details":"{}","severity":[{{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}}],"affected":[{{"package":{{"ecosystem":"{}","name":"{}"}},"ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"{intro}"}},{{"fixed":"{fixed}"}},{{"introduced":"{intro2}"}},{{"fixed":"{fixed2}"}}]}}]}}],"references":[{{"type":"WEB","url":"https://example.invalid/{n}"}}]}}"#,
-        "x".repeat(400),
-        ECOS[eco],
-        name(eco, pkg)
-    )
-}
+use support::synthetic::{advisory, inventory};
 
 /// Parse-and-score time per vector, over the v4.0 oracle vectors and v3.1 vectors.
 fn bench_cvss() {
@@ -268,23 +238,7 @@ fn main() {
         );
     }
 
-    let inventory: Vec<Package> = (0..2000)
-        .map(|i| {
-            let eco = i % ECOS.len();
-            let version = if eco == 3 {
-                format!("{}.{}-1", i % 9, i % 5)
-            } else {
-                format!("{}.{}.0", i % 9, i % 5)
-            };
-            // Half the inventory names packages with advisories, half does not.
-            let nm = if i % 2 == 0 {
-                name(eco, (i * 7) % packages)
-            } else {
-                format!("absent-{i}")
-            };
-            Package::new(ECOS[eco], &nm, &version)
-        })
-        .collect();
+    let inventory: Vec<Package> = inventory(packages);
 
     let runs: u32 = std::env::var("VULN_BENCH_RUNS")
         .ok()

@@ -174,65 +174,17 @@ fn fixtures_and_shared_advisories_match_as_the_reference_does() {
     assert!(found > 0, "{} packages, no matches", packages.len());
 }
 
-// The two benchmarks' generators, smaller.
+// The two benchmarks' corpora, smaller: vuln_db's (shared source) and palisade's vuln_scan's.
 
-const ECOS: [&str; 4] = ["PyPI", "npm", "Go", "Debian:12"];
-
-fn db_bench_name(eco: usize, i: usize) -> String {
-    match eco {
-        2 => format!("github.com/org{}/mod{i}", i % 97),
-        _ => format!("pkg-{i}"),
-    }
-}
-
-fn db_bench_advisory(n: usize, packages: usize) -> String {
-    let eco = n % ECOS.len();
-    let pkg = (n / ECOS.len()) % packages;
-    let (a, b) = (n % 7, n % 11);
-    let (intro, fixed, intro2, fixed2) = if eco == 3 {
-        (
-            format!("{a}.0-1"),
-            format!("{a}.{b}-2"),
-            format!("{}.0-1", a + 1),
-            format!("{}.{b}-3", a + 1),
-        )
-    } else {
-        (
-            format!("{a}.0.0"),
-            format!("{a}.{b}.1"),
-            format!("{}.0.0", a + 1),
-            format!("{}.{b}.2", a + 1),
-        )
-    };
-    format!(
-        r#"{{"id":"SYN-{n}","modified":"2026-01-01T00:00:00Z","aliases":["CVE-2026-{n}"],"summary":"synthetic advisory {n}","severity":[{{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}}],"affected":[{{"package":{{"ecosystem":"{}","name":"{}"}},"ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"{intro}"}},{{"fixed":"{fixed}"}},{{"introduced":"{intro2}"}},{{"fixed":"{fixed2}"}}]}}]}}]}}"#,
-        ECOS[eco],
-        db_bench_name(eco, pkg)
-    )
-}
+#[path = "../benches/support/synthetic.rs"]
+mod synthetic;
 
 fn db_bench(n: usize) -> (Vec<Advisory>, Vec<Package>) {
     let packages = (n / 8).max(100);
     let advisories = (0..n)
-        .map(|i| Advisory::from_json(db_bench_advisory(i, packages).as_bytes()).unwrap())
+        .map(|i| Advisory::from_json(synthetic::advisory(i, packages).as_bytes()).unwrap())
         .collect();
-    let inventory = (0..2000)
-        .map(|i| {
-            let eco = i % ECOS.len();
-            let version = if eco == 3 {
-                format!("{}.{}-1", i % 9, i % 5)
-            } else {
-                format!("{}.{}.0", i % 9, i % 5)
-            };
-            let nm = if i % 2 == 0 {
-                db_bench_name(eco, (i * 7) % packages)
-            } else {
-                format!("absent-{i}")
-            };
-            Package::new(ECOS[eco], &nm, &version)
-        })
-        .collect();
-    (advisories, inventory)
+    (advisories, synthetic::inventory(packages))
 }
 
 fn scan_bench_advisory(n: usize) -> String {
