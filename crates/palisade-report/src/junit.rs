@@ -7,6 +7,11 @@
 //!   one `<failure>` listing each of its findings; `type` is the highest severity. Every finding is a failure whatever `failOn` says: the exit code is
 //!   the gate, this report is what was found.
 //! - One `<testcase>` with an `<error>` per input error.
+//! - A scanned image's facts (the JSON report's `images`, SARIF's `properties.images`) are
+//!   `<properties>` of the test suite named after its reference: reference, digests,
+//!   platform, OS, layer, file and byte counts, package counts in total and per type, and
+//!   whether it runs as root. An image with nothing to report still gets its (empty) suite,
+//!   so its facts are never dropped.
 //! - A last `<testsuite name="palisade">` with no test cases carries the summary as
 //!   `<properties>` and the notices in `<system-out>`.
 
@@ -58,6 +63,8 @@ struct Suite<'a> {
     file: &'a str,
     errors: Vec<&'a InputError>,
     cases: Vec<Case<'a>>,
+    /// Facts of the image this suite is about.
+    image: Option<&'a serde_json::Value>,
 }
 
 fn case_name(f: &Finding) -> String {
@@ -94,6 +101,7 @@ fn suites(report: &ScanReport) -> Vec<Suite<'_>> {
             file,
             errors: Vec::new(),
             cases: Vec::new(),
+            image: None,
         };
         while let Some(e) = errors.next_if(|e| &*e.file == file) {
             suite.errors.push(e);
@@ -114,7 +122,101 @@ fn suites(report: &ScanReport) -> Vec<Suite<'_>> {
         }
         suites.push(suite);
     }
+    for image in &report.images {
+        let Some(reference) = image.get("reference").and_then(serde_json::Value::as_str) else {
+            continue;
+        };
+        match suites.iter_mut().find(|s| s.file == reference) {
+            Some(suite) => suite.image = Some(image),
+            None => suites.push(Suite {
+                file: reference,
+                errors: Vec::new(),
+                cases: Vec::new(),
+                image: Some(image),
+            }),
+        }
+    }
+    suites.sort_by(|a, b| a.file.cmp(b.file));
     suites
+}
+
+/// The facts of an image (as `palisade_image::facts` writes them) as (name, value)
+/// properties; facts the image does not have (`null`) are left out.
+fn image_properties(image: &serde_json::Value) -> Vec<(String, String)> {
+    let text = |pointer: &str| {
+        image
+            .pointer(pointer)
+            .and_then(|v| match v {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                serde_json::Value::Bool(b) => Some(b.to_string()),
+                _ => None,
+            })
+            .filter(|s| !s.is_empty())
+    };
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut push = |name: &str, value: Option<String>| {
+        if let Some(v) = value {
+            out.push((format!("image.{name}"), v));
+        }
+    };
+    push("reference", text("/reference"));
+    push("manifestDigest", text("/manifestDigest"));
+    push("referenceDigest", text("/referenceDigest"));
+    push("configDigest", text("/configDigest"));
+    let platform: Vec<String> = ["os", "architecture", "variant"]
+        .iter()
+        .filter_map(|k| text(&format!("/platform/{k}")))
+        .collect();
+    push(
+        "platform",
+        Some(platform.join("/")).filter(|p| !p.is_empty()),
+    );
+    push(
+        "os",
+        text("/os/prettyName").or_else(|| {
+            let id = text("/os/id")?;
+            Some(text("/os/versionId").map_or(id.clone(), |v| format!("{id} {v}")))
+        }),
+    );
+    push("osEcosystem", text("/os/ecosystem"));
+    push(
+        "layers",
+        image
+            .get("layers")
+            .and_then(serde_json::Value::as_array)
+            .map(|l| l.len().to_string()),
+    );
+    push("files", text("/files"));
+    push("bytes", text("/bytes"));
+    push("packages", text("/packages/total"));
+    if let Some(types) = image
+        .pointer("/packages/byType")
+        .and_then(serde_json::Value::as_object)
+    {
+        for (kind, n) in types {
+            push(&format!("packages.{kind}"), Some(n.to_string()));
+        }
+    }
+    push("runsAsRoot", text("/surface/runsAsRoot"));
+    out
+}
+
+fn write_properties<N: std::fmt::Display>(
+    out: &mut String,
+    indent: &str,
+    properties: &[(N, String)],
+) {
+    let _ = writeln!(out, "{indent}<properties>");
+    for (name, value) in properties {
+        let _ = writeln!(
+            out,
+            "{indent}  <property name=\"{}\" value=\"{}\"/>",
+            attr(&name.to_string()),
+            attr(value)
+        );
+    }
+    let _ = writeln!(out, "{indent}</properties>");
 }
 
 fn finding_line(f: &Finding) -> String {
@@ -209,6 +311,9 @@ pub(crate) fn render(report: &ScanReport, opts: &RenderOptions) -> String {
             suite.cases.len(),
             suite.errors.len()
         );
+        if let Some(image) = suite.image {
+            write_properties(&mut out, "    ", &image_properties(image));
+        }
         for e in &suite.errors {
             write_error(&mut out, e);
         }
@@ -223,7 +328,6 @@ pub(crate) fn render(report: &ScanReport, opts: &RenderOptions) -> String {
         out,
         "  <testsuite name=\"{TOOL_NAME}\" tests=\"0\" failures=\"0\" errors=\"0\" skipped=\"0\">"
     );
-    let _ = writeln!(out, "    <properties>");
     let properties: [(&str, String); 12] = [
         ("version", opts.tool_version.clone()),
         ("files", report.files_scanned.to_string()),
@@ -238,14 +342,7 @@ pub(crate) fn render(report: &ScanReport, opts: &RenderOptions) -> String {
         ("failOn", report.fail_on.as_str().to_owned()),
         ("exitCode", report.exit_code().to_string()),
     ];
-    for (name, value) in properties {
-        let _ = writeln!(
-            out,
-            "      <property name=\"{name}\" value=\"{}\"/>",
-            attr(&value)
-        );
-    }
-    let _ = writeln!(out, "    </properties>");
+    write_properties(&mut out, "    ", &properties);
     if !report.notices.is_empty() {
         let notices: Vec<String> = report
             .notices

@@ -587,6 +587,7 @@ fn junit_is_well_formed_xml() {
             "deploy/node-exporter.json",
             "deploy/tf-serving.yaml",
             "models/classifier.tar.gz",
+            "oci:layout:v1",
             "requirements.txt",
             "palisade",
         ]
@@ -615,6 +616,90 @@ fn junit_is_well_formed_xml() {
         })
         .expect("grouped test case");
     assert!(latest.text().unwrap().contains("<latest> tag & no digest"));
+}
+
+/// The `<property>` (name, value) pairs of the test suite named `suite`.
+fn junit_properties(xml: &str, suite: &str) -> Vec<(String, String)> {
+    let doc = roxmltree::Document::parse(xml).expect("well-formed XML");
+    let node = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite") && n.attribute("name") == Some(suite))
+        .unwrap_or_else(|| panic!("no suite {suite}"));
+    // JUnit's schema wants the properties first.
+    let first = node.children().find(roxmltree::Node::is_element).unwrap();
+    assert!(first.has_tag_name("properties"), "{suite}");
+    first
+        .children()
+        .filter(|n| n.has_tag_name("property"))
+        .map(|n| {
+            (
+                n.attribute("name").unwrap().to_owned(),
+                n.attribute("value").unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn junit_carries_image_facts_as_suite_properties() {
+    let mut report = sample_report();
+    // An image with findings: its facts go on the suite that holds them.
+    let mut scanned = sample_image();
+    scanned["reference"] = "deploy/tf-serving.yaml".into();
+    scanned["platform"]["variant"] = "v8".into();
+    scanned["os"]["prettyName"] = "Debian GNU/Linux 12 (bookworm) <&>".into();
+    report.images.push(scanned);
+    let xml = render(&report, Format::Junit, &options());
+    let digest = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+    let want = |reference: &str, platform: &str, os: &str| -> Vec<(String, String)> {
+        [
+            ("image.reference", reference.to_owned()),
+            ("image.manifestDigest", digest('a')),
+            ("image.referenceDigest", digest('a')),
+            ("image.configDigest", digest('c')),
+            ("image.platform", platform.to_owned()),
+            ("image.os", os.to_owned()),
+            ("image.osEcosystem", "Debian:12".to_owned()),
+            ("image.layers", "1".to_owned()),
+            ("image.files", "5".to_owned()),
+            ("image.bytes", "10240".to_owned()),
+            ("image.packages", "1".to_owned()),
+            ("image.packages.deb", "1".to_owned()),
+            ("image.runsAsRoot", "true".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    };
+    // An image without findings or errors still has its suite.
+    assert_eq!(
+        junit_properties(&xml, "oci:layout:v1"),
+        want("oci:layout:v1", "linux/amd64", "debian 12")
+    );
+    assert_eq!(
+        junit_properties(&xml, "deploy/tf-serving.yaml"),
+        want(
+            "deploy/tf-serving.yaml",
+            "linux/amd64/v8",
+            "Debian GNU/Linux 12 (bookworm) <&>"
+        )
+    );
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let empty = doc
+        .descendants()
+        .find(|n| n.attribute("name") == Some("oci:layout:v1"))
+        .unwrap();
+    assert_eq!(empty.attribute("tests"), Some("0"));
+    // Reports without images have no image properties.
+    let plain = render(
+        &ScanReport {
+            images: Vec::new(),
+            ..sample_report()
+        },
+        Format::Junit,
+        &options(),
+    );
+    assert!(!plain.contains("image."), "{plain}");
 }
 
 #[test]
