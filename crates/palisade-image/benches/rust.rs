@@ -12,7 +12,7 @@ mod support;
 use std::time::Instant;
 
 use palisade_image::build::Entry;
-use palisade_image::build::elf::{Section, elf64, filler, zlib};
+use palisade_image::build::exe::{Section, elf64, filler, zlib};
 use palisade_image::catalog::PackageType;
 use palisade_image::catalog::rust::{RustLimits, Scanner, Tap, scan_reader};
 

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-pub mod elf;
+pub mod exe;
 
 use crate::decode::Compression;
 use crate::digest::sha256_digest;

@@ -170,7 +170,7 @@ fn sarif_schema() -> Option<serde_json::Value> {
 /// here, to the value.
 #[test]
 fn image_facts_in_json_and_sarif() {
-    use palisade_image::build::elf::{CARGO_AUDITABLE_JSON, auditable_binary};
+    use palisade_image::build::exe::{CARGO_AUDITABLE_JSON, auditable_binary};
     use palisade_image::digest::sha256_digest;
     let dir = tempfile::tempdir().unwrap();
     let exe = |path: &str, data: Vec<u8>, mode: u32| Entry::File {

@@ -531,7 +531,7 @@ const LOG4SHELL: &str = r#"{"id": "GHSA-jfh8-c2jp-5v3q", "modified": "2021-12-10
 /// libc) are not in the binary and not listed, as Trivy does.
 #[test]
 fn rust_binaries_are_matched_like_go_modules() {
-    use palisade_image::build::elf::{CARGO_AUDITABLE_JSON, auditable_binary};
+    use palisade_image::build::exe::{CARGO_AUDITABLE_JSON, auditable_binary};
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let db = database(d, &[("RUSTSEC-2021-0003.json", SMALLVEC)]);

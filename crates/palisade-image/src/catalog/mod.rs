@@ -2,6 +2,7 @@
 //! managers leave behind (see `shared/data/osv/INVENTORY.md` for what Trivy, Syft and
 //! osv-scalibr read). Catalogers only read what the layer pass captured ([`wants`]).
 
+pub mod exe;
 pub mod golang;
 pub mod java;
 mod lang;
@@ -116,7 +117,12 @@ pub fn wants(path: &str, size: u64, mode: u32) -> Want {
     if size > 0 && java::is_archive_name(base) {
         return Want::JavaArchive;
     }
-    if mode & 0o111 != 0 && size >= 64 * 1024 {
+    // Windows executables in an image (Wine, cross-built tools) seldom have an x bit.
+    let windows = [b".exe", b".dll"].iter().any(|e| {
+        let b = base.as_bytes();
+        b.len() > e.len() && b[b.len() - e.len()..].eq_ignore_ascii_case(*e)
+    });
+    if (mode & 0o111 != 0 || windows) && size >= 64 * 1024 {
         return Want::Executable;
     }
     Want::Nothing
@@ -319,5 +325,24 @@ pub fn catalog(view: &FileView, layers: &[String]) -> Inventory {
         os,
         packages,
         errors,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn executables_by_mode_and_windows_ones_by_name() {
+        let big = 64 * 1024;
+        assert_eq!(wants("usr/bin/app", big, 0o755), Want::Executable);
+        assert_eq!(wants("usr/bin/app", big, 0o644), Want::Nothing);
+        assert_eq!(wants("usr/bin/app", big - 1, 0o755), Want::Nothing);
+        // Wine and cross-built tools: no x bit, found by name, whatever its case.
+        assert_eq!(wants("opt/tool/App.EXE", big, 0o644), Want::Executable);
+        assert_eq!(wants("opt/tool/lib.dll", big, 0o644), Want::Executable);
+        assert_eq!(wants("opt/tool/.dll", big, 0o644), Want::Nothing);
+        assert_eq!(wants("opt/tool/naïve.dll", big, 0o644), Want::Executable);
+        assert_eq!(wants("opt/tool/ü", big, 0o644), Want::Nothing);
     }
 }

@@ -1,23 +1,27 @@
-//! Rust binaries built with `cargo auditable`: the dependency list it links into the ELF
-//! section `.dep-v0`, a zlib stream of JSON
+//! Rust binaries built with `cargo auditable`: the dependency list it links into the section
+//! `.dep-v0` (ELF, PE, and Mach-O's `__DATA,.dep-v0`), a zlib stream of JSON
 //! `{"packages":[{"name","version","source","kind","dependencies","root"}]}` (`kind` is
 //! `runtime` when absent, `root` false; newer writers may add a `format` key first).
 //!
 //! Executables are streamed once, in the layer's thread, together with the Go build-info
-//! search (see [`Tap`]), so nothing is buffered whole. The section header table usually
+//! search (see [`Tap`]), so nothing is buffered whole. An ELF section header table usually
 //! sits at the end of the file, after the section's bytes have gone by, so the stream is
 //! searched for a zlib header whose first inflated bytes look like the audit JSON, and the
 //! stream found there is inflated as the bytes pass (bounded: compressed bytes, inflated
-//! bytes, packages). When the section header table is reached as well, a candidate counts
-//! only if a section starts exactly at its offset and holds all of its compressed bytes:
-//! audit data of another binary embedded in this one (`include_bytes!`) lies inside
-//! `.rodata`, not at a section start. Without a reachable header table (beyond the scan
-//! limit, or stripped by `sstrip`) the stream is trusted on its content alone.
+//! bytes, packages). When the section table is known as well (PE and Mach-O keep it in
+//! their headers, read by [`super::exe`]; ELF's when its end is reached), a candidate
+//! counts only if a section starts exactly at its offset (named `.dep-v0`, where the
+//! format's table gives names) and holds all of its compressed bytes: audit data of
+//! another binary embedded in this one (`include_bytes!`) lies inside `.rodata`, not at a
+//! section start. Without a reachable ELF header table (beyond the scan limit, or stripped
+//! by `sstrip`) the stream is trusted on its content alone.
 
 use std::io::{self, Read};
 
 use flate2::{Decompress, FlushDecompress, Status};
 use serde::Deserialize;
+
+use super::exe::{self, Layout};
 
 /// Bounds on what one binary's dependency list may make Palisade read or hold.
 #[derive(Clone, Debug)]
@@ -73,93 +77,14 @@ const PROBE_INPUT: usize = 1024;
 const PROBE_OUTPUT: usize = 32;
 /// Candidates inflated to the end; more would mean a file built to waste time.
 const MAX_CANDIDATES: usize = 8;
+/// The section `cargo auditable` writes.
+const SECTION: &str = ".dep-v0";
 /// Largest section header table kept (4,096 64-bit headers).
 const MAX_SHT: u64 = 256 << 10;
 
 /// Whether inflated bytes start like the audit JSON.
 fn looks_like_audit_json(out: &[u8]) -> bool {
     out.starts_with(b"{\"") && out.windows(11).any(|w| w == b"\"packages\":")
-}
-
-#[derive(Clone, Copy, Debug)]
-struct ElfHeader {
-    is64: bool,
-    little: bool,
-    shoff: u64,
-    /// Bytes of the section header table (`e_shnum * e_shentsize`).
-    sht_len: u64,
-    shentsize: u64,
-}
-
-impl ElfHeader {
-    fn parse(h: &[u8]) -> Option<ElfHeader> {
-        if h.len() < 64 || &h[..4] != b"\x7fELF" {
-            return None;
-        }
-        let is64 = match h[4] {
-            1 => false,
-            2 => true,
-            _ => return None,
-        };
-        let little = match h[5] {
-            1 => true,
-            2 => false,
-            _ => return None,
-        };
-        let rd = |off: usize, n: usize| read_uint(&h[off..off + n], little);
-        let (shoff, shentsize, shnum) = if is64 {
-            (rd(0x28, 8), rd(0x3A, 2), rd(0x3C, 2))
-        } else {
-            (rd(0x20, 4), rd(0x2E, 2), rd(0x30, 2))
-        };
-        let min_entry = if is64 { 64 } else { 40 };
-        // shnum 0 means "more than 0xff00 sections, count in section 0": not worth it.
-        let usable = shoff > 0 && shnum > 0 && shentsize >= min_entry;
-        Some(ElfHeader {
-            is64,
-            little,
-            shoff: if usable { shoff } else { 0 },
-            sht_len: if usable { shnum * shentsize } else { 0 },
-            shentsize,
-        })
-    }
-
-    /// (type, offset, size) of every section in `sht`.
-    fn sections(&self, sht: &[u8]) -> Vec<(u32, u64, u64)> {
-        let n = usize::try_from(self.shentsize).unwrap_or(usize::MAX);
-        sht.chunks_exact(n)
-            .map(|e| {
-                let ty = read_uint(&e[4..8], self.little) as u32;
-                if self.is64 {
-                    (
-                        ty,
-                        read_uint(&e[24..32], self.little),
-                        read_uint(&e[32..40], self.little),
-                    )
-                } else {
-                    (
-                        ty,
-                        read_uint(&e[16..20], self.little),
-                        read_uint(&e[20..24], self.little),
-                    )
-                }
-            })
-            .collect()
-    }
-}
-
-fn read_uint(b: &[u8], little: bool) -> u64 {
-    let mut v = 0u64;
-    if little {
-        for &x in b.iter().rev() {
-            v = v << 8 | u64::from(x);
-        }
-    } else {
-        for &x in b {
-            v = v << 8 | u64::from(x);
-        }
-    }
-    v
 }
 
 /// A zlib stream that looked like audit JSON, and what inflating it gave.
@@ -184,9 +109,10 @@ pub struct Scanner<'l> {
     limits: &'l RustLimits,
     /// File offset of the next byte fed.
     pos: u64,
+    /// The file's first bytes, up to [`exe::HEAD`], for its headers.
     head: Vec<u8>,
-    elf: Option<ElfHeader>,
-    /// Not ELF: nothing more is looked at.
+    layout: Option<Layout>,
+    /// Not an executable: nothing more is looked at.
     off: bool,
     /// Bytes not yet searched (plus a tail kept for probing), from file offset `window_at`.
     window: Vec<u8>,
@@ -203,8 +129,8 @@ impl<'l> Scanner<'l> {
         Scanner {
             limits,
             pos: 0,
-            head: Vec::with_capacity(64),
-            elf: None,
+            head: Vec::new(),
+            layout: None,
             off: false,
             window: Vec::new(),
             window_at: 0,
@@ -222,20 +148,16 @@ impl<'l> Scanner<'l> {
         }
         let at = self.pos;
         self.pos += chunk.len() as u64;
-        if self.elf.is_none() {
-            let need = 64 - self.head.len();
+        if self.layout.is_none() {
+            let need = exe::HEAD - self.head.len();
             self.head.extend_from_slice(&chunk[..need.min(chunk.len())]);
-            if self.head.len() < 64 {
-                if !b"\x7fELF".starts_with(&self.head[..self.head.len().min(4)]) {
-                    self.off = true;
-                    return;
-                }
-                return self.push(at, chunk);
+            if exe::sniff(&self.head) == Some(None) {
+                self.off = true;
+                return;
             }
-            match ElfHeader::parse(&self.head) {
-                Some(h) => self.elf = Some(h),
-                None => {
-                    self.off = true;
+            if self.head.len() == exe::HEAD {
+                self.read_headers();
+                if self.off {
                     return;
                 }
             }
@@ -244,15 +166,37 @@ impl<'l> Scanner<'l> {
         self.push(at, chunk);
     }
 
-    /// Copies the part of `chunk` (at file offset `at`) that is section header table.
+    /// Parses the headers from the bytes kept, and takes the part of the ELF section
+    /// header table that lies among them.
+    fn read_headers(&mut self) {
+        match Layout::parse(&self.head) {
+            Ok(l) => {
+                if let Some(t) = l.elf_sht
+                    && t.len <= MAX_SHT
+                    && t.offset < self.head.len() as u64
+                {
+                    let end = (t.offset + t.len).min(self.head.len() as u64);
+                    self.sht = self.head[t.offset as usize..end as usize].to_vec();
+                }
+                self.layout = Some(l);
+            }
+            Err(_) => self.off = true,
+        }
+        self.head = Vec::new();
+    }
+
+    /// Copies the part of `chunk` (at file offset `at`) that is section header table and
+    /// follows what is already kept.
     fn keep_sht(&mut self, at: u64, chunk: &[u8]) {
-        let Some(h) = self.elf else { return };
-        if h.sht_len == 0 || h.sht_len > MAX_SHT {
+        let Some(t) = self.layout.as_ref().and_then(|l| l.elf_sht) else {
+            return;
+        };
+        if t.len > MAX_SHT {
             return;
         }
-        let start = h.shoff.max(at);
-        let end = (h.shoff + h.sht_len).min(at + chunk.len() as u64);
-        if start < end && start == h.shoff + self.sht.len() as u64 {
+        let start = (t.offset + self.sht.len() as u64).max(at);
+        let end = (t.offset + t.len).min(at + chunk.len() as u64);
+        if start < end && start == t.offset + self.sht.len() as u64 {
             self.sht
                 .extend_from_slice(&chunk[(start - at) as usize..(end - at) as usize]);
         }
@@ -411,7 +355,11 @@ impl<'l> Scanner<'l> {
     /// list still being inflated is truncated). `None` when there is none.
     #[must_use]
     pub fn finish(mut self, eof: bool) -> Option<RustBinary> {
-        if self.off || self.elf.is_none() {
+        if self.layout.is_none() && !self.off {
+            // A file shorter than the bytes kept for headers.
+            self.read_headers();
+        }
+        if self.off {
             return None;
         }
         if self.active.is_none() {
@@ -431,18 +379,26 @@ impl<'l> Scanner<'l> {
                 });
             }
         }
-        let h = self.elf?;
-        let sections =
-            (h.sht_len > 0 && self.sht.len() as u64 == h.sht_len).then(|| h.sections(&self.sht));
+        let layout = self.layout.as_ref()?;
+        // PE and Mach-O name their sections in the header; an ELF's table is whole only
+        // when it was read to its end.
+        let sections = match layout.elf_sht {
+            Some(t) if self.sht.len() as u64 == t.len => Some(layout.elf_sections(&self.sht)),
+            Some(_) => None,
+            None if layout.format == exe::Format::Elf => None,
+            None => Some(layout.sections.clone()),
+        };
         let mut out = RustBinary::default();
         let mut found = false;
         for c in self.candidates {
             let mut result = c.result;
             if let Some(sections) = &sections {
-                // SHT_NOBITS (8) has no bytes in the file.
-                let Some(&(_, _, size)) = sections
+                let Some(size) = sections
                     .iter()
-                    .find(|(ty, off, _)| *ty != 8 && *off == c.offset)
+                    .find(|s| {
+                        s.offset == c.offset && s.name.as_deref().is_none_or(|n| n == SECTION)
+                    })
+                    .map(|s| s.size)
                 else {
                     continue;
                 };
@@ -554,9 +510,11 @@ pub fn scan_reader(r: &mut dyn Read, limit: u64, limits: &RustLimits) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::build::elf::{
+    use crate::build::exe::{Bits, macho, pe};
+    use crate::build::exe::{
         CARGO_AUDITABLE_JSON as REAL_JSON, Section, auditable_binary, elf64, filler, zlib,
     };
+    use crate::catalog::exe::read_uint;
 
     fn scan(bin: &[u8], chunk: usize, limits: &RustLimits) -> Option<RustBinary> {
         let mut s = Scanner::new(limits);
@@ -724,5 +682,61 @@ mod tests {
         )
         .unwrap();
         assert!(r.errors[0].contains("not the audit JSON"), "{r:?}");
+    }
+
+    #[test]
+    fn reads_the_list_from_pe_and_macho() {
+        let limits = RustLimits::default();
+        let sections = |dep: &str| {
+            vec![
+                Section::new(".text", filler(7, 300_000)),
+                Section::new(dep, zlib(REAL_JSON.as_bytes())),
+                Section::new(".rdata", filler(11, 4096)),
+            ]
+        };
+        let files = [
+            ("PE32+", pe(Bits::B64, 0x1_4000_0000, &sections(".dep-v0"))),
+            ("PE32", pe(Bits::B32, 0x40_0000, &sections(".dep-v0"))),
+            (
+                "Mach-O 64",
+                macho(Bits::B64, true, &sections("__DATA,.dep-v0")),
+            ),
+            (
+                "Mach-O 32 BE",
+                macho(Bits::B32, false, &sections("__DATA,.dep-v0")),
+            ),
+        ];
+        for (what, bin) in &files {
+            for chunk in [7, 4096, 262_144] {
+                let r = scan(bin, chunk, &limits).unwrap_or_else(|| panic!("{what}"));
+                assert_eq!(r.errors, Vec::<String>::new(), "{what}");
+                assert_eq!(
+                    names(&r).first(),
+                    Some(&("audbin@0.1.0 local".to_string(), false, true)),
+                    "{what}"
+                );
+                assert_eq!(r.crates.len(), 4, "{what}");
+            }
+        }
+        // The same stream at the start of a section of another name is not this binary's
+        // list (a bundled copy); PE and Mach-O name their sections in the header.
+        for bin in [
+            pe(Bits::B64, 0x1_4000_0000, &sections(".rdata2")),
+            macho(Bits::B64, true, &sections("__DATA,__const")),
+        ] {
+            assert!(scan(&bin, 4096, &limits).is_none());
+        }
+        // A section shorter than its stream is a truncated list.
+        let z = zlib(REAL_JSON.as_bytes());
+        let mut short = sections("__DATA,.dep-v0");
+        short[1].data.truncate(z.len() - 10);
+        let mut bin = macho(Bits::B64, true, &short);
+        // Put the whole stream back in the file, past the section's end.
+        let at = bin.windows(20).position(|w| w == &z[..20]).unwrap();
+        bin.splice(at..at + z.len() - 10, z.iter().copied());
+        let r = scan(&bin, 4096, &limits).unwrap();
+        assert!(r.errors[0].contains("past the end of its"), "{r:?}");
+        // A file with a PE or Mach-O magic and no valid header gives nothing.
+        assert!(scan(b"MZ this is not a PE file at all, only text", 4, &limits).is_none());
     }
 }
