@@ -373,3 +373,83 @@ fn sboms() {
         assert!(ids.contains(to));
     }
 }
+
+#[test]
+fn go_binaries_from_before_go_1_18_in_elf_and_pe() {
+    use palisade_image::build::exe::{Bits, GoLegacy, pe};
+    use palisade_image::build::{BuiltImage, Entry, layer_tar};
+    use palisade_image::decode::Compression;
+    let exe = |path: &str, data: Vec<u8>, mode: u32| Entry::File {
+        path: path.into(),
+        data,
+        mode,
+    };
+    let mut pie = GoLegacy::new(Bits::B64, true);
+    pie.headers = [0, 0];
+    let tar = layer_tar(&[
+        exe(
+            "usr/local/bin/old-go",
+            GoLegacy::new(Bits::B64, true).elf(),
+            0o755,
+        ),
+        // No x bit: found by its name.
+        exe(
+            "opt/win/old-go.exe",
+            pe(
+                Bits::B32,
+                0x40_0000,
+                &GoLegacy::new(Bits::B32, true).sections(),
+            ),
+            0o644,
+        ),
+        exe("usr/local/bin/pie-go", pie.elf(), 0o755),
+    ])
+    .unwrap();
+    let img = BuiltImage::new(
+        vec![(tar, Compression::Gzip)],
+        serde_json::json!({"User": "1000"}),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    img.write_oci_layout(dir.path(), Some("go")).unwrap();
+    let s = scan(&format!("oci:{}:go", dir.path().display()));
+    for path in ["usr/local/bin/old-go", "opt/win/old-go.exe"] {
+        let found: BTreeSet<String> = s
+            .inventory
+            .packages
+            .iter()
+            .filter(|p| p.path == path)
+            .map(|p| format!("{} {}@{} {}", p.kind.name(), p.name, p.version, p.ecosystem))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "go-stdlib stdlib@v1.16.15 Go",
+                "go-module example.com@v1.2.3 Go",
+                "go-module golang.org/x/net@v0.20.0 Go",
+                "go-module github.com/new/lib@v1.1.0 Go",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            "{path}"
+        );
+    }
+    // The position-independent build lists nothing and says why, naming layer and path.
+    assert!(
+        !s.inventory
+            .packages
+            .iter()
+            .any(|p| p.path == "usr/local/bin/pie-go")
+    );
+    let e = s
+        .errors
+        .iter()
+        .map(ToString::to_string)
+        .find(|e| e.contains("usr/local/bin/pie-go"))
+        .expect("an error for the PIE binary");
+    assert!(
+        e.contains(&s.layers[0].digest) && e.contains("position-independent"),
+        "{e}"
+    );
+}

@@ -315,6 +315,133 @@ pub fn macho(bits: Bits, little: bool, sections: &[Section]) -> Vec<u8> {
     out
 }
 
+/// A Go binary as a Go 1.13–1.17 linker lays it out, its pointers open to tampering: the
+/// header in `.go.buildinfo` points at two Go string headers in `.data` ([`Self::headers`]),
+/// which hold (address, length) pairs ([`Self::strings`]) into `.rodata`, where the version
+/// `go1.16.15` and the framed [`GO_MODINFO`] lie.
+#[derive(Clone, Debug)]
+pub struct GoLegacy {
+    pub bits: Bits,
+    pub little: bool,
+    /// Addresses of the version's and the module info's string headers.
+    pub headers: [u64; 2],
+    /// What the string headers say: (address, length) of the version and module info.
+    pub strings: [(u64, u64); 2],
+    /// `.data` before `.go.buildinfo` in the file, as an external linker may order them.
+    pub data_first: bool,
+    /// Bytes of `.gopclntab` between `.rodata` and the header, as in real binaries: over
+    /// the 1 MiB the Go search keeps behind it by default, so the strings must come from
+    /// what the search kept where strings start.
+    pub gap: usize,
+}
+
+/// The module info of the fake Go binaries, between its sentinels: a main module, two
+/// dependencies (the second replaced) and a build setting.
+pub const GO_MODINFO: &[u8] = b"path\texample.com/cmd/srv\nmod\texample.com\tv1.2.3\th1:abc=\ndep\tgolang.org/x/net\tv0.20.0\th1:def=\ndep\tgithub.com/old/lib\tv1.0.0\n=>\tgithub.com/new/lib\tv1.1.0\th1:x=\nbuild\tGOOS=linux\n";
+
+impl GoLegacy {
+    pub const RODATA: u64 = 0x50_0000;
+    pub const BUILDINFO: u64 = 0x60_0000;
+    pub const DATA: u64 = 0x60_1000;
+    pub const VERSION: &[u8] = b"go1.16.15";
+    /// Where the strings sit in `.rodata`.
+    pub const VERSION_AT: u64 = Self::RODATA + 100;
+    pub const MODINFO_AT: u64 = Self::RODATA + 300;
+
+    #[must_use]
+    pub fn new(bits: Bits, little: bool) -> GoLegacy {
+        let p = if bits == Bits::B64 { 8 } else { 4 };
+        GoLegacy {
+            bits,
+            little,
+            headers: [Self::DATA, Self::DATA + 2 * p],
+            strings: [
+                (Self::VERSION_AT, Self::VERSION.len() as u64),
+                (Self::MODINFO_AT, Self::framed_modinfo().len() as u64),
+            ],
+            data_first: false,
+            gap: (1 << 20) + 65_536,
+        }
+    }
+
+    /// Without the gap: small enough to cut and corrupt at every place.
+    #[must_use]
+    pub fn small(bits: Bits, little: bool) -> GoLegacy {
+        GoLegacy {
+            gap: 0,
+            ..GoLegacy::new(bits, little)
+        }
+    }
+
+    /// [`GO_MODINFO`] between the sentinels `cmd/go` frames it with.
+    #[must_use]
+    pub fn framed_modinfo() -> Vec<u8> {
+        use crate::catalog::golang::{INFO_END, INFO_START};
+        [INFO_START, GO_MODINFO, INFO_END].concat()
+    }
+
+    fn word(&self, v: u64) -> Vec<u8> {
+        let b = if self.little {
+            v.to_le_bytes()
+        } else {
+            v.to_be_bytes()
+        };
+        match (self.bits, self.little) {
+            (Bits::B64, _) => b.to_vec(),
+            (Bits::B32, true) => b[..4].to_vec(),
+            (Bits::B32, false) => b[4..].to_vec(),
+        }
+    }
+
+    /// The sections, loaded at their addresses, for [`elf`], [`pe`] or [`macho`].
+    #[must_use]
+    pub fn sections(&self) -> Vec<Section> {
+        let mut rodata = filler(1, (Self::VERSION_AT - Self::RODATA) as usize);
+        rodata.extend_from_slice(Self::VERSION);
+        rodata.extend(filler(
+            2,
+            (Self::MODINFO_AT - Self::RODATA) as usize - rodata.len(),
+        ));
+        rodata.extend(Self::framed_modinfo());
+        rodata.extend(filler(3, 1000));
+        let mut header = crate::catalog::golang::MAGIC.to_vec();
+        header.push(if self.bits == Bits::B64 { 8 } else { 4 });
+        header.push(u8::from(!self.little));
+        for h in self.headers {
+            header.extend(self.word(h));
+        }
+        header.resize(32, 0);
+        let mut data = Vec::new();
+        for (addr, len) in self.strings {
+            data.extend(self.word(addr));
+            data.extend(self.word(len));
+        }
+        data.extend(filler(4, 64));
+        let mut s = vec![
+            Section::new(".text", filler(5, 20_000)).at(0x40_1000),
+            Section::new(".rodata", rodata).at(Self::RODATA),
+        ];
+        if self.gap > 0 {
+            s.push(Section::new(".gopclntab", filler(6, self.gap)).at(0x70_0000));
+        }
+        let mut tail = [
+            Section::new(".go.buildinfo", header).at(Self::BUILDINFO),
+            Section::new(".data", data).at(Self::DATA),
+        ];
+        if self.data_first {
+            tail.reverse();
+        }
+        s.extend(tail);
+        s
+    }
+
+    /// The binary as ELF.
+    #[must_use]
+    pub fn elf(&self) -> Vec<u8> {
+        elf(self.bits, self.little, &self.sections())
+    }
+}
+
 /// `json` zlib-compressed, as `cargo auditable` writes the `.dep-v0` section.
 #[must_use]
 pub fn zlib(json: &[u8]) -> Vec<u8> {

@@ -310,6 +310,9 @@ pub fn catalog(view: &FileView, layers: &[String]) -> Inventory {
                 },
                 &mut packages,
             );
+            for e in &go.notes {
+                errors.push((p.clone(), e.clone()));
+            }
         }
     }
     packages.sort_by(|a, b| {
