@@ -330,8 +330,8 @@ pub struct GoLegacy {
     /// `.data` before `.go.buildinfo` in the file, as an external linker may order them.
     pub data_first: bool,
     /// Bytes of `.gopclntab` between `.rodata` and the header, as in real binaries: over
-    /// the 1 MiB the Go search keeps behind it by default, so the strings must come from
-    /// what the search kept where strings start.
+    /// what the Go search keeps behind it (1 MiB and at most one 256 KiB read more) by
+    /// default, so the strings must come from what the search kept where strings start.
     pub gap: usize,
 }
 
@@ -360,7 +360,7 @@ impl GoLegacy {
                 (Self::MODINFO_AT, Self::framed_modinfo().len() as u64),
             ],
             data_first: false,
-            gap: (1 << 20) + 65_536,
+            gap: (1 << 20) + (256 << 10) + 65_536,
         }
     }
 

@@ -40,7 +40,8 @@ const VERSION_KEEP: u64 = 128;
 const MAX_VERSIONS: usize = 512;
 /// Module-info starts kept (each up to [`MAX_STRING`] bytes).
 const MAX_MODINFOS: usize = 8;
-/// Recent bytes kept for pointers that lead back a short way.
+/// Recent bytes kept for pointers that lead back a short way (at least this, less than one
+/// [`CHUNK`] more).
 const BACK: usize = 1 << 20;
 const CHUNK: usize = 256 * 1024;
 
@@ -230,7 +231,8 @@ struct Stream<'r> {
     modinfos: usize,
     /// Places a string could start that were not kept (over the bounds).
     dropped: usize,
-    chunk: Vec<u8>,
+    /// The buffer of a chunk that fell out of `recent`, for the next read.
+    spare: Option<Vec<u8>>,
 }
 
 impl<'r> Stream<'r> {
@@ -248,48 +250,53 @@ impl<'r> Stream<'r> {
             versions: 0,
             modinfos: 0,
             dropped: 0,
-            chunk: vec![0u8; CHUNK],
+            spare: None,
         }
     }
 
-    /// Reads the next chunk; `false` at the end of the file or the scan limit.
+    /// Reads the next chunk; `false` at the end of the file or the scan limit. A chunk is
+    /// [`CHUNK`] bytes however the reader splits them (short only at the end), so what is
+    /// kept does not depend on read sizes; its buffer goes into `recent` as it is.
     fn fill(&mut self) -> io::Result<bool> {
-        let n = loop {
-            match self.r.read(&mut self.chunk) {
-                Ok(n) => break n,
+        let mut chunk = self.spare.take().unwrap_or_default();
+        // A recycled buffer is already CHUNK long: nothing to clear.
+        chunk.resize(CHUNK, 0);
+        let mut n = 0;
+        while n < CHUNK {
+            match self.r.read(&mut chunk[n..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(k) => n += k,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
-        };
+        }
+        chunk.truncate(n);
         if n == 0 {
-            self.eof = true;
+            self.spare = Some(chunk);
             return Ok(false);
         }
         let at = self.pos;
         self.pos += n as u64;
-        let chunk = &self.chunk[..n];
         for c in &mut self.captures {
-            c.feed(at, chunk);
+            c.feed(at, &chunk);
         }
         if self.head.len() < exe::HEAD {
             let take = (exe::HEAD - self.head.len()).min(n);
             self.head.extend_from_slice(&chunk[..take]);
         }
-        self.buf.extend_from_slice(chunk);
-        // Reuse the buffer of the chunk that falls out of the window.
-        let mut spare = None;
+        self.buf.extend_from_slice(&chunk);
+        self.recent.push_back((at, chunk));
+        self.recent_len += n;
         while let Some((_, old)) = self.recent.front()
             && self.recent_len - old.len() >= BACK
         {
             let (_, old) = self.recent.pop_front().expect("front exists");
             self.recent_len -= old.len();
-            spare = Some(old);
+            self.spare = Some(old);
         }
-        let mut keep = spare.unwrap_or_default();
-        keep.clear();
-        keep.extend_from_slice(chunk);
-        self.recent.push_back((at, keep));
-        self.recent_len += n;
         Ok(true)
     }
 
@@ -653,7 +660,7 @@ pub(crate) mod tests {
     #[test]
     fn reads_pre_118_build_info_in_every_format() {
         // The strings lie further back than the bytes kept behind the stream.
-        assert!(Legacy::new(Bits::B64, true).gap > BACK);
+        assert!(Legacy::new(Bits::B64, true).gap > BACK + CHUNK);
         let mut files = Vec::new();
         for (bits, little) in [
             (Bits::B64, true),
