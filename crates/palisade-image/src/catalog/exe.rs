@@ -124,6 +124,18 @@ impl Bytes<'_> {
             .map(|s| read_uint(s, self.little))
     }
 
+    /// A count field; more than [`MAX_ENTRIES`] `of` something is refused.
+    fn count(&self, at: u64, n: usize, what: &str, of: &str) -> Result<u64, String> {
+        let v = self.uint(at, n, what)?;
+        if v > MAX_ENTRIES {
+            return Err(format!(
+                "{} header says {v} {of}; more than {MAX_ENTRIES} is not a real executable",
+                self.format.name()
+            ));
+        }
+        Ok(v)
+    }
+
     fn slice(&self, at: u64, n: u64, what: &str) -> Result<&[u8], String> {
         let end = at.checked_add(n);
         match end {
@@ -143,17 +155,19 @@ fn name(b: &[u8]) -> String {
     String::from_utf8_lossy(&b[..end]).into_owned()
 }
 
-fn count(n: u64, what: &str, format: Format) -> Result<u64, String> {
-    if n > MAX_ENTRIES {
-        return Err(format!(
-            "{} header says {n} {what}; more than {MAX_ENTRIES} is not a real executable",
-            format.name()
-        ));
-    }
-    Ok(n)
-}
-
 impl Layout {
+    fn empty(format: Format, is64: bool, little: bool) -> Layout {
+        Layout {
+            format,
+            is64,
+            little,
+            segments: Vec::new(),
+            sections: Vec::new(),
+            elf_sht: None,
+            notes: Vec::new(),
+        }
+    }
+
     /// Parses the headers in `head`, the first bytes of a file. Errors name the format
     /// and what was expected.
     pub fn parse(head: &[u8]) -> Result<Layout, String> {
@@ -251,22 +265,10 @@ fn elf(head: &[u8]) -> Result<Layout, String> {
     );
     let counts = 24 + 3 * w as u64 + 6;
     let phentsize = b.uint(counts, 2, "e_phentsize")?;
-    let phnum = count(
-        b.uint(counts + 2, 2, "e_phnum")?,
-        "program headers",
-        Format::Elf,
-    )?;
+    let phnum = b.count(counts + 2, 2, "e_phnum", "program headers")?;
     let shentsize = b.uint(counts + 4, 2, "e_shentsize")?;
     let shnum = b.uint(counts + 6, 2, "e_shnum")?;
-    let mut layout = Layout {
-        format: Format::Elf,
-        is64,
-        little,
-        segments: Vec::new(),
-        sections: Vec::new(),
-        elf_sht: None,
-        notes: Vec::new(),
-    };
+    let mut layout = Layout::empty(Format::Elf, is64, little);
     // shnum 0 means "more than 0xff00 sections, count in section 0": not worth it.
     let min_sh = if is64 { 64 } else { 40 };
     if shoff > 0 && shnum > 0 && shentsize >= min_sh {
@@ -319,11 +321,7 @@ fn pe(head: &[u8]) -> Result<Layout, String> {
         ));
     }
     let coff = nt + 4;
-    let nsections = count(
-        b.uint(coff + 2, 2, "NumberOfSections")?,
-        "sections",
-        Format::Pe,
-    )?;
+    let nsections = b.count(coff + 2, 2, "NumberOfSections", "sections")?;
     let opt_size = b.uint(coff + 16, 2, "SizeOfOptionalHeader")?;
     let opt = coff + 20;
     let (is64, image_base) = match b.uint(opt, 2, "optional header magic")? {
@@ -335,15 +333,7 @@ fn pe(head: &[u8]) -> Result<Layout, String> {
             ));
         }
     };
-    let mut layout = Layout {
-        format: Format::Pe,
-        is64,
-        little: true,
-        segments: Vec::new(),
-        sections: Vec::new(),
-        elf_sht: None,
-        notes: Vec::new(),
-    };
+    let mut layout = Layout::empty(Format::Pe, is64, true);
     let table = opt + opt_size;
     for i in 0..nsections {
         let s = match b.slice(table + i * 40, 40, "section header") {
@@ -387,16 +377,8 @@ fn macho(head: &[u8]) -> Result<Layout, String> {
         little,
         format: Format::MachO,
     };
-    let ncmds = count(b.uint(16, 4, "ncmds")?, "load commands", Format::MachO)?;
-    let mut layout = Layout {
-        format: Format::MachO,
-        is64,
-        little,
-        segments: Vec::new(),
-        sections: Vec::new(),
-        elf_sht: None,
-        notes: Vec::new(),
-    };
+    let ncmds = b.count(16, 4, "ncmds", "load commands")?;
+    let mut layout = Layout::empty(Format::MachO, is64, little);
     let w: u64 = if is64 { 8 } else { 4 };
     // Segment command: cmd, cmdsize, segname[16], then vmaddr, vmsize, fileoff, filesize
     // (pointer-sized), maxprot, initprot, nsects, flags; its sections follow.
@@ -417,7 +399,6 @@ fn macho(head: &[u8]) -> Result<Layout, String> {
                 let rd = |o: u64| read_uint(&c[o as usize..(o + w) as usize], little);
                 let segname = name(&c[8..24]);
                 let (addr, offset, filesize) = (rd(24), rd(24 + 2 * w), rd(24 + 3 * w));
-                let nsects = read_uint(&c[(24 + 4 * w + 8) as usize..][..4], little);
                 // Go skips the zero page: it maps nothing from the file.
                 if segname != "__PAGEZERO" && filesize > 0 {
                     layout.segments.push(Segment {
@@ -426,7 +407,7 @@ fn macho(head: &[u8]) -> Result<Layout, String> {
                         size: filesize,
                     });
                 }
-                for i in 0..count(nsects, "sections in a segment", Format::MachO)? {
+                for i in 0..b.count(at + 24 + 4 * w + 8, 4, "nsects", "sections in a segment")? {
                     let s = b.slice(at + seg_len + i * sect_len, sect_len, "section")?;
                     let size = read_uint(&s[32 + w as usize..][..w as usize], little);
                     let offset = read_uint(&s[32 + 2 * w as usize..][..4], little);
