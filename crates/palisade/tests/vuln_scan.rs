@@ -16,6 +16,10 @@ use serde_json::Value;
 mod docker_registry;
 use docker_registry::Registry;
 
+#[path = "../../palisade-image/tests/common/cyclonedx_schema.rs"]
+mod cyclonedx_schema;
+use cyclonedx_schema::cyclonedx_validator;
+
 fn vuln_fixture(p: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../palisade-vuln/tests/fixtures")
@@ -420,39 +424,6 @@ fn without_a_database_the_scan_still_runs() {
             .iter()
             .any(|f| f["code"] == "PAL801")
     );
-}
-
-fn cyclonedx_validator() -> Option<jsonschema::Validator> {
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/schemas");
-    if !base.is_dir() {
-        eprintln!("skipping CycloneDX schema validation: ../shared/data/schemas not present");
-        return None;
-    }
-    let load = |n: &str| -> Value {
-        serde_json::from_slice(&std::fs::read(base.join(n)).unwrap_or_else(|e| panic!("{n}: {e}")))
-            .unwrap()
-    };
-    // The schema's `$ref`s to the SPDX and JSF schemas are served from the local copies.
-    let registry = jsonschema::Registry::new()
-        .add(
-            "http://cyclonedx.org/schema/spdx.schema.json",
-            load("spdx.schema.json"),
-        )
-        .unwrap()
-        .add(
-            "http://cyclonedx.org/schema/jsf-0.82.schema.json",
-            load("jsf-0.82.schema.json"),
-        )
-        .unwrap()
-        .prepare()
-        .unwrap();
-    Some(
-        jsonschema::options()
-            .with_registry(&registry)
-            .should_validate_formats(true)
-            .build(&load("bom-1.6.schema.json"))
-            .unwrap(),
-    )
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! when present, plus fixtures for every cataloger and every layer edge case.
 #![allow(dead_code)]
 
+pub mod cyclonedx_schema;
 pub mod registry;
 
 use palisade_image::build::{BuiltImage, Entry, layer_tar};
@@ -204,40 +205,10 @@ pub fn alpine_image() -> BuiltImage {
     .unwrap()
 }
 
-/// Runs `check` with a validator for CycloneDX 1.6 (the official schema from
-/// `../shared/data/schemas`, its `$ref`s served from the local copies: no network); skips with
-/// one line when the shared data is absent.
+/// Runs `check` with a validator for CycloneDX 1.6; skips with one line when the shared data
+/// is absent.
 pub fn cyclonedx_validator(check: impl FnOnce(&jsonschema::Validator)) {
-    let base =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/schemas");
-    if !base.is_dir() {
-        eprintln!("skipping CycloneDX schema validation: ../shared/data/schemas not present");
-        return;
+    if let Some(v) = cyclonedx_schema::cyclonedx_validator() {
+        check(&v);
     }
-    let load = |n: &str| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(base.join(n)).unwrap_or_else(|e| panic!("{n}: {e}")))
-            .unwrap()
-    };
-    let schema = load("bom-1.6.schema.json");
-    // The schema's `$ref`s to spdx.schema.json and jsf-0.82.schema.json are served from
-    // the local copies: no network.
-    let registry = jsonschema::Registry::new()
-        .add(
-            "http://cyclonedx.org/schema/spdx.schema.json",
-            load("spdx.schema.json"),
-        )
-        .unwrap()
-        .add(
-            "http://cyclonedx.org/schema/jsf-0.82.schema.json",
-            load("jsf-0.82.schema.json"),
-        )
-        .unwrap()
-        .prepare()
-        .unwrap();
-    let v = jsonschema::options()
-        .with_registry(&registry)
-        .should_validate_formats(true)
-        .build(&schema)
-        .unwrap();
-    check(&v);
 }
