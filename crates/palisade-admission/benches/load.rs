@@ -16,6 +16,11 @@
 //!   `--max-connections` are closed at accept and retried by the client after 100 ms; the
 //!   closed connections and 429s are reported as shed, and the latency is of accepted requests.
 //!
+//! Each line also gives the server's CPU time per request and its own p99 ("in-server"): the
+//! bucket of its latency histogram (`/metrics`) under which 99% of that run's requests were
+//! answered, from the handler's start to the response. The gap to the client's p99 is time
+//! in the kernel, TLS, the client and the run queues of the shared cores.
+//!
 //! Environment:
 //! - `PALISADE_BENCH_SECS`: seconds per run (default 3);
 //! - `PALISADE_BENCH_RUNS`: comma-separated subset of `inproc,1,10,100,paced,h2,overload`;
@@ -124,8 +129,71 @@ fn server_cpu_delta() -> Option<u64> {
     Some(now.saturating_sub(last))
 }
 
+/// The server's own latency histogram (`/metrics`, `webhook="validate"`): cumulative counts
+/// per bucket bound, from the start of the handler to the response. Against the client's
+/// figures it tells time in the server from time in the kernel, the network stack, the TLS
+/// layer and the run queues of a shared machine.
+static SERVER_METRICS: std::sync::Mutex<Option<(SocketAddr, Buckets)>> =
+    std::sync::Mutex::new(None);
+
+/// (upper bound in seconds, cumulative count), `+Inf` last.
+type Buckets = Vec<(f64, u64)>;
+
+fn validate_buckets(metrics: SocketAddr) -> Buckets {
+    use std::io::Read as _;
+    let Ok(mut tcp) = std::net::TcpStream::connect(metrics) else {
+        return Vec::new();
+    };
+    let _ = tcp.write_all(b"GET /metrics HTTP/1.0\r\nHost: bench\r\n\r\n");
+    let mut text = String::new();
+    let _ = tcp.read_to_string(&mut text);
+    let prefix = "palisade_admission_request_duration_seconds_bucket{webhook=\"validate\",le=\"";
+    text.lines()
+        .filter_map(|l| {
+            let (bound, count) = l.strip_prefix(prefix)?.split_once("\"} ")?;
+            let bound = if bound == "+Inf" {
+                f64::INFINITY
+            } else {
+                bound.parse().ok()?
+            };
+            Some((bound, count.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+/// The bucket bound under which 99% of the requests since the last call were answered, by
+/// the server's own clock.
+fn server_p99_delta() -> Option<f64> {
+    let mut guard = SERVER_METRICS.lock().unwrap();
+    let (addr, last) = guard.clone()?;
+    let now = validate_buckets(addr);
+    *guard = Some((addr, now.clone()));
+    let delta: Buckets = now
+        .iter()
+        .map(|&(bound, n)| {
+            let before = last
+                .iter()
+                .find(|(b, _)| *b == bound)
+                .map_or(0, |(_, n)| *n);
+            (bound, n.saturating_sub(before))
+        })
+        .collect();
+    let total = delta.last()?.1;
+    #[allow(clippy::cast_precision_loss)]
+    let target = (total as f64 * 0.99).ceil() as u64;
+    delta
+        .iter()
+        .find(|(_, n)| *n >= target && total > 0)
+        .map(|(bound, _)| bound * 1e3)
+}
+
 fn report(label: &str, mut s: Stats) {
     let cpu = server_cpu_delta();
+    let server_p99 = match server_p99_delta() {
+        Some(ms) if ms.is_finite() => format!("≤{ms} ms"),
+        Some(_) => ">2.5 s".to_string(),
+        None => "-".to_string(),
+    };
     s.latencies.sort_unstable();
     let n = s.latencies.len();
     let pct = |p: f64| {
@@ -148,7 +216,7 @@ fn report(label: &str, mut s: Stats) {
         _ => "    -   ".to_string(),
     };
     println!(
-        "{label:<36} {rps:>7.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  p99.9 {:>8.3} ms  ok {n:>7}  shed {:>6}  errors {}  server CPU/req {per_request}  load {}",
+        "{label:<36} {rps:>7.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  p99.9 {:>8.3} ms  ok {n:>7}  shed {:>6}  errors {}  server CPU/req {per_request}  in-server p99 {server_p99}  load {}",
         pct(0.50),
         pct(0.99),
         pct(0.999),
@@ -439,6 +507,7 @@ fn serve(dir: &std::path::Path) {
         dir.join("tls.key"),
     );
     config.listen = "127.0.0.1:0".parse().unwrap();
+    config.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
     config.shutdown_delay = Duration::ZERO;
     if let Some(n) = env_usize("PALISADE_BENCH_MAX_CONNECTIONS") {
         config.max_connections = n;
@@ -456,7 +525,11 @@ fn serve(dir: &std::path::Path) {
         let server = Server::bind(config, palisade_admission::k8s_rules(), Arc::new(Discard))
             .await
             .unwrap();
-        println!("listening {}", server.local_addr().unwrap());
+        println!(
+            "listening {} {}",
+            server.local_addr().unwrap(),
+            server.metrics_addr().unwrap()
+        );
         let _ = std::io::stdout().flush();
         server
             .run(async {
@@ -466,7 +539,8 @@ fn serve(dir: &std::path::Path) {
     });
 }
 
-fn spawn_server(dir: &std::path::Path) -> (Child, SocketAddr) {
+/// The child process, its webhook address and its metrics address.
+fn spawn_server(dir: &std::path::Path) -> (Child, SocketAddr, SocketAddr) {
     let exe = std::env::current_exe().unwrap();
     let wrapper = std::env::var("PALISADE_BENCH_WRAPPER").unwrap_or_default();
     let mut words = wrapper.split_whitespace();
@@ -488,13 +562,12 @@ fn spawn_server(dir: &std::path::Path) -> (Child, SocketAddr) {
     BufReader::new(child.stdout.as_mut().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let addr = line
+    let (addr, metrics) = line
         .trim()
         .strip_prefix("listening ")
-        .unwrap_or_else(|| panic!("server said {line:?}"))
-        .parse()
-        .unwrap();
-    (child, addr)
+        .and_then(|rest| rest.split_once(' '))
+        .unwrap_or_else(|| panic!("server said {line:?}"));
+    (child, addr.parse().unwrap(), metrics.parse().unwrap())
 }
 
 fn main() {
@@ -525,9 +598,10 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let (mut child, addr) = spawn_server(dir.path());
+    let (mut child, addr, metrics) = spawn_server(dir.path());
     let measure_server = || {
         *SERVER_CPU.lock().unwrap() = Some((child.id(), cpu_micros(child.id())));
+        *SERVER_METRICS.lock().unwrap() = Some((metrics, validate_buckets(metrics)));
     };
     if let Some(n) = env_usize("PALISADE_BENCH_REQUESTS") {
         measure_server();
