@@ -180,7 +180,8 @@ fn images_with_each_database() {
     assert_eq!(demo.version, "2:1.2.3-4.el9");
     assert_eq!(demo.ecosystem, "Red Hat:9");
     assert_eq!(demo.source_name.as_deref(), Some("palisade-demo"));
-    assert_eq!(demo.source_version.as_deref(), Some("1.2.3-4.el9"));
+    // The binary's epoch: OSV's RPM ranges compare `EPOCH:VERSION-RELEASE`.
+    assert_eq!(demo.source_version.as_deref(), Some("2:1.2.3-4.el9"));
     assert_eq!(demo.license.as_deref(), Some("Apache-2.0"));
     assert_eq!(
         demo.purl,

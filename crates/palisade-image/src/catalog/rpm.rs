@@ -420,8 +420,16 @@ pub(crate) fn rpm(
         if h.name == "gpg-pubkey" {
             continue;
         }
-        let (source_name, source_version) = split_source_rpm(&h.source_rpm).unzip();
         let epoch = h.epoch.filter(|&e| e > 0).map(|e| e.to_string());
+        // A source rpm's file name has no epoch, but the source package has the binary's
+        // (one spec file, one `Epoch:`). Without it `2:1.2.3-5` would be matched as
+        // `0:1.2.3-5`, older than every fix with an epoch: a fixed package reported affected.
+        let (source_name, source_version) = split_source_rpm(&h.source_rpm)
+            .map(|(name, vr)| match &epoch {
+                Some(e) => (name, format!("{e}:{vr}")),
+                None => (name, vr),
+            })
+            .unzip();
         let vr = format!("{}-{}", h.version, h.release);
         let mut q: Vec<(&str, &str)> = vec![("arch", &h.arch), ("distro", &distro)];
         if let Some(e) = &epoch {
