@@ -60,11 +60,34 @@ pub fn pep503(name: &str) -> String {
     out
 }
 
-/// The index key of a package: ecosystem (as given, suffix included) and normalised name.
+/// The ecosystem an advisory's entry is filed under for matching. Red Hat's OSV records
+/// scope a package to a product stream by CPE (`Red Hat:enterprise_linux:9::appstream`,
+/// `Red Hat:enterprise_linux:9::baseos`); an image says only `rhel` and `9` in its
+/// os-release, so the streams of RHEL's own `enterprise_linux` product for a major release
+/// are all `Red Hat:9`, the ecosystem the image catalogers give RHEL and UBI packages. The
+/// extended-support products (`rhel_eus`, `rhel_aus`, `rhel_e4s`, …) and layered products
+/// keep their names: a plain RHEL image does not get their builds.
+#[must_use]
+pub fn canonical(ecosystem: &str) -> std::borrow::Cow<'_, str> {
+    let eco = ecosystem.trim();
+    if let Some(cpe) = eco.strip_prefix("Red Hat:")
+        && let Some(rest) = cpe.strip_prefix("enterprise_linux:")
+    {
+        let major = rest.split(':').next().unwrap_or_default();
+        if !major.is_empty() && major.bytes().all(|b| b.is_ascii_digit()) {
+            return std::borrow::Cow::Owned(format!("Red Hat:{major}"));
+        }
+    }
+    std::borrow::Cow::Borrowed(eco)
+}
+
+/// The index key of a package: ecosystem ([`canonical`], suffix included) and normalised
+/// name.
 #[must_use]
 pub fn key(ecosystem: &str, name: &str) -> String {
     // Built by hand: `format!` was two thirds of this function's instructions (callgrind).
-    let eco = ecosystem.trim();
+    let eco = canonical(ecosystem);
+    let eco = eco.as_ref();
     let name = normalize_name(ecosystem, name);
     let mut key = String::with_capacity(eco.len() + 1 + name.len());
     key.push_str(eco);
@@ -112,6 +135,7 @@ pub fn from_os_release(id: &str, version_id: &str) -> Option<String> {
         "chainguard" => Some("Chainguard".into()),
         "rocky" => Some(format!("Rocky Linux:{}", v.split('.').next().unwrap_or(v))),
         "almalinux" => Some(format!("AlmaLinux:{}", v.split('.').next().unwrap_or(v))),
+        "rhel" => Some(format!("Red Hat:{}", v.split('.').next().unwrap_or(v))),
         _ => None,
     }
 }
@@ -135,6 +159,33 @@ mod tests {
         assert_eq!(
             from_os_release("ubuntu", "\"22.04\"").unwrap(),
             "Ubuntu:22.04:LTS"
+        );
+        assert_eq!(from_os_release("rhel", "9.4").unwrap(), "Red Hat:9");
+    }
+
+    #[test]
+    fn red_hat_streams_of_a_major_release_are_one_ecosystem() {
+        for cpe in [
+            "Red Hat:enterprise_linux:9::appstream",
+            "Red Hat:enterprise_linux:9::baseos",
+            "Red Hat:enterprise_linux:9",
+        ] {
+            assert_eq!(canonical(cpe), "Red Hat:9", "{cpe}");
+        }
+        assert_eq!(canonical("Red Hat:enterprise_linux:7::server"), "Red Hat:7");
+        // Extended-support and layered products keep their names.
+        for other in [
+            "Red Hat:rhel_eus:9.2::appstream",
+            "Red Hat:rhel_aus:8.4::appstream",
+            "Red Hat:openshift:4.15::el9",
+            "Red Hat:enterprise_linux:9.2::appstream",
+            "Debian:12",
+        ] {
+            assert_eq!(canonical(other), other);
+        }
+        assert_eq!(
+            key("Red Hat:enterprise_linux:9::baseos", "openssl"),
+            key("Red Hat:9", "openssl")
         );
     }
 }

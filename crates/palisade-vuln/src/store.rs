@@ -36,7 +36,8 @@ use crate::osv::Advisory;
 
 pub const MAGIC: &[u8; 8] = b"PLSDVULN";
 /// 2: records start with a match section (`record`), read without decoding the JSON.
-pub const FORMAT_VERSION: u32 = 2;
+/// 3: Red Hat product streams indexed under `Red Hat:<major>` (`ecosystem::canonical`).
+pub const FORMAT_VERSION: u32 = 3;
 const HEADER_LEN: u64 = 64;
 const BLOCK_KEYS: usize = 64;
 /// Refuse keys, blocks and records beyond these sizes instead of allocating what a corrupt

@@ -339,3 +339,57 @@ fn maven_ranges_use_maven_ordering() {
     let ev = evaluate(&a, "Maven", "2.14.1", "TEST");
     assert_eq!(ev.fixed, vec!["2.15.0".to_string()]);
 }
+
+/// Red Hat's OSV records scope packages to product streams by CPE
+/// (`Red Hat:enterprise_linux:9::appstream`); a RHEL or UBI image's packages are
+/// `Red Hat:9`, matched by source rpm and `EPOCH:VERSION-RELEASE`. Extended-support streams
+/// are other products.
+#[test]
+fn red_hat_streams_match_rhel_images_by_source_rpm_and_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    let osv = dir.path().join("osv");
+    std::fs::create_dir(&osv).unwrap();
+    std::fs::write(
+        osv.join("RHSA-2026_0001.json"),
+        r#"{"id": "RHSA-2026:0001", "modified": "2026-02-01T00:00:00Z", "aliases": ["CVE-2026-0100"],
+            "summary": "openssl security update",
+            "affected": [
+              {"package": {"ecosystem": "Red Hat:enterprise_linux:9::baseos", "name": "openssl"},
+               "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1:3.0.7-28.el9_4"}]}]},
+              {"package": {"ecosystem": "Red Hat:rhel_eus:9.2::baseos", "name": "openssl"},
+               "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1:3.0.7-99.el9_2"}]}]}
+            ],
+            "database_specific": {"severity": "Important"}}"#,
+    )
+    .unwrap();
+    let db_path = dir.path().join("vuln.db");
+    palisade_vuln::import::import(&[osv], &db_path).unwrap();
+    let db = Database::open(&db_path).unwrap();
+    let rpm = |version: &str| {
+        let mut p = Package::new("Red Hat:9", "openssl-libs", version);
+        p.source_name = Some("openssl".into());
+        p.source_version = Some(version.into());
+        p
+    };
+    let packages = vec![
+        rpm("1:3.0.7-27.el9"),
+        rpm("1:3.0.7-28.el9_4"),
+        // Without its epoch this would sort below every fix with one.
+        rpm("1:3.0.7-29.el9"),
+        rpm("3.0.7-30.el9"),
+    ];
+    let report = match_packages(&db, &packages).unwrap();
+    let affected: Vec<(usize, Option<&str>)> = report
+        .matches
+        .iter()
+        .map(|m| (m.package, m.fixed.as_deref()))
+        .collect();
+    // The EUS stream's later fix is not offered to a plain RHEL 9 image; epoch 0 is older
+    // than every epoch-1 build.
+    assert_eq!(
+        affected,
+        vec![(0, Some("1:3.0.7-28.el9_4")), (3, Some("1:3.0.7-28.el9_4"))]
+    );
+    assert_eq!(report.matches[0].id, "CVE-2026-0100");
+    assert_eq!(report.matches[0].aliases, vec!["RHSA-2026:0001"]);
+}

@@ -282,7 +282,7 @@ fn a_database_of_another_format_asks_for_a_rebuild() {
         e.contains("vuln.db") && e.contains("database format 1"),
         "{e}"
     );
-    assert!(e.contains("reads format 2"), "{e}");
+    assert!(e.contains("reads format 3"), "{e}");
     assert!(
         e.contains("palisade db update") && e.contains("palisade db import"),
         "{e}"
