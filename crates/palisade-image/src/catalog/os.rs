@@ -56,7 +56,12 @@ impl OsRelease {
             "almalinux" => format!("AlmaLinux:{major}"),
             "rhel" => format!("Red Hat:{major}"),
             "opensuse-leap" => format!("openSUSE:Leap {}", self.version_id),
-            "sles" => format!("SUSE:{}", self.version_id),
+            // SUSE's OSV records name products and service packs: `15.5` is `15 SP5`.
+            "sles" | "sle_hpc" => format!(
+                "SUSE:Linux Enterprise Server {}",
+                suse_release(&self.version_id)
+            ),
+            "sle-micro" => format!("SUSE:Linux Enterprise Micro {}", self.version_id),
             "azurelinux" | "mariner" => format!("Azure Linux:{}", self.version_id),
             _ => String::new(),
         }
@@ -70,6 +75,15 @@ impl OsRelease {
         } else {
             format!("{}-{}", self.id, self.version_id)
         }
+    }
+}
+
+/// `15.5` → `15 SP5`, `15` → `15`, as SUSE names its service packs.
+fn suse_release(version_id: &str) -> String {
+    match version_id.split_once('.') {
+        Some((major, sp)) if sp != "0" => format!("{major} SP{sp}"),
+        Some((major, _)) => major.to_string(),
+        None => version_id.to_string(),
     }
 }
 
@@ -376,6 +390,28 @@ mod tests {
         let rh = from_redhat_release("Rocky Linux release 9.3 (Blue Onyx)\n", "x").unwrap();
         assert_eq!((rh.id.as_str(), rh.version_id.as_str()), ("rocky", "9.3"));
         assert_eq!(rh.ecosystem(), "Rocky Linux:9");
+        // SUSE's OSV ecosystems are product names with service packs (a BCI image is SLES).
+        for (os_release, ecosystem) in [
+            (
+                "ID=\"sles\"\nVERSION_ID=\"15.5\"",
+                "SUSE:Linux Enterprise Server 15 SP5",
+            ),
+            (
+                "ID=\"sles\"\nVERSION_ID=\"15\"",
+                "SUSE:Linux Enterprise Server 15",
+            ),
+            (
+                "ID=\"sle-micro\"\nVERSION_ID=\"5.5\"",
+                "SUSE:Linux Enterprise Micro 5.5",
+            ),
+            (
+                "ID=\"opensuse-leap\"\nVERSION_ID=\"15.6\"",
+                "openSUSE:Leap 15.6",
+            ),
+        ] {
+            let r = from_os_release(os_release, "x").unwrap();
+            assert_eq!(r.ecosystem(), ecosystem, "{os_release}");
+        }
     }
 
     #[test]
