@@ -88,6 +88,26 @@ impl ScanReport {
         }
     }
 
+    /// Leaves out the findings whose severity is not in `keep` (`--severity high,critical`,
+    /// as Trivy's flag): they count as suppressed, a notice says how many, and the exit code
+    /// is decided by what is left. An empty `keep` keeps everything.
+    pub fn keep_severities(&mut self, keep: &[Severity]) {
+        if keep.is_empty() {
+            return;
+        }
+        let before = self.findings.len();
+        self.findings.retain(|f| keep.contains(&f.severity));
+        let dropped = before - self.findings.len();
+        if dropped > 0 {
+            self.suppressed += dropped;
+            let names: Vec<&str> = keep.iter().map(|s| s.as_str()).collect();
+            self.notices.push(format!(
+                "{dropped} finding(s) of other severities left out (--severity {})",
+                names.join(",")
+            ));
+        }
+    }
+
     /// How the scan ends: [`EXIT_ERROR`] (2) when any input error was met, else
     /// [`EXIT_FINDINGS`] (1) when any finding is at or above `fail_on`, else [`EXIT_CLEAN`] (0).
     ///

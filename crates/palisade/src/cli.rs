@@ -82,6 +82,31 @@ pub struct ScanArgs {
     pub image: ImageScanArgs,
     #[command(flatten)]
     pub vuln: VulnArgs,
+    #[command(flatten)]
+    pub severity: SeverityFilter,
+}
+
+/// `--severity`, Trivy's flag: which severities the report shows.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SeverityFilter {
+    /// Report only findings of these severities (comma-separated: info, low, medium, high,
+    /// critical); the others count as suppressed and do not fail the scan
+    #[arg(long, value_name = "SEVERITIES", value_delimiter = ',')]
+    pub severity: Vec<String>,
+}
+
+impl SeverityFilter {
+    /// Applies the filter to a finished report; an unknown name is a usage error.
+    pub fn apply(&self, report: &mut palisade_report::ScanReport) -> Result<(), String> {
+        let keep = self
+            .severity
+            .iter()
+            .map(|s| s.trim().parse::<palisade_policy::Severity>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("--severity: {e}"))?;
+        report.keep_severities(&keep);
+        Ok(())
+    }
 }
 
 /// Options of `palisade scan image REF…` (refused by manifest scans where they would be ignored).

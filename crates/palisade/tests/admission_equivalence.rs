@@ -102,6 +102,7 @@ fn scan_failing(dir: &Path, name: &str, object: &Value) -> Vec<&'static str> {
             ..ImageScanArgs::default()
         },
         vuln: Default::default(),
+        severity: Default::default(),
     };
     let report = palisade::execute_scan(&args).unwrap();
     assert!(report.errors.is_empty(), "{name}: {:?}", report.errors);

@@ -102,6 +102,47 @@ fn fail_on_decides_the_exit_code() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+/// `--severity` (Trivy's flag) shows only the listed severities; what it leaves out counts as
+/// suppressed and no longer fails the scan.
+#[test]
+fn severity_filter_keeps_the_listed_severities() {
+    let all = json(&run_stdin(&["scan", "-", "-f", "json"], PRIVILEGED_POD));
+    let count = |report: &serde_json::Value, sev: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["severity"] == sev)
+            .count()
+    };
+    let (critical, total) = (
+        count(&all, "critical"),
+        all["findings"].as_array().unwrap().len(),
+    );
+    assert!(critical > 0 && total > critical, "{all}");
+    let out = run_stdin(
+        &["scan", "-", "-f", "json", "--severity", "CRITICAL"],
+        PRIVILEGED_POD,
+    );
+    let only = json(&out);
+    assert_eq!(only["findings"].as_array().unwrap().len(), critical);
+    assert_eq!(count(&only, "critical"), critical);
+    assert_eq!(only["summary"]["suppressed"], total - critical);
+    assert!(
+        only["notices"][0]
+            .as_str()
+            .unwrap()
+            .contains("of other severities left out (--severity critical)"),
+        "{only}"
+    );
+    // Only low findings kept: nothing at or above the default fail-on (high) is left.
+    let out = run_stdin(&["scan", "-", "--severity", "low"], PRIVILEGED_POD);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let out = run_stdin(&["scan", "-", "--severity", "severe"], PRIVILEGED_POD);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--severity: unknown severity `severe`"));
+}
+
 #[test]
 fn select_by_family_and_ignore_by_name() {
     let out = run_stdin(

@@ -98,6 +98,8 @@ pub struct CheckArgs {
     pub color: ColorChoice,
     #[command(flatten)]
     pub db: DbPath,
+    #[command(flatten)]
+    pub severity: crate::cli::SeverityFilter,
 }
 
 pub fn run(args: &DbArgs) -> i32 {
@@ -328,6 +330,9 @@ fn check(args: &CheckArgs) -> i32 {
     report.notices.extend(applied.notices);
     report.notices.extend(matched.notes);
     report.rules = palisade_vuln::findings::rules();
+    if let Err(message) = args.severity.apply(&mut report) {
+        return super::fail(message);
+    }
     let format: Format = args.format.parse().unwrap_or(Format::Table);
     let opts = RenderOptions {
         color: format == Format::Table && use_color(args.color, args.output.is_some()),

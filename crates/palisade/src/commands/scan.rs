@@ -13,10 +13,13 @@ use crate::inputs::{Input, Kind, collect_inputs};
 use crate::registry::all_rules;
 
 pub fn run(args: &ScanArgs) -> i32 {
-    let report = match execute(args) {
+    let mut report = match execute(args) {
         Ok(report) => report,
         Err(message) => return super::fail(message),
     };
+    if let Err(message) = args.severity.apply(&mut report) {
+        return super::fail(message);
+    }
     let format: Format = args.format.parse().unwrap_or(Format::Table);
     let opts = RenderOptions {
         color: format == Format::Table && use_color(args.color, args.output.is_some()),
