@@ -3,7 +3,7 @@
 use palisade_policy::ObjectRef;
 use palisade_yaml::{Node, push_index};
 
-use crate::model::{DecodeError, Decoder, PodMeta};
+use crate::model::{DecodeError, Decoder, Key, PodMeta};
 
 /// One object of a document (`kind: List` documents hold several).
 #[derive(Debug)]
@@ -71,8 +71,8 @@ fn collect<'a>(
         return;
     }
     let mut decoder = Decoder::default();
-    let api_version = decoder.str(node.get("apiVersion"), &format!("{ptr}/apiVersion"));
-    let kind = decoder.str(node.get("kind"), &format!("{ptr}/kind"));
+    let api_version = decoder.str(node.get("apiVersion"), &Key(&ptr, "apiVersion"));
+    let kind = decoder.str(node.get("kind"), &Key(&ptr, "kind"));
     errors.append(&mut decoder.errors);
     let (Some(api_version), Some(kind)) = (api_version, kind) else {
         let missing = match (node.get("apiVersion"), node.get("kind")) {
@@ -117,15 +117,14 @@ fn collect<'a>(
     let meta = PodMeta::decode(meta_node, meta_ptr.clone(), &mut decoder);
     let meta_map = meta_node.filter(|m| m.as_map().is_some());
     let name = meta_map
-        .and_then(|m| decoder.str(m.get("name"), &format!("{meta_ptr}/name")))
+        .and_then(|m| decoder.str(m.get("name"), &Key(&meta_ptr, "name")))
         .or_else(|| {
-            meta_map.and_then(|m| {
-                decoder.str(m.get("generateName"), &format!("{meta_ptr}/generateName"))
-            })
+            meta_map
+                .and_then(|m| decoder.str(m.get("generateName"), &Key(&meta_ptr, "generateName")))
         })
         .map_or("", |s| s.value);
     let namespace = meta_map
-        .and_then(|m| decoder.str(m.get("namespace"), &format!("{meta_ptr}/namespace")))
+        .and_then(|m| decoder.str(m.get("namespace"), &Key(&meta_ptr, "namespace")))
         .map(|s| s.value);
     errors.append(&mut decoder.errors);
     out.push(Resource {

@@ -8,6 +8,7 @@ mod decode;
 mod image;
 mod pod;
 
+pub(crate) use decode::Key;
 pub use decode::{DecodeError, Decoder};
 pub use image::{ImageRef, parse_image};
 pub use pod::{

@@ -1,4 +1,4 @@
-use palisade_yaml::{Node, Pos};
+use palisade_yaml::{Entry, Node, Pos};
 
 use super::Decoder;
 use super::decode::{Index, Key, Pointer};
@@ -486,8 +486,8 @@ fn decode_handler<'a>(
 /// The `env` entries that are mappings with a string `name`, read once for the dozen rules
 /// that look at env (entries of other shapes are left to the API server's validation, as
 /// before the model carried env).
-fn decode_env<'a>(c: &'a Node<'a>) -> Vec<EnvEntry<'a>> {
-    let Some(items) = c.get("env").and_then(Node::as_seq) else {
+fn decode_env<'a>(env: Option<&'a Node<'a>>) -> Vec<EnvEntry<'a>> {
+    let Some(items) = env.and_then(Node::as_seq) else {
         return Vec::new();
     };
     let mut out = Vec::with_capacity(items.len());
@@ -515,6 +515,49 @@ fn decode_env<'a>(c: &'a Node<'a>) -> Vec<EnvEntry<'a>> {
     out
 }
 
+/// The container fields the model reads, found in one pass over the container's keys:
+/// looking each one up with `Node::get` scanned the keys once per field.
+#[derive(Default)]
+struct ContainerFields<'n, 'a> {
+    name: Option<&'n Entry<'a>>,
+    image: Option<&'n Entry<'a>>,
+    env: Option<&'n Entry<'a>>,
+    ports: Option<&'n Entry<'a>>,
+    /// `livenessProbe`, `readinessProbe`, `startupProbe`, in the order of [`PROBES`].
+    probes: [Option<&'n Entry<'a>>; 3],
+    lifecycle: Option<&'n Entry<'a>>,
+    security_context: Option<&'n Entry<'a>>,
+}
+
+const PROBES: [&str; 3] = ["livenessProbe", "readinessProbe", "startupProbe"];
+
+impl<'n, 'a> ContainerFields<'n, 'a> {
+    fn of(c: &'n Node<'a>) -> Self {
+        let mut f = ContainerFields::default();
+        for e in c.as_map().unwrap_or_default() {
+            // A later duplicate key replaces an earlier one, as `Node::get` finds the last.
+            let slot = match e.key.as_ref() {
+                "name" => &mut f.name,
+                "image" => &mut f.image,
+                "env" => &mut f.env,
+                "ports" => &mut f.ports,
+                "livenessProbe" => &mut f.probes[0],
+                "readinessProbe" => &mut f.probes[1],
+                "startupProbe" => &mut f.probes[2],
+                "lifecycle" => &mut f.lifecycle,
+                "securityContext" => &mut f.security_context,
+                _ => continue,
+            };
+            *slot = Some(e);
+        }
+        f
+    }
+}
+
+fn value<'n, 'a>(entry: Option<&'n Entry<'a>>) -> Option<&'n Node<'a>> {
+    entry.map(|e| &e.value)
+}
+
 fn decode_container<'a>(
     c: &'a Node<'a>,
     kind: ContainerKind,
@@ -522,9 +565,10 @@ fn decode_container<'a>(
     d: &mut Decoder,
 ) -> Container<'a> {
     let p = |k: &'static str| Key(&ptr, k);
+    let f = ContainerFields::of(c);
     let ports_ptr = p("ports");
     let mut ports = Vec::new();
-    for (i, port) in d.seq(c.get("ports"), &ports_ptr).iter().enumerate() {
+    for (i, port) in d.seq(value(f.ports), &ports_ptr).iter().enumerate() {
         let pp = Index(&ports_ptr, i);
         if let Some(pm) = d.map(Some(port), &pp) {
             ports.push(PortSpec {
@@ -536,11 +580,11 @@ fn decode_container<'a>(
         }
     }
     let mut handlers = Vec::new();
-    for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
-        handlers.extend(decode_handler(c.get(probe), probe, &p(probe), d));
+    for (probe, entry) in PROBES.into_iter().zip(f.probes) {
+        handlers.extend(decode_handler(value(entry), probe, &p(probe), d));
     }
     let lifecycle_ptr = p("lifecycle");
-    if let Some(lc) = d.map(c.get("lifecycle"), &lifecycle_ptr) {
+    if let Some(lc) = d.map(value(f.lifecycle), &lifecycle_ptr) {
         for (hook, field) in [
             ("postStart", "lifecycle/postStart"),
             ("preStop", "lifecycle/preStop"),
@@ -553,20 +597,21 @@ fn decode_container<'a>(
             ));
         }
     }
-    let image = d.str(c.get("image"), &p("image"));
+    let image = d.str(value(f.image), &p("image"));
     Container {
         kind,
-        env: decode_env(c),
+        env: decode_env(value(f.env)),
         pos: c.pos,
-        name: d.str(c.get("name"), &p("name")).map_or("", |s| s.value),
+        name: d.str(value(f.name), &p("name")).map_or("", |s| s.value),
         image,
         image_ref: image.map(|i| super::parse_image(i.value)),
-        security_context: d
-            .map(c.get("securityContext"), &p("securityContext"))
-            .map(|sc| SecurityContext {
-                pos: key_pos(c, "securityContext"),
+        security_context: f.security_context.and_then(|e| {
+            let sc = d.map(Some(&e.value), &p("securityContext"))?;
+            Some(SecurityContext {
+                pos: e.key_pos,
                 ..decode_security_context(sc, &p("securityContext"), d)
-            }),
+            })
+        }),
         ports,
         handlers,
         raw: c,

@@ -18,6 +18,15 @@ pub fn contains(haystack: &str, needle: &str) -> bool {
     (0..=h.len() - n.len()).any(|i| h[i] == first && &h[i + 1..i + n.len()] == rest)
 }
 
+/// The part of `s` after its last `/` (all of `s` when it has none), as
+/// `s.rsplit('/').next()` gives it without setting up a searcher per call.
+#[must_use]
+pub fn last_segment(s: &str) -> &str {
+    s.bytes()
+        .rposition(|b| b == b'/')
+        .map_or(s, |i| &s[i + 1..])
+}
+
 /// `s` in lower case, borrowed when it already is (image names almost always are).
 #[must_use]
 pub fn ascii_lowercase(s: &str) -> Cow<'_, str> {
@@ -51,6 +60,21 @@ mod tests {
             {
                 assert_eq!(contains(h, n), h.contains(n), "{h:?} {n:?}");
             }
+        }
+    }
+
+    #[test]
+    fn last_segment_agrees_with_rsplit() {
+        for s in [
+            "",
+            "/",
+            "a",
+            "a/",
+            "/a",
+            "nvidia/cuda",
+            "nvcr.io/nvidia/tritonserver",
+        ] {
+            assert_eq!(Some(last_segment(s)), s.rsplit('/').next(), "{s:?}");
         }
     }
 

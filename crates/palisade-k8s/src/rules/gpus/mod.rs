@@ -10,7 +10,7 @@ use palisade_yaml::Node;
 
 use crate::model::{Container, PodSpec};
 use crate::rules::pod_fields::{env, resource_map};
-use crate::rules::text::contains;
+use crate::rules::text::{contains, last_segment};
 use crate::rules::{ImageRef, ascii_lowercase};
 
 /// Extended resources the NVIDIA device plugin advertises: `nvidia.com/gpu`, MIG slices
@@ -56,8 +56,8 @@ const GPU_STACK: &[&str] = &[
 ];
 
 fn is_gpu_stack(r: &ImageRef<'_>) -> bool {
-    let last = r.repository.rsplit('/').next().unwrap_or_default();
-    (r.registry == "nvcr.io" || r.repository.starts_with("nvidia/")) && GPU_STACK.contains(&last)
+    (r.registry == "nvcr.io" || r.repository.starts_with("nvidia/"))
+        && GPU_STACK.contains(&last_segment(r.repository))
 }
 
 fn gpu_signal(c: &Container<'_>) -> Option<String> {
@@ -101,11 +101,8 @@ fn gpu_image_ref(r: &ImageRef<'_>) -> Option<&'static str> {
     }
     let repo = ascii_lowercase(r.repository);
     let tag = ascii_lowercase(r.tag.unwrap_or_default());
-    let name = repo.rsplit('/').next().unwrap_or_default();
-    let tokens = || {
-        tag.split(['-', '_', '.'])
-            .chain(name.split(['-', '_', '.']))
-    };
+    let name = last_segment(&repo);
+    let tokens = || pieces(&tag).chain(pieces(name));
     if contains(&repo, "cuda") || contains(&tag, "cuda") || tokens().any(is_cuda_wheel_tag) {
         return Some("it runs a CUDA image");
     }
@@ -113,6 +110,25 @@ fn gpu_image_ref(r: &ImageRef<'_>) -> Option<&'static str> {
         return Some("it runs a GPU image");
     }
     None
+}
+
+/// `s.split(['-', '_', '.'])`, by bytes: a char pattern decodes every character, and this
+/// runs for every container's image.
+fn pieces(s: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.bytes().position(|b| matches!(b, b'-' | b'_' | b'.')) {
+            Some(i) => {
+                rest = Some(&r[i + 1..]);
+                Some(&r[..i])
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
 }
 
 /// `cu118`, `cu121`, `cu124`: the CUDA version tags of PyTorch builds.
@@ -155,6 +171,9 @@ mod tests {
             "rayproject/ray:2.9.0",
         ] {
             assert!(gpu_image(image).is_none(), "{image}");
+        }
+        for s in ["", "-", "a", "a-b_c.d", "2.4.0-cuda12.4--x.", ".gpu"] {
+            assert!(pieces(s).eq(s.split(['-', '_', '.'])), "{s:?}");
         }
         assert!(is_gpu_resource("nvidia.com/gpu"));
         assert!(is_gpu_resource("nvidia.com/mig-1g.5gb"));

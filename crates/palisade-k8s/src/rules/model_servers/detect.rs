@@ -8,7 +8,7 @@ use std::cell::OnceCell;
 use palisade_yaml::{Node, Pos, push_index, push_key};
 
 use crate::model::{Container, ContainerKind, PodSpec};
-use crate::rules::text::contains;
+use crate::rules::text::{contains, last_segment};
 use crate::rules::{ImageRef, parse_image};
 
 /// One word of a container's command line, with where it was written.
@@ -57,10 +57,11 @@ pub fn words<'w>(container: &'w Node<'w>, container_ptr: &'w str) -> Vec<Word<'w
         let Some(items) = container.get(field).and_then(Node::as_seq) else {
             continue;
         };
+        out.reserve(items.len());
         for (index, item) in items.iter().enumerate() {
             let Some(text) = item.as_str() else { continue };
-            let in_script = text.split_whitespace().nth(1).is_some();
-            for w in text.split_whitespace() {
+            let first = out.len();
+            for w in split_words(text) {
                 // Borrow unless there are quotes to strip: almost no word has any.
                 let text = if w.bytes().any(|b| b == b'\'' || b == b'"') {
                     Cow::Owned(w.replace(['\'', '"'], ""))
@@ -73,12 +74,43 @@ pub fn words<'w>(container: &'w Node<'w>, container_ptr: &'w str) -> Vec<Word<'w
                     field,
                     index,
                     pos: item.pos,
-                    in_script,
+                    in_script: false,
                 });
+            }
+            if out.len() - first > 1 {
+                for w in &mut out[first..] {
+                    w.in_script = true;
+                }
             }
         }
     }
     out
+}
+
+/// `str::split_whitespace`, by bytes when the text is ASCII: decoding characters one by one
+/// was most of the cost of reading a command line, and command lines are nearly always ASCII.
+fn split_words(text: &str) -> impl Iterator<Item = &str> {
+    // The ASCII characters `char::is_whitespace` accepts (`u8::is_ascii_whitespace` lacks
+    // the vertical tab).
+    fn space(b: u8) -> bool {
+        matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
+    }
+    let b = text.as_bytes();
+    let mut unicode = (!text.is_ascii()).then(|| text.split_whitespace());
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        if let Some(words) = &mut unicode {
+            return words.next();
+        }
+        while i < b.len() && space(b[i]) {
+            i += 1;
+        }
+        let start = i;
+        while i < b.len() && !space(b[i]) {
+            i += 1;
+        }
+        (i > start).then(|| &text[start..i])
+    })
 }
 
 /// A flag found on the command line.
@@ -305,7 +337,7 @@ pub fn classify(image: Option<&str>, words: &[Word<'_>]) -> Option<Server> {
 #[must_use]
 pub fn classify_ref(image: Option<&ImageRef<'_>>, words: &[Word<'_>]) -> Option<Server> {
     for (i, w) in words.iter().enumerate() {
-        let b = w.text.rsplit('/').next().unwrap_or("");
+        let b = last_segment(&w.text);
         let next = words.get(i + 1).map(|n| n.text.as_ref());
         let found = match b {
             "tritonserver" => Some(Server::Triton),
@@ -331,7 +363,7 @@ pub fn classify_ref(image: Option<&ImageRef<'_>>, words: &[Word<'_>]) -> Option<
         }
     }
     let repo = crate::rules::ascii_lowercase(image?.repository);
-    let last = repo.rsplit('/').next().unwrap_or("");
+    let last = last_segment(&repo);
     if contains(last, "tritonserver") {
         Some(Server::Triton)
     } else if contains(last, "torchserve") {
