@@ -340,6 +340,10 @@ impl Emitter<'_, '_> {
         violations: &mut Vec<Violation>,
         pod: Option<PodView<'_, '_>>,
     ) {
+        // Called for every rule on every pod, and most rules find nothing.
+        if violations.is_empty() {
+            return;
+        }
         if suppressed {
             self.out.suppressed += violations.len();
             violations.clear();
