@@ -100,11 +100,17 @@ fn plain_int(text: &str) -> Option<i64> {
     } else if let Some(oct) = digits.strip_prefix("0o") {
         i64::from_str_radix(oct, 8).ok()?
     } else {
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'_') {
+        let mut underscores = false;
+        if digits.is_empty()
+            || !digits.bytes().all(|b| {
+                underscores |= b == b'_';
+                b.is_ascii_digit() || b == b'_'
+            })
+        {
             return None;
         }
         // Underscores (YAML 1.1 digit separators) are rare: parse in place without them.
-        if digits.contains('_') {
+        if underscores {
             digits.replace('_', "").parse::<i64>().ok()?
         } else {
             digits.parse::<i64>().ok()?

@@ -1,4 +1,4 @@
-use palisade_yaml::{Node, Pos, TypeName, escape_token};
+use palisade_yaml::{Node, Pos, TypeName, append_index, append_key};
 
 /// A JSON pointer that is only spelled out when an error needs it.
 ///
@@ -10,7 +10,8 @@ pub trait Pointer {
     fn write_to(&self, out: &mut String);
 
     fn render(&self) -> String {
-        let mut out = String::new();
+        // Room for a container's pointer (`/spec/template/spec/containers/0`) at once.
+        let mut out = String::with_capacity(64);
         self.write_to(&mut out);
         out
     }
@@ -35,8 +36,7 @@ pub struct Key<'p>(pub &'p dyn Pointer, pub &'p str);
 impl Pointer for Key<'_> {
     fn write_to(&self, out: &mut String) {
         self.0.write_to(out);
-        out.push('/');
-        out.push_str(&escape_token(self.1));
+        append_key(out, self.1);
     }
 }
 
@@ -46,9 +46,8 @@ pub struct Index<'p>(pub &'p dyn Pointer, pub usize);
 
 impl Pointer for Index<'_> {
     fn write_to(&self, out: &mut String) {
-        use std::fmt::Write;
         self.0.write_to(out);
-        let _ = write!(out, "/{}", self.1);
+        append_index(out, self.1);
     }
 }
 

@@ -127,13 +127,22 @@ pub fn rules() -> Vec<&'static RuleMeta> {
 /// `"a"` → `container "a"`; upstream words details per container this way.
 #[must_use]
 pub fn container_phrase(name: &str) -> String {
-    format!("container {}", quote(name))
+    // Pushed, not `format!`ed: a phrase is built for nearly every finding about a container.
+    let mut out = String::with_capacity(name.len() + 12);
+    out.push_str("container \"");
+    out.push_str(name);
+    out.push('"');
+    out
 }
 
 /// Upstream's `joinQuote` for one item: wraps in double quotes without escaping.
 #[must_use]
 pub fn quote(s: &str) -> String {
-    format!("\"{s}\"")
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    out.push_str(s);
+    out.push('"');
+    out
 }
 
 /// Go's `%q` (`strconv.Quote`), which upstream uses for annotation values.

@@ -20,7 +20,7 @@ pub(crate) mod selinux_options;
 pub(crate) mod sysctls;
 pub(crate) mod windows_host_process;
 
-use palisade_yaml::{Pos, push_key};
+use palisade_yaml::{Pos, append_key};
 
 use super::PssCheck;
 use crate::model::{Container, PodSpec};
@@ -50,17 +50,29 @@ pub static ALL: &[&PssCheck] = &[
 
 /// `base` followed by `keys`, each escaped as a JSON pointer token.
 fn pointer(base: &str, keys: &[&str]) -> String {
-    keys.iter().fold(base.to_string(), |p, k| push_key(&p, k))
+    pointer_under(base, &[], keys)
+}
+
+/// `base`, then `parents`, then `keys`, in one allocation: a pointer is built for nearly
+/// every finding about an unhardened pod.
+fn pointer_under(base: &str, parents: &[&str], keys: &[&str]) -> String {
+    let tokens = || parents.iter().chain(keys);
+    let mut out = String::with_capacity(base.len() + tokens().map(|k| k.len() + 1).sum::<usize>());
+    out.push_str(base);
+    for k in tokens() {
+        append_key(&mut out, k);
+    }
+    out
 }
 
 /// Pointer to a field under a container's `securityContext`.
 fn container_sc_ptr(c: &Container<'_>, keys: &[&str]) -> String {
-    pointer(&push_key(&c.ptr, "securityContext"), keys)
+    pointer_under(&c.ptr, &["securityContext"], keys)
 }
 
 /// Pointer to a field under the pod's `securityContext`.
 fn pod_sc_ptr(spec: &PodSpec<'_>, keys: &[&str]) -> String {
-    pointer(&push_key(&spec.ptr, "securityContext"), keys)
+    pointer_under(&spec.ptr, &["securityContext"], keys)
 }
 
 /// Where a missing container security field is reported: its `securityContext`, else the

@@ -1,5 +1,4 @@
-use palisade_yaml::push_key;
-
+use super::container_sc_ptr;
 use crate::pss::{Level, PodView, PssCheck, VersionedCheck, Violation, container_phrase};
 
 palisade_policy::declare_rule! {
@@ -63,7 +62,7 @@ fn check(pod: &PodView<'_, '_>, out: &mut Vec<Violation>) {
                     "{} must not set securityContext.privileged=true",
                     container_phrase(c.name)
                 ),
-                pointer: push_key(&push_key(&c.ptr, "securityContext"), "privileged"),
+                pointer: container_sc_ptr(c, &["privileged"]),
                 pos: p.pos,
                 container: Some(c.name.to_string()),
             });

@@ -1,5 +1,4 @@
-use palisade_yaml::push_key;
-
+use super::{container_sc_ptr, pod_sc_ptr};
 use crate::pss::{Level, PodView, PssCheck, VersionedCheck, Violation, container_phrase};
 
 palisade_policy::declare_rule! {
@@ -79,7 +78,7 @@ fn check_1_0(pod: &PodView<'_, '_>, out: &mut Vec<Violation>) {
     if let (Some(sc), Some(v)) = (pod_sc, pod_value.filter(|v| !v.value)) {
         explicit.push(Violation {
             detail: "pod must not set securityContext.runAsNonRoot=false".into(),
-            pointer: push_key(&push_key(&pod.spec.ptr, "securityContext"), "runAsNonRoot"),
+            pointer: pod_sc_ptr(pod.spec, &["runAsNonRoot"]),
             pos: if v.pos.line > 0 { v.pos } else { sc.pos },
             container: None,
         });
@@ -96,7 +95,7 @@ fn check_1_0(pod: &PodView<'_, '_>, out: &mut Vec<Violation>) {
                     "{} must not set securityContext.runAsNonRoot=false",
                     container_phrase(c.name)
                 ),
-                pointer: push_key(&push_key(&c.ptr, "securityContext"), "runAsNonRoot"),
+                pointer: container_sc_ptr(c, &["runAsNonRoot"]),
                 pos: v.pos,
                 container: Some(c.name.to_string()),
             }),
@@ -107,7 +106,7 @@ fn check_1_0(pod: &PodView<'_, '_>, out: &mut Vec<Violation>) {
                     "pod or {} must set securityContext.runAsNonRoot=true",
                     container_phrase(c.name)
                 ),
-                pointer: push_key(&push_key(&c.ptr, "securityContext"), "runAsNonRoot"),
+                pointer: container_sc_ptr(c, &["runAsNonRoot"]),
                 pos: c.security_context.as_ref().map_or(c.pos, |sc| sc.pos),
                 container: Some(c.name.to_string()),
             }),
