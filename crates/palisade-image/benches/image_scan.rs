@@ -129,8 +129,12 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1024);
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
+    // The workspace's target directory: `cargo bench` runs benches from the crate's own
+    // directory, where a relative `target` would leave a gigabyte beside the sources.
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"),
+        PathBuf::from,
+    );
     let dir = target.join(format!("palisade-image-bench-{total_mb}mb"));
     if !dir.join("index.json").exists() {
         eprintln!(
