@@ -2,4 +2,6 @@
 //! URL credentials, credential files by path), re-exported where the Dockerfile rules have
 //! always found them.
 
-pub use palisade_secrets::{find_token, literal_value, secret_name, secret_path, url_credentials};
+pub use palisade_secrets::{
+    NamedLiteral, URL_PASSWORD, find_credential, named_literal, secret_name, secret_path,
+};

@@ -314,9 +314,16 @@ fn pal201_env_secret_literal() {
             &format!("Pod/fail-passwords-and-keys app {P}/env/1/value"),
             &format!("Pod/fail-passwords-and-keys app {P}/env/2/value"),
             &format!("Deployment/fail-hf-token-plain vllm {T}/env/0/value"),
+            &format!("Pod/fail-default-password app {P}/env/0/value"),
         ],
     );
     assert_no_secret_in_messages(&found);
+    assert!(
+        found
+            .iter()
+            .any(|f| f.message.contains("well-known default password")),
+        "{found:#?}"
+    );
 }
 
 #[test]
@@ -345,10 +352,17 @@ fn pal203_configmap_secret_literal() {
         &[
             "ConfigMap/fail-env-style - /data/DB_PASSWORD",
             "ConfigMap/fail-properties-file - /data/application.properties",
+            "ConfigMap/fail-default-password - /data/postgres.env",
         ],
     );
     assert_no_secret_in_messages(&found);
     assert!(found.iter().any(|f| f.message.contains("line 3")));
+    assert!(
+        found
+            .iter()
+            .any(|f| f.message.contains("well-known default password on line 2")),
+        "{found:#?}"
+    );
 }
 
 // ---------------------------------------------------------------- service accounts

@@ -610,12 +610,6 @@ fn credential_at_marker(text: &str, marker: bool) -> Option<Secret> {
     })
 }
 
-/// The first well-known token in `s`, placeholders included: (byte offset, kind).
-#[must_use]
-pub fn find_token(s: &str) -> Option<(usize, &'static str)> {
-    scan(s.as_bytes(), 1).first().map(|t| (t.start, t.kind))
-}
-
 /// A printable hint of a secret that gives nothing away: the public prefix that names its
 /// format and its length (`hf_… (37 characters)`), or the PEM header of a private key.
 #[must_use]
@@ -672,7 +666,7 @@ mod tests {
             vec![("Hugging Face token", false)]
         );
         assert_eq!(
-            find_token(&format!("x {hf}")),
+            find_credential(&format!("x {hf}")).map(|s| (s.start, s.kind)),
             Some((2, "Hugging Face token"))
         );
         assert!(kinds("pip install hf_transfer").is_empty());

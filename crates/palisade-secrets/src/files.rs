@@ -4,7 +4,7 @@
 //! format-based finds of [`crate::scan`].
 
 use crate::detect::{Secret, scan};
-use crate::names::{literal_value, secret_name, url_credentials};
+use crate::names::{literal_value, named_literal, url_credentials};
 
 /// The credential-file formats [`scan_file`] parses, by path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,7 +110,8 @@ fn dotenv(text: &str, out: &mut Vec<Secret>) {
             continue;
         };
         let v = unquote(v.split(" #").next().unwrap_or(v));
-        if secret_name(k.trim()) && literal_value(v) && !v.contains("${") {
+        // The verdict a container's env var or an image's `ENV` gets.
+        if named_literal(k.trim(), v).is_some() {
             out.push(secret(text, v, "literal secret in a .env file"));
         }
     }

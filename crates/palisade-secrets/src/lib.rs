@@ -10,6 +10,9 @@
 //!   Docker `config.json` auths, `.env`, `.git-credentials`, `.npmrc`).
 //! - [`find_credential`]: the one verdict on a short value (an env value, an argument, a
 //!   ConfigMap entry): a working credential by format, or a URL with a literal password.
+//! - [`named_literal`]: the one verdict on a literal under a name (an env var, a ConfigMap
+//!   key, a Dockerfile `ENV`/`ARG`, an image config's `Env`): a real-looking credential, a
+//!   well-known default password, or nothing (references, templates, placeholders).
 //! - [`names`]: secret-looking variable names ([`secret_name_kind`]), whether a value under
 //!   one looks like a real credential ([`credential_like`]), placeholders, URL credentials
 //!   and credential files by path.
@@ -21,11 +24,11 @@ mod detect;
 mod files;
 pub mod names;
 
-pub use detect::{Secret, URL_PASSWORD, find_credential, find_token, redact, scan};
+pub use detect::{Secret, URL_PASSWORD, find_credential, redact, scan};
 pub use files::{CredentialFile, scan_file};
 pub use names::{
-    SecretName, credential_like, is_placeholder, literal_value, secret_name, secret_name_kind,
-    secret_path, url_credentials,
+    NamedLiteral, SecretName, credential_like, is_placeholder, named_literal, secret_name,
+    secret_name_kind, secret_path, url_credentials,
 };
 
 /// 1-based line and column of byte offset `at` in `text`.

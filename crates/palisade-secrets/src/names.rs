@@ -306,8 +306,10 @@ pub fn is_placeholder(value: &str) -> bool {
 
 /// Whether a literal under a credential name is worth reporting: not a placeholder, not a
 /// flag or number or path, and either the name is a known service credential or the value
-/// looks random enough (at least 8 characters with ≥ 3 bits of entropy per character, or
-/// mixing letters with digits or symbols). `changeme`-style words stay quiet.
+/// looks like a password or key (at least 8 characters with ≥ 3 bits of entropy per
+/// character or mixing character classes; 6 or 7 characters mixing letters with digits or
+/// symbols). `changeme`-style words stay quiet here; [`named_literal`] reports them as
+/// default passwords.
 #[must_use]
 pub fn credential_like(name: SecretName, value: &str) -> bool {
     let v = value.trim();
@@ -324,8 +326,15 @@ pub fn credential_like(name: SecretName, value: &str) -> bool {
     if name == SecretName::Provider {
         return true;
     }
-    if v.chars().count() < 8 || v.contains(char::is_whitespace) {
+    let len = v.chars().count();
+    if len < 6 || v.contains(char::is_whitespace) {
         return false;
+    }
+    let letters = v.chars().any(|c| c.is_ascii_alphabetic());
+    if len < 8 {
+        // Short passwords are real (`hunter2`), short words are settings (`Bearer`,
+        // `vault`): under eight characters only letters mixed with digits or symbols count.
+        return letters && v.chars().any(|c| !c.is_ascii_alphabetic());
     }
     let classes = [
         v.chars().any(|c| c.is_ascii_lowercase()),
@@ -337,6 +346,76 @@ pub fn credential_like(name: SecretName, value: &str) -> bool {
     .filter(|b| **b)
     .count();
     shannon_entropy(v) >= 3.0 || classes >= 2
+}
+
+/// What a literal value under a credential name is (see [`named_literal`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NamedLiteral {
+    /// A real-looking credential: any value of a known service's variable, or a random-looking
+    /// value under a generic credential name.
+    Credential(SecretName),
+    /// A well-known default password (`changeme`, `admin`, `123456`): whoever runs the
+    /// workload or the image runs with a password anyone can guess.
+    DefaultPassword,
+}
+
+/// Passwords that default installs and tutorials ship with. Under a credential name they are
+/// reported, not dismissed as placeholders: a manifest or image that sets one runs with it.
+const DEFAULT_PASSWORDS: &[&str] = &[
+    "changeme",
+    "change-me",
+    "change_me",
+    "changeit",
+    "password",
+    "passw0rd",
+    "p@ssw0rd",
+    "p@ssword",
+    "password1",
+    "password123",
+    "passwd",
+    "pass",
+    "secret",
+    "mysecret",
+    "mypassword",
+    "secretpassword",
+    "admin",
+    "admin123",
+    "administrator",
+    "root",
+    "toor",
+    "default",
+    "letmein",
+    "welcome",
+    "qwerty",
+    "123456",
+    "1234567",
+    "12345678",
+    "123456789",
+    "1234567890",
+];
+
+/// The one verdict on a literal `value` under `name`, shared by every gate: an env var of a
+/// container, a ConfigMap key, a Dockerfile `ENV`/`ARG`, an image config's `Env`. `None` when
+/// the name is not about a credential ([`secret_name_kind`]), or the value is a reference or
+/// template (`$VAR`, `${VAR}`, `$(VAR)`, `{{ … }}`, `<your-token>`), an illustrative
+/// placeholder (`example`, `dummy`, `xxxx`), a path, a switch or a number, or too short and
+/// plain to tell ([`credential_like`]). Credentials recognised by their format
+/// ([`crate::find_credential`]) are judged before this, whatever the name.
+#[must_use]
+pub fn named_literal(name: &str, value: &str) -> Option<NamedLiteral> {
+    let kind = secret_name_kind(name)?;
+    let v = value.trim();
+    // A reference to another variable (`$HF_TOKEN`, `${VAR}`, Kubernetes' `$(VAR)`).
+    if v.starts_with('$') {
+        return None;
+    }
+    if DEFAULT_PASSWORDS
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(v.trim_matches(['"', '\''])))
+    {
+        return Some(NamedLiteral::DefaultPassword);
+    }
+    credential_like(kind, v).then_some(NamedLiteral::Credential(kind))
 }
 
 fn distinct_chars(s: &str) -> usize {
@@ -365,9 +444,10 @@ fn shannon_entropy(s: &str) -> f64 {
         .sum()
 }
 
-/// Whether a value is a literal (not a variable reference, a placeholder switch or a path).
+/// Whether a value in a credential file's password field is a literal (not a variable
+/// reference, a switch or a path). Under a variable's name, [`named_literal`] decides.
 #[must_use]
-pub fn literal_value(v: &str) -> bool {
+pub(crate) fn literal_value(v: &str) -> bool {
     let t = v.trim();
     if t.len() < 3 {
         return false;
@@ -626,9 +706,52 @@ mod tests {
         assert!(!credential_like(g, "3600"));
         assert!(!credential_like(g, "/var/run/secrets/token"));
         assert!(credential_like(g, "hunter22"));
+        assert!(credential_like(g, "hunter2"));
+        assert!(!credential_like(g, "Bearer"));
+        assert!(!credential_like(g, "vault"));
         assert!(credential_like(g, "Zq81bP0xLmR3"));
         assert!(credential_like(SecretName::Provider, "abc"));
         assert!(!credential_like(SecretName::Provider, "changeme"));
+    }
+
+    #[test]
+    fn named_literals() {
+        use NamedLiteral::{Credential, DefaultPassword};
+        let verdict = |n, v| named_literal(n, v);
+        // A default password is a finding under any credential name, quoted or not.
+        assert_eq!(verdict("DB_PASSWORD", "changeme"), Some(DefaultPassword));
+        assert_eq!(verdict("HF_TOKEN", "'admin'"), Some(DefaultPassword));
+        assert_eq!(verdict("JWT_SECRET", "Secret"), Some(DefaultPassword));
+        assert_eq!(verdict("REDIS_PASS", "123456"), Some(DefaultPassword));
+        // Real-looking values, and anything under a provider's variable.
+        assert_eq!(
+            verdict("API_TOKEN", "s3cr3t-Value-99x"),
+            Some(Credential(SecretName::Generic))
+        );
+        assert_eq!(
+            verdict("WANDB_API_KEY", "abc"),
+            Some(Credential(SecretName::Provider))
+        );
+        // References, templates, illustrations, switches, short plain words: nothing.
+        for v in [
+            "${DB_PASSWORD}",
+            "$DB_PASSWORD",
+            "$(TOKEN)",
+            "{{ .Values.password }}",
+            "<your-token>",
+            "example",
+            "xxxxxxxx",
+            "true",
+            "3600",
+            "/run/secrets/db",
+            "api",
+            "",
+        ] {
+            assert_eq!(verdict("DB_PASSWORD", v), None, "{v:?}");
+        }
+        // Not a credential name: never a finding, whatever the value.
+        assert_eq!(verdict("SECRET_NAME", "changeme"), None);
+        assert_eq!(verdict("MODEL_NAME", "s3cr3t-Value-99x"), None);
     }
 
     #[test]

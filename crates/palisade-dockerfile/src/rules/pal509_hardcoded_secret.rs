@@ -1,16 +1,21 @@
 use crate::parser::{Kind, Text, key_values};
 use crate::rules::Ctx;
-use crate::secrets::{find_token, literal_value, secret_name, url_credentials};
+use crate::secrets::{NamedLiteral, URL_PASSWORD, find_credential, named_literal};
 
 palisade_policy::declare_rule! {
     /// ## What it does
     /// Flags secrets written into the Dockerfile:
     /// - `ENV`/`ARG` whose name says secret (`*TOKEN*`, `*PASSWORD*`, `*SECRET*`, `*KEY*`,
-    ///   `*CREDENTIALS*`, …; not `*_FILE`, `*_PATH`, `*_ID`, `GPG_KEY`) with a literal value;
+    ///   `*CREDENTIALS*`, …; not `*_FILE`, `*_PATH`, `*_ID`, `GPG_KEY`) with a literal value
+    ///   that looks like a credential or is a well-known default password (`changeme`,
+    ///   `admin`); references (`$VAR`, `${VAR}`) and placeholders (`<your-token>`,
+    ///   `example`) are not secrets. This is `palisade_secrets::named_literal`, the verdict a
+    ///   container's env var gets in a manifest (PAL201) and an image config's `Env` (PAL602);
     /// - well-known token formats anywhere in `ENV`, `ARG`, `LABEL`, `RUN` or a `COPY`
     ///   heredoc: Hugging Face (`hf_…`), OpenAI/Anthropic (`sk-…`), AWS access key IDs
     ///   (`AKIA…`), GitHub (`ghp_…`, `github_pat_…`), GitLab (`glpat-…`), Slack (`xox?-…`),
-    ///   Google API keys (`AIza…`) and PEM private keys;
+    ///   Google API keys (`AIza…`) and PEM private keys, except documented samples
+    ///   (`AKIAIOSFODNN7EXAMPLE`) and placeholder runs (`hf_xxxx…`);
     /// - URLs with a literal password (`https://user:password@pypi.internal/simple`).
     ///
     /// The finding says where the secret is and what kind it is; it never repeats the value.
@@ -52,29 +57,26 @@ palisade_policy::declare_rule! {
 }
 
 /// Reports tokens and URL credentials in a piece of text.
+/// "a Hugging Face token", "an AWS access key ID".
+fn with_article(kind: &str) -> String {
+    let article = if kind.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {kind}")
+}
+
+/// A credential recognised by its format, or a URL with a literal password, anywhere in an
+/// instruction: the verdict a container's env values and arguments get too.
 fn scan_text(cx: &mut Ctx<'_>, instr: usize, what: &str, t: &Text) {
-    if let Some((off, kind)) = find_token(&t.s) {
-        cx.report(
-            &RULE,
-            instr,
-            t.src(off),
-            format!(
-                "{what} contains {} {kind}",
-                if kind.starts_with(['A', 'E', 'I', 'O', 'U']) {
-                    "an"
-                } else {
-                    "a"
-                }
-            ),
-        );
-    }
-    if let Some(off) = url_credentials(&t.s) {
-        cx.report(
-            &RULE,
-            instr,
-            t.src(off),
-            format!("{what} contains a URL with a literal password"),
-        );
+    if let Some(found) = find_credential(&t.s) {
+        let message = if found.kind == URL_PASSWORD {
+            format!("{what} contains a URL with a literal password")
+        } else {
+            format!("{what} contains {}", with_article(found.kind))
+        };
+        cx.report(&RULE, instr, t.src(found.start), message);
     }
 }
 
@@ -95,15 +97,18 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
                         Kind::Arg => "the build history",
                         _ => "the image labels",
                     };
-                    if ins.kind != Kind::Label && secret_name(&kv.key) && literal_value(value) {
-                        let kind = find_token(value).map_or("a secret".to_string(), |(_, k)| {
-                            let article = if k.starts_with(['A', 'E', 'I', 'O', 'U']) {
-                                "an"
-                            } else {
-                                "a"
-                            };
-                            format!("{article} {k}")
-                        });
+                    if ins.kind != Kind::Label
+                        && let Some(verdict) = named_literal(&kv.key, value)
+                    {
+                        let kind = match (find_credential(value), verdict) {
+                            (Some(found), _) if found.kind != URL_PASSWORD => {
+                                with_article(found.kind)
+                            }
+                            (_, NamedLiteral::DefaultPassword) => {
+                                "a well-known default password".to_string()
+                            }
+                            _ => "a secret".to_string(),
+                        };
                         cx.report(
                             &RULE,
                             i,

@@ -1,6 +1,6 @@
 use crate::parser::{Kind, key_values};
 use crate::rules::Ctx;
-use crate::secrets::{literal_value, secret_name};
+use crate::secrets::{named_literal, secret_name};
 
 palisade_policy::declare_rule! {
     /// ## What it does
@@ -55,7 +55,8 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
                 continue;
             }
             match (ins.kind, kv.value.as_deref()) {
-                (Kind::Arg, v) if v.is_none_or(|v| !literal_value(v)) => cx.report(
+                // A literal credential as the default is hardcoded-secret's (PAL509).
+                (Kind::Arg, v) if v.is_none_or(|v| named_literal(&kv.key, v).is_none()) => cx.report(
                     &RULE,
                     i,
                     kv.key_src,

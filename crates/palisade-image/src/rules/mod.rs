@@ -209,7 +209,7 @@ mod tests {
     #[test]
     fn fail_and_pass_fixtures() {
         let bad = codes(serde_json::json!({"config": {
-            "Env": ["PATH=/usr/bin", "HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyzABCDEF12", "DB_PASSWORD=hunter22", "GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D", "TOKEN_FILE=/run/secrets/t"],
+            "Env": ["PATH=/usr/bin", "HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyzABCDEF12", "DB_PASSWORD=hunter22", "GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D", "TOKEN_FILE=/run/secrets/t", "POSTGRES_PASSWORD=changeme"],
             "ExposedPorts": {"22/tcp": {}, "8000/tcp": {}},
             "Cmd": ["uvicorn", "app:app"]
         }}));
@@ -221,8 +221,14 @@ mod tests {
                 ("PAL601", "/config/Healthcheck"),
                 ("PAL602", "/config/Env/1"),
                 ("PAL602", "/config/Env/2"),
+                ("PAL602", "/config/Env/5"),
                 ("PAL603", "/config/ExposedPorts/22~1tcp"),
             ]
+        );
+        assert!(
+            bad.iter()
+                .any(|(_, p, m)| p == "/config/Env/5" && m.contains("well-known default password")),
+            "{bad:?}"
         );
         for (_, _, m) in &bad {
             assert!(
@@ -232,7 +238,7 @@ mod tests {
         }
         let good = codes(serde_json::json!({"config": {
             "User": "10001:10001",
-            "Env": ["PATH=/usr/bin", "HF_TOKEN_FILE=/run/secrets/hf", "API_KEY="],
+            "Env": ["PATH=/usr/bin", "HF_TOKEN_FILE=/run/secrets/hf", "API_KEY=", "HF_TOKEN=$HF_TOKEN", "API_TOKEN=<your-token>"],
             "ExposedPorts": {"8000/tcp": {}},
             "Cmd": ["uvicorn", "app:app"],
             "Healthcheck": {"Test": ["CMD", "curl", "-f", "http://localhost:8000/health"]}

@@ -1,4 +1,4 @@
-use palisade_secrets::{find_token, literal_value, secret_name};
+use palisade_secrets::{NamedLiteral, URL_PASSWORD, find_credential, named_literal};
 
 use crate::rules::Ctx;
 
@@ -42,10 +42,27 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
     for (i, entry) in env.iter().enumerate() {
         let (name, value) = entry.split_once('=').unwrap_or((entry.as_str(), ""));
         let pointer = format!("/config/Env/{i}");
-        if let Some((_, kind)) = find_token(value) {
-            cx.report(&RULE, &pointer, format!("environment variable `{name}` holds a {kind}; pass it at run time from a Secret"));
-        } else if secret_name(name) && literal_value(value) {
-            cx.report(&RULE, &pointer, format!("environment variable `{name}` holds a literal secret; pass it at run time from a Secret"));
-        }
+        // The verdicts a Dockerfile `ENV` (PAL509) and a container's env var (PAL200,
+        // PAL201) get: by format first, then by name and value.
+        let what = if let Some(found) = find_credential(value) {
+            if found.kind == URL_PASSWORD {
+                "a URL with an embedded password".to_string()
+            } else {
+                format!("a {}", found.kind)
+            }
+        } else {
+            match named_literal(name, value) {
+                Some(NamedLiteral::DefaultPassword) => "a well-known default password".to_string(),
+                Some(NamedLiteral::Credential(_)) => "a literal secret".to_string(),
+                None => continue,
+            }
+        };
+        cx.report(
+            &RULE,
+            &pointer,
+            format!(
+                "environment variable `{name}` holds {what}; pass it at run time from a Secret"
+            ),
+        );
     }
 }

@@ -1,3 +1,4 @@
+use crate::rules::secrets::NamedLiteral;
 use crate::rules::{ResourceContext, ResourceRule, Violation};
 
 palisade_policy::declare_rule! {
@@ -49,20 +50,28 @@ fn check(cx: &ResourceContext<'_, '_>, out: &mut Vec<Violation>) {
         if super::known_credential(value).is_some() {
             continue;
         }
+        let what = |verdict| match verdict {
+            NamedLiteral::DefaultPassword => "a well-known default password",
+            NamedLiteral::Credential(_) => "a literal credential",
+        };
         let detail = if !value.contains('\n')
-            && let Some(kind) = super::secret_name_kind(key)
-            && super::credential_like(kind, value)
+            && let Some(verdict) = super::named_literal(key, value)
         {
-            format!(
-                "ConfigMap key {key:?} is named as a credential and has a literal value; move it to a Secret"
-            )
-        } else if let Some((line, name)) = value.lines().enumerate().find_map(|(i, l)| {
+            match verdict {
+                NamedLiteral::DefaultPassword => format!(
+                    "ConfigMap key {key:?} is named as a credential and is set to a well-known default password; move it to a Secret"
+                ),
+                NamedLiteral::Credential(_) => format!(
+                    "ConfigMap key {key:?} is named as a credential and has a literal value; move it to a Secret"
+                ),
+            }
+        } else if let Some((line, name, verdict)) = value.lines().enumerate().find_map(|(i, l)| {
             let (name, v) = super::config_line(l)?;
-            let kind = super::secret_name_kind(name)?;
-            super::credential_like(kind, v).then_some((i + 1, name))
+            super::named_literal(name, v).map(|verdict| (i + 1, name, verdict))
         }) {
             format!(
-                "ConfigMap key {key:?} sets {name:?} to a literal credential on line {line} of its value; move it to a Secret"
+                "ConfigMap key {key:?} sets {name:?} to {} on line {line} of its value; move it to a Secret",
+                what(verdict)
             )
         } else {
             continue;

@@ -1,5 +1,5 @@
 use crate::rules::pod_fields::{env, env_ptr};
-use crate::rules::secrets::SecretName;
+use crate::rules::secrets::{NamedLiteral, SecretName};
 use crate::rules::{PodContext, PodRule, Violation};
 
 palisade_policy::declare_rule! {
@@ -14,10 +14,14 @@ palisade_policy::declare_rule! {
     ///
     /// For a known service variable any real value is reported. For the generic names the
     /// value must look like a credential: at least 8 characters with at least 3 bits of
-    /// entropy per character or mixing character classes. Placeholders (`changeme`,
-    /// `<your-token>`, `${VAR}`, `$(VAR)`, `xxxx`), booleans, numbers and paths are never
-    /// reported; neither is `valueFrom`. Values recognised by format are reported by
-    /// `env-credential-literal` (PAL200) instead. The value is never printed.
+    /// entropy per character or mixing character classes. A well-known default password
+    /// (`changeme`, `admin`, `password`, `123456`) is reported too: the pod runs with a
+    /// password anyone can guess. Placeholders (`<your-token>`, `example`, `xxxx`),
+    /// references (`${VAR}`, `$(VAR)`), booleans, numbers and paths are never reported;
+    /// neither is `valueFrom`. Values recognised by format are reported by
+    /// `env-credential-literal` (PAL200) instead. The value is never printed. The verdict is
+    /// `palisade_secrets::named_literal`, the one the Dockerfile (PAL509) and image (PAL602)
+    /// rules give an `ENV`, so a variable is judged the same in a manifest and in an image.
     ///
     /// ## Why is this bad?
     /// A password or token in the pod spec is readable by everyone who can read the workload
@@ -61,21 +65,30 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
         for var in env(c) {
             let Some(value) = var.value else { continue };
             let Some(text) = value.as_str() else { continue };
-            let Some(kind) = super::secret_name_kind(var.name) else {
+            let Some(verdict) = super::named_literal(var.name, text) else {
                 continue;
             };
-            if super::known_credential(text).is_some() || !super::credential_like(kind, text) {
+            // A value recognised by its format is env-credential-literal's.
+            if super::known_credential(text).is_some() {
                 continue;
             }
-            let what = match kind {
-                SecretName::Provider => "a service credential",
-                SecretName::Generic => "a credential",
-            };
-            out.push(Violation {
-                detail: format!(
-                    "env var {} of container {:?} is named as {what} and has a literal value; reference a Secret instead",
+            let detail = match verdict {
+                NamedLiteral::DefaultPassword => format!(
+                    "env var {} of container {:?} is set to a well-known default password; generate one and reference a Secret",
                     var.name, c.name
                 ),
+                NamedLiteral::Credential(kind) => format!(
+                    "env var {} of container {:?} is named as {} and has a literal value; reference a Secret instead",
+                    var.name,
+                    c.name,
+                    match kind {
+                        SecretName::Provider => "a service credential",
+                        SecretName::Generic => "a credential",
+                    }
+                ),
+            };
+            out.push(Violation {
+                detail,
                 pointer: env_ptr(c, &var, "value"),
                 pos: value.pos,
                 container: Some(c.name.to_string()),

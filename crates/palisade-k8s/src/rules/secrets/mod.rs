@@ -13,7 +13,7 @@ use std::borrow::Cow;
 // Which values and names are credentials is decided by `palisade-secrets`, the detector the
 // Dockerfile and image rules use too, so a token is judged the same at every gate; this
 // family keeps only how its findings are worded and where they point.
-pub use palisade_secrets::{SecretName, credential_like, secret_name_kind};
+pub use palisade_secrets::{NamedLiteral, SecretName, named_literal};
 
 /// The first working credential in a value (not a documented sample or a placeholder), with
 /// the kind of credential as the findings of this family word it.
