@@ -31,6 +31,8 @@
 //! - `PALISADE_BENCH_INLINE_BYTES`: `Limits::inline_body_bytes` of the server (0 evaluates
 //!   every request on the blocking pool);
 //! - `PALISADE_BENCH_MAX_CONNECTIONS`: the server's connection cap (default as `serve`);
+//! - `PALISADE_BENCH_SERVER_THREADS`: the server's worker threads (`serve --threads`;
+//!   default one per core);
 //! - `PALISADE_BENCH_RETRY_MS`: how long a refused connection waits before connecting again.
 
 use std::io::{BufRead, BufReader, Write as _};
@@ -520,7 +522,8 @@ fn serve(dir: &std::path::Path) {
         let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
         let _ = tx.send(());
     });
-    let runtime = palisade_admission::server::runtime(None).unwrap();
+    let runtime =
+        palisade_admission::server::runtime(env_usize("PALISADE_BENCH_SERVER_THREADS")).unwrap();
     runtime.block_on(async {
         let server = Server::bind(config, palisade_admission::k8s_rules(), Arc::new(Discard))
             .await
