@@ -132,6 +132,28 @@ fn is_flow_indicator(c: u8) -> bool {
     matches!(c, b',' | b'[' | b']' | b'{' | b'}')
 }
 
+/// Bytes a plain scalar's loop must look at; every other byte just extends the scalar. The
+/// loops skip runs of the others with one table look-up per byte instead of a `match`.
+const fn stop_table(flow: bool) -> [bool; 256] {
+    let mut t = [false; 256];
+    t[EOF as usize] = true;
+    t[b'\n' as usize] = true;
+    t[b' ' as usize] = true;
+    t[b'\t' as usize] = true;
+    t[b':' as usize] = true;
+    if flow {
+        t[b',' as usize] = true;
+        t[b'[' as usize] = true;
+        t[b']' as usize] = true;
+        t[b'{' as usize] = true;
+        t[b'}' as usize] = true;
+    }
+    t
+}
+
+static BLOCK_STOPS: [bool; 256] = stop_table(false);
+static FLOW_STOPS: [bool; 256] = stop_table(true);
+
 /// Where a plain scalar in block context stopped.
 enum Stop {
     /// End of line or input.
@@ -239,10 +261,7 @@ impl<'a> Fast<'a, '_> {
     /// next content line and returns its indentation, or `Some(None)` at the end of input.
     fn next_content_line(&mut self) -> Option<Option<usize>> {
         loop {
-            let mut i = self.pos;
-            while self.at(i) == b' ' {
-                i += 1;
-            }
+            let i = self.pos + self.spaces_at(self.pos);
             match self.at(i) {
                 EOF => return Some(None),
                 b'\n' => {
@@ -866,11 +885,33 @@ impl<'a> Fast<'a, '_> {
         }
     }
 
+    /// The number of spaces from `i` on.
+    #[inline]
+    fn spaces_at(&self, i: usize) -> usize {
+        let rest = self.b.get(i..).unwrap_or_default();
+        rest.iter().position(|&c| c != b' ').unwrap_or(rest.len())
+    }
+
+    /// Moves `pos` over the bytes `stops` does not mark; whether it moved.
+    #[inline]
+    fn skip_plain_run(&mut self, stops: &[bool; 256]) -> bool {
+        let rest = self.b.get(self.pos..).unwrap_or_default();
+        let run = rest
+            .iter()
+            .position(|&c| stops[usize::from(c)])
+            .unwrap_or(rest.len());
+        self.pos += run;
+        run > 0
+    }
+
     /// A plain scalar in block context, on one line. Returns the end of its text (trailing
     /// spaces excluded) and why it stopped; `pos` is left at the stop.
     fn plain_block(&mut self) -> Option<(usize, Stop)> {
         let mut end = self.pos;
         loop {
+            if self.skip_plain_run(&BLOCK_STOPS) {
+                end = self.pos;
+            }
             match self.peek() {
                 EOF | b'\n' => return Some((end, Stop::Eol)),
                 b' ' => {
@@ -913,6 +954,9 @@ impl<'a> Fast<'a, '_> {
         }
         let mut end = self.pos;
         loop {
+            if self.skip_plain_run(&FLOW_STOPS) {
+                end = self.pos;
+            }
             match self.peek() {
                 EOF | b'\n' => return Some((end, Stop::Eol)),
                 b' ' => {
