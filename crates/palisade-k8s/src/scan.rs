@@ -148,7 +148,8 @@ pub fn scan_source(file: &Arc<str>, src: &str, opts: &ScanOptions) -> FileScan {
     let lines = LineIndex { src, starts };
     let mut parsed = 0usize;
     let mut kubernetes_like = 0usize;
-    for doc in docs {
+    let total = docs.len();
+    for (i, doc) in docs.into_iter().enumerate() {
         let doc = match doc {
             Ok(doc) => doc,
             Err(e) => {
@@ -171,6 +172,13 @@ pub fn scan_source(file: &Arc<str>, src: &str, opts: &ScanOptions) -> FileScan {
             out.resources += 1;
             crate::rules::stream::record(res, file, doc.index, &mut out.inventory);
             scan_resource(file, doc.index, res, opts, &lines, &mut out);
+        }
+        // Findings are large: size the list once from the first document's count instead of
+        // doubling (and moving) it through the file. Bounded: a first document with many
+        // findings must not reserve for a file of clean ones.
+        if i == 0 {
+            let expected = out.findings.len().saturating_mul(total - 1).min(4096);
+            out.findings.reserve(expected);
         }
     }
     out.not_kubernetes = parsed > 0 && kubernetes_like == 0 && out.errors.len() == parsed;

@@ -850,6 +850,14 @@ impl<'a> Fast<'a, '_> {
     /// Spaces, comments and line breaks between flow tokens. Every new line must be
     /// indented more than `min_indent` and must not be a document marker.
     fn flow_space(&mut self, min_indent: isize) -> Option<()> {
+        // Most calls stand on a token, or on one space before one.
+        if !matches!(self.peek(), b' ' | b'\n' | b'\t' | b'#') {
+            return Some(());
+        }
+        if self.peek() == b' ' && !matches!(self.at(self.pos + 1), b' ' | b'\n' | b'\t' | b'#') {
+            self.pos += 1;
+            return Some(());
+        }
         let mut separated = self.pos == self.line_start;
         loop {
             match self.peek() {
