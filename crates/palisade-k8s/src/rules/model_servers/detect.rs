@@ -126,7 +126,11 @@ pub struct Flag<'f, 'w> {
 #[must_use]
 pub fn flag<'f, 'w>(words: &'f [Word<'w>], names: &[&str]) -> Option<Flag<'f, 'w>> {
     let mut found = None;
+    let dashed = all_dashed(names);
     for (i, w) in words.iter().enumerate() {
+        if dashed && !w.text.starts_with('-') {
+            continue;
+        }
         for name in names {
             if let Some(rest) = w.text.strip_prefix(name) {
                 if let Some(value) = rest.strip_prefix('=') {
@@ -152,7 +156,11 @@ pub fn flag<'f, 'w>(words: &'f [Word<'w>], names: &[&str]) -> Option<Flag<'f, 'w
 #[must_use]
 pub fn flag_values<'f, 'w>(words: &'f [Word<'w>], names: &[&str]) -> Vec<Flag<'f, 'w>> {
     let mut out = Vec::new();
+    let dashed = all_dashed(names);
     for (i, w) in words.iter().enumerate() {
+        if dashed && !w.text.starts_with('-') {
+            continue;
+        }
         for name in names {
             if let Some(rest) = w.text.strip_prefix(name) {
                 if let Some(value) = rest.strip_prefix('=') {
@@ -173,6 +181,12 @@ pub fn flag_values<'f, 'w>(words: &'f [Word<'w>], names: &[&str]) -> Vec<Flag<'f
         }
     }
     out
+}
+
+/// Whether every flag name starts with `-`: then only words that do can be one (most words
+/// of a command line are programs, paths and values).
+fn all_dashed(names: &[&str]) -> bool {
+    names.iter().all(|n| n.starts_with('-'))
 }
 
 /// Whether any word is exactly `text`.
