@@ -228,6 +228,21 @@ impl FakeApiServer {
         self.watches.lock().unwrap().push_back(Watch::Stream(rx));
         tx
     }
+
+    /// A service-account directory as the kubelet projects it: `token` and this server's
+    /// `ca.crt`.
+    fn service_account(&self, token: &str) -> tempfile::TempDir {
+        let sa = tempfile::tempdir().unwrap();
+        std::fs::write(sa.path().join("token"), format!("{token}\n")).unwrap();
+        std::fs::write(sa.path().join("ca.crt"), &self.ca_pem).unwrap();
+        sa
+    }
+
+    /// The in-cluster client of this server, reading the service account in `sa`.
+    fn client(&self, sa: &tempfile::TempDir, timeout: Duration) -> KubeClient {
+        KubeClient::from_service_account("127.0.0.1", &self.port.to_string(), sa.path(), timeout)
+            .unwrap()
+    }
 }
 
 /// Polls until `check` holds: the watcher runs on its own thread. A bound on the number of
@@ -251,13 +266,8 @@ fn label(cache: &WatchedNamespaces, ns: &str) -> Option<String> {
 #[test]
 fn lists_then_watches_namespaces_and_relists_after_410() {
     let api = FakeApiServer::start();
-    let sa = tempfile::tempdir().unwrap();
-    std::fs::write(sa.path().join("token"), "token-1\n").unwrap();
-    std::fs::write(sa.path().join("ca.crt"), &api.ca_pem).unwrap();
-    let client = |timeout| {
-        KubeClient::from_service_account("127.0.0.1", &api.port.to_string(), sa.path(), timeout)
-            .unwrap()
-    };
+    let sa = api.service_account("token-1");
+    let client = |timeout| api.client(&sa, timeout);
     // An API server that fails the first LIST, then serves it in two pages.
     {
         let mut lists = api.lists.lock().unwrap();
@@ -437,9 +447,7 @@ fn lists_then_watches_namespaces_and_relists_after_410() {
 #[test]
 fn a_refused_token_is_reported_and_retried_with_the_rbac_hint() {
     let api = FakeApiServer::start();
-    let sa = tempfile::tempdir().unwrap();
-    std::fs::write(sa.path().join("token"), "t\n").unwrap();
-    std::fs::write(sa.path().join("ca.crt"), &api.ca_pem).unwrap();
+    let sa = api.service_account("t");
     api.lists.lock().unwrap().push_back((
         403,
         status(
@@ -453,15 +461,7 @@ fn a_refused_token_is_reported_and_retried_with_the_rbac_hint() {
         .unwrap()
         .push_back((200, list("7", "", vec![namespace("a", "7", json!({}))])));
     let stream = api.stream();
-    let client = || {
-        KubeClient::from_service_account(
-            "127.0.0.1",
-            &api.port.to_string(),
-            sa.path(),
-            Duration::from_secs(10),
-        )
-        .unwrap()
-    };
+    let client = || api.client(&sa, Duration::from_secs(10));
     let cache = Arc::new(WatchedNamespaces::default());
     let log = Arc::new(Memory::default());
     let thread = namespace_watch::spawn(
@@ -497,9 +497,7 @@ fn a_refused_token_is_reported_and_retried_with_the_rbac_hint() {
 #[test]
 fn a_silent_dead_watch_is_cut_and_resumed_without_a_list() {
     let api = FakeApiServer::start();
-    let sa = tempfile::tempdir().unwrap();
-    std::fs::write(sa.path().join("token"), "t\n").unwrap();
-    std::fs::write(sa.path().join("ca.crt"), &api.ca_pem).unwrap();
+    let sa = api.service_account("t");
     api.lists
         .lock()
         .unwrap()
@@ -513,15 +511,11 @@ fn a_silent_dead_watch_is_cut_and_resumed_without_a_list() {
         ..WatchConfig::default()
     };
     assert_eq!(config.stream_client_timeout(), Duration::from_millis(1250));
-    let client = |timeout| {
-        KubeClient::from_service_account("127.0.0.1", &api.port.to_string(), sa.path(), timeout)
-            .unwrap()
-    };
     let cache = Arc::new(WatchedNamespaces::default());
     let thread = namespace_watch::spawn(
         cache.clone(),
-        client(Duration::from_secs(10)),
-        client(config.stream_client_timeout()),
+        api.client(&sa, Duration::from_secs(10)),
+        api.client(&sa, config.stream_client_timeout()),
         config,
         Arc::new(Metrics::new()),
         Arc::new(Memory::default()),
@@ -574,9 +568,7 @@ async fn serve_waits_for_the_first_list_and_judges_by_watched_labels() {
     use tower::ServiceExt;
 
     let api = FakeApiServer::start();
-    let sa = tempfile::tempdir().unwrap();
-    std::fs::write(sa.path().join("token"), "t\n").unwrap();
-    std::fs::write(sa.path().join("ca.crt"), &api.ca_pem).unwrap();
+    let sa = api.service_account("t");
     let dir = tempfile::tempdir().unwrap();
     let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
     std::fs::write(dir.path().join("tls.crt"), ck.cert.pem()).unwrap();
