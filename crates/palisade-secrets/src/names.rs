@@ -409,9 +409,10 @@ pub fn named_literal(name: &str, value: &str) -> Option<NamedLiteral> {
     if v.starts_with('$') {
         return None;
     }
+    let unquoted = v.trim_matches(['"', '\'']);
     if DEFAULT_PASSWORDS
         .iter()
-        .any(|p| p.eq_ignore_ascii_case(v.trim_matches(['"', '\''])))
+        .any(|p| p.eq_ignore_ascii_case(unquoted))
     {
         return Some(NamedLiteral::DefaultPassword);
     }

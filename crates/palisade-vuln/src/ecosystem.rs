@@ -70,15 +70,34 @@ pub fn pep503(name: &str) -> String {
 #[must_use]
 pub fn canonical(ecosystem: &str) -> std::borrow::Cow<'_, str> {
     let eco = ecosystem.trim();
-    if let Some(cpe) = eco.strip_prefix("Red Hat:")
-        && let Some(rest) = cpe.strip_prefix("enterprise_linux:")
-    {
-        let major = rest.split(':').next().unwrap_or_default();
-        if !major.is_empty() && major.bytes().all(|b| b.is_ascii_digit()) {
-            return std::borrow::Cow::Owned(format!("Red Hat:{major}"));
-        }
+    match red_hat_major(eco) {
+        Some(major) => std::borrow::Cow::Owned(format!("Red Hat:{major}")),
+        None => std::borrow::Cow::Borrowed(eco),
     }
-    std::borrow::Cow::Borrowed(eco)
+}
+
+/// The major release of a stream of RHEL's own product (`9` of
+/// `Red Hat:enterprise_linux:9::appstream`), or `None` for any other ecosystem.
+fn red_hat_major(ecosystem: &str) -> Option<&str> {
+    let rest = ecosystem
+        .strip_prefix("Red Hat:")?
+        .strip_prefix("enterprise_linux:")?;
+    let major = rest.split(':').next().unwrap_or_default();
+    (!major.is_empty() && major.bytes().all(|b| b.is_ascii_digit())).then_some(major)
+}
+
+/// Whether an advisory entry filed under `ecosystem` is filed under one of `lookup` (see
+/// [`lookup_names`]), with [`canonical`]'s mapping but without building its string: the
+/// matcher asks this for every entry of every candidate advisory.
+#[must_use]
+pub fn filed_under(ecosystem: &str, lookup: &[&str]) -> bool {
+    let eco = ecosystem.trim();
+    match red_hat_major(eco) {
+        Some(major) => lookup
+            .iter()
+            .any(|l| l.strip_prefix("Red Hat:") == Some(major)),
+        None => lookup.contains(&eco),
+    }
 }
 
 /// The index key of a package: ecosystem ([`canonical`], suffix included) and normalised
@@ -187,5 +206,14 @@ mod tests {
             key("Red Hat:enterprise_linux:9::baseos", "openssl"),
             key("Red Hat:9", "openssl")
         );
+        let rhel9 = lookup_names("Red Hat:9");
+        assert!(filed_under("Red Hat:enterprise_linux:9::appstream", &rhel9));
+        assert!(!filed_under(
+            "Red Hat:enterprise_linux:8::appstream",
+            &rhel9
+        ));
+        assert!(!filed_under("Red Hat:rhel_eus:9.2::appstream", &rhel9));
+        assert!(filed_under("Debian:12", &lookup_names("Debian:12")));
+        assert!(filed_under("Debian", &lookup_names("Debian:12")));
     }
 }

@@ -487,9 +487,8 @@ fn evaluate_candidates<'a, E>(
     let name = ecosystem::normalize_name(&pkg.ecosystem, pkg.match_name());
     let version = pkg.match_version();
     let lookup = ecosystem::lookup_names(&pkg.ecosystem);
-    let wanted = |eco: &str, normalised: &str| {
-        normalised == name && lookup.contains(&ecosystem::canonical(eco).as_ref())
-    };
+    let wanted =
+        |eco: &str, normalised: &str| normalised == name && ecosystem::filed_under(eco, &lookup);
     let mut notes = Vec::new();
     let mut hits: Vec<Hit> = Vec::new();
     let mut parsed = ParsedVersions::default();
