@@ -4,4 +4,5 @@
 
 pub use palisade_secrets::{
     NamedLiteral, URL_PASSWORD, find_credential, named_literal, secret_name, secret_path,
+    with_article,
 };

@@ -610,6 +610,16 @@ fn credential_at_marker(text: &str, marker: bool) -> Option<Secret> {
     })
 }
 
+/// A [`Secret::kind`] with its indefinite article, as it is said: "an AWS access key ID",
+/// "a private key", "an npm access token" ("en-pee-em"), "a URL …" ("you-are-ell"). Every
+/// gate words its findings with it.
+#[must_use]
+pub fn with_article(kind: &str) -> String {
+    let an =
+        kind.starts_with("npm") || kind.starts_with(['A', 'E', 'I', 'O', 'a', 'e', 'i', 'o', 'u']);
+    format!("{} {kind}", if an { "an" } else { "a" })
+}
+
 /// A printable hint of a secret that gives nothing away: the public prefix that names its
 /// format and its length (`hf_… (37 characters)`), or the PEM header of a private key.
 #[must_use]
@@ -655,6 +665,18 @@ mod tests {
         }
         s.truncate(prefix.len() + n);
         s
+    }
+
+    #[test]
+    fn kinds_with_their_article() {
+        assert_eq!(with_article("AWS access key ID"), "an AWS access key ID");
+        assert_eq!(with_article("Hugging Face token"), "a Hugging Face token");
+        assert_eq!(with_article("private key"), "a private key");
+        assert_eq!(with_article("npm access token"), "an npm access token");
+        assert_eq!(
+            with_article(URL_PASSWORD),
+            "a URL with an embedded password"
+        );
     }
 
     #[test]

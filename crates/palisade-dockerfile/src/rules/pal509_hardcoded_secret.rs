@@ -1,6 +1,6 @@
 use crate::parser::{Kind, Text, key_values};
 use crate::rules::Ctx;
-use crate::secrets::{NamedLiteral, URL_PASSWORD, find_credential, named_literal};
+use crate::secrets::{NamedLiteral, URL_PASSWORD, find_credential, named_literal, with_article};
 
 palisade_policy::declare_rule! {
     /// ## What it does
@@ -54,17 +54,6 @@ palisade_policy::declare_rule! {
             Atlas "AML.T0055" "https://atlas.mitre.org/techniques/AML.T0055",
         ],
     };
-}
-
-/// Reports tokens and URL credentials in a piece of text.
-/// "a Hugging Face token", "an AWS access key ID".
-fn with_article(kind: &str) -> String {
-    let article = if kind.starts_with(['A', 'E', 'I', 'O', 'U']) {
-        "an"
-    } else {
-        "a"
-    };
-    format!("{article} {kind}")
 }
 
 /// A credential recognised by its format, or a URL with a literal password, anywhere in an

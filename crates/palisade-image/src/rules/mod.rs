@@ -209,7 +209,7 @@ mod tests {
     #[test]
     fn fail_and_pass_fixtures() {
         let bad = codes(serde_json::json!({"config": {
-            "Env": ["PATH=/usr/bin", "HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyzABCDEF12", "DB_PASSWORD=hunter22", "GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D", "TOKEN_FILE=/run/secrets/t", "POSTGRES_PASSWORD=changeme"],
+            "Env": ["PATH=/usr/bin", "HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyzABCDEF12", "DB_PASSWORD=hunter22", "GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D", "TOKEN_FILE=/run/secrets/t", "POSTGRES_PASSWORD=changeme", "KEY_HOLDER=AKIA2E0A8F3B244C9986"],
             "ExposedPorts": {"22/tcp": {}, "8000/tcp": {}},
             "Cmd": ["uvicorn", "app:app"]
         }}));
@@ -222,12 +222,19 @@ mod tests {
                 ("PAL602", "/config/Env/1"),
                 ("PAL602", "/config/Env/2"),
                 ("PAL602", "/config/Env/5"),
+                ("PAL602", "/config/Env/6"),
                 ("PAL603", "/config/ExposedPorts/22~1tcp"),
             ]
         );
         assert!(
             bad.iter()
                 .any(|(_, p, m)| p == "/config/Env/5" && m.contains("well-known default password")),
+            "{bad:?}"
+        );
+        // Recognised by its format whatever the name, and worded as every gate words it.
+        assert!(
+            bad.iter().any(|(_, p, m)| p == "/config/Env/6"
+                && m.contains("`KEY_HOLDER` holds an AWS access key ID")),
             "{bad:?}"
         );
         for (_, _, m) in &bad {

@@ -1,4 +1,4 @@
-use palisade_secrets::{NamedLiteral, URL_PASSWORD, find_credential, named_literal};
+use palisade_secrets::{NamedLiteral, find_credential, named_literal, with_article};
 
 use crate::rules::Ctx;
 
@@ -45,11 +45,7 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
         // The verdicts a Dockerfile `ENV` (PAL509) and a container's env var (PAL200,
         // PAL201) get: by format first, then by name and value.
         let what = if let Some(found) = find_credential(value) {
-            if found.kind == URL_PASSWORD {
-                "a URL with an embedded password".to_string()
-            } else {
-                format!("a {}", found.kind)
-            }
+            with_article(found.kind)
         } else {
             match named_literal(name, value) {
                 Some(NamedLiteral::DefaultPassword) => "a well-known default password".to_string(),

@@ -67,12 +67,7 @@ fn wording(value: &str, s: &palisade_secrets::Secret) -> Cow<'static, str> {
         // Said "en-pee-em".
         "npm access token" => "an npm access token",
         kind => {
-            let article = if kind.starts_with(['A', 'E', 'I', 'O', 'U', 'a', 'e', 'i', 'o', 'u']) {
-                "an"
-            } else {
-                "a"
-            };
-            return Cow::Owned(format!("{article} {kind}"));
+            return Cow::Owned(palisade_secrets::with_article(kind));
         }
     })
 }
