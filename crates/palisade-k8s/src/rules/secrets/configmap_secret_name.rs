@@ -57,14 +57,10 @@ fn check(cx: &ResourceContext<'_, '_>, out: &mut Vec<Violation>) {
         let detail = if !value.contains('\n')
             && let Some(verdict) = super::named_literal(key, value)
         {
-            match verdict {
-                NamedLiteral::DefaultPassword => format!(
-                    "ConfigMap key {key:?} is named as a credential and is set to a well-known default password; move it to a Secret"
-                ),
-                NamedLiteral::Credential(_) => format!(
-                    "ConfigMap key {key:?} is named as a credential and has a literal value; move it to a Secret"
-                ),
-            }
+            format!(
+                "ConfigMap key {key:?} is named as a credential and holds {}; move it to a Secret",
+                what(verdict)
+            )
         } else if let Some((line, name, verdict)) = value.lines().enumerate().find_map(|(i, l)| {
             let (name, v) = super::config_line(l)?;
             super::named_literal(name, v).map(|verdict| (i + 1, name, verdict))
