@@ -33,16 +33,25 @@ const MAX_KEY_LEN: usize = 1000;
 /// 4 → 8 → 16 … growth of pushing into a fresh `Vec`, and none for the stacks themselves
 /// after the first documents. Nested collections use the part above their parent's, and a
 /// document abandoned half-way (fallback to saphyr) is cleared by the next `parse_document`.
+///
+/// `line_starts` collects, for the whole stream, the offset after every `\n` the parser
+/// consumes: the stream splitter then gets each document's line count and the line starts a
+/// finding quotes from the parse itself, instead of a search for every line break.
 #[derive(Default)]
 pub(crate) struct Scratch<'a> {
     pub(crate) entries: Vec<Entry<'a>>,
     pub(crate) items: Vec<Node<'a>>,
+    pub(crate) line_starts: Vec<usize>,
 }
 
 /// Parses one `---`-separated chunk, or returns `None` when the chunk should go to saphyr.
 /// `line_offset` is added to the 1-based line of every position, as in the saphyr path.
+/// On success, the offset (plus `base`, the chunk's offset in its stream) after every line
+/// break of the chunk has been pushed to `scratch.line_starts`; after a `None` the caller
+/// must drop whatever was pushed.
 pub(crate) fn parse_document<'a>(
     chunk: &'a str,
+    base: usize,
     line_offset: u32,
     scratch: &mut Scratch<'a>,
 ) -> Option<Node<'a>> {
@@ -53,6 +62,7 @@ pub(crate) fn parse_document<'a>(
         src: chunk,
         b: chunk.as_bytes(),
         pos: 0,
+        base,
         line: line_offset.checked_add(1)?,
         line_start: 0,
         depth: 0,
@@ -175,6 +185,8 @@ struct Fast<'a, 's> {
     src: &'a str,
     b: &'a [u8],
     pos: usize,
+    /// Offset of `src` in the stream, for `scratch.line_starts`.
+    base: usize,
     /// Absolute 1-based line of `line_start`.
     line: u32,
     line_start: usize,
@@ -235,11 +247,13 @@ impl<'a> Fast<'a, '_> {
         })
     }
 
-    /// Consumes the `\n` at `pos`.
+    /// Consumes the `\n` at `pos`. Every line break goes through here (the parser never
+    /// backtracks over one), which is what makes `line_starts` complete.
     fn newline(&mut self) {
         self.pos += 1;
         self.line = self.line.saturating_add(1);
         self.line_start = self.pos;
+        self.scratch.line_starts.push(self.base + self.pos);
     }
 
     fn skip_to_eol(&mut self) {

@@ -109,20 +109,37 @@ fn parse_stream_inner_lines<'a>(
     let mut stats = ParseStats::default();
     let mut index = 0;
     let mut scratch = crate::fast::Scratch::default();
-    for (start_line, chunk) in split_documents(src, line_starts) {
-        if is_blank(chunk) {
-            continue;
-        }
-        if fast {
-            let root = if json && crate::json::looks_like_json(chunk) {
-                crate::json::parse_document(chunk, start_line - 1, &mut scratch)
-            } else {
-                None
-            };
-            stats.json += usize::from(root.is_some());
-            if let Some(root) =
-                root.or_else(|| crate::fast::parse_document(chunk, start_line - 1, &mut scratch))
-            {
+    // Manifests average a few dozen bytes per line; a rough guess saves most regrowth.
+    scratch.line_starts.reserve(src.len() / 32 + 1);
+    scratch.line_starts.push(0);
+    let separators = Separators::new(src);
+    let mut chunk_start = 0;
+    let mut start_line = 1u32;
+    loop {
+        let separator = separators.next_from(chunk_start);
+        let chunk_end = separator.map_or(src.len(), |line| line.start);
+        let chunk = &src[chunk_start..chunk_end];
+        let lines_before = scratch.line_starts.len();
+        // Whether the YAML fast path parsed the chunk, and so recorded its line breaks.
+        let mut lines_recorded = false;
+        if !is_blank(chunk) {
+            let mut root = None;
+            if fast {
+                if json && crate::json::looks_like_json(chunk) {
+                    root = crate::json::parse_document(chunk, start_line - 1, &mut scratch);
+                    stats.json += usize::from(root.is_some());
+                }
+                if root.is_none() {
+                    root = crate::fast::parse_document(
+                        chunk,
+                        chunk_start,
+                        start_line - 1,
+                        &mut scratch,
+                    );
+                    lines_recorded = root.is_some();
+                }
+            }
+            if let Some(root) = root {
                 out.push(Ok(Document {
                     index,
                     start_line,
@@ -130,11 +147,30 @@ fn parse_stream_inner_lines<'a>(
                 }));
                 index += 1;
                 stats.fast += 1;
-                continue;
+            } else {
+                stats.fallback += 1;
+                parse_chunk(chunk, start_line, &mut index, &mut out);
             }
         }
-        stats.fallback += 1;
-        parse_chunk(chunk, start_line, &mut index, &mut out);
+        if !lines_recorded {
+            scratch.line_starts.truncate(lines_before);
+            scratch
+                .line_starts
+                .extend(newlines(chunk.as_bytes()).map(|i| chunk_start + i + 1));
+        }
+        let Some(separator) = separator else { break };
+        let breaks = scratch.line_starts.len() - lines_before;
+        if separator.end > separator.start && src.as_bytes()[separator.end - 1] == b'\n' {
+            scratch.line_starts.push(separator.end);
+        }
+        // The chunk's lines, then the separator's.
+        start_line = start_line
+            .saturating_add(u32::try_from(breaks).unwrap_or(u32::MAX))
+            .saturating_add(1);
+        chunk_start = separator.end;
+    }
+    if let Some(line_starts) = line_starts {
+        *line_starts = std::mem::take(&mut scratch.line_starts);
     }
     (out, stats)
 }
@@ -154,43 +190,50 @@ fn is_blank(chunk: &str) -> bool {
     })
 }
 
-/// Yields `(first line number, text)` for each `---`-separated chunk, and leaves the start of
-/// every line in `starts` (as [`line_starts`] computes them).
+/// A separator line: from its first byte to just past its `\n` (or the end of input).
+#[derive(Clone, Copy)]
+struct SeparatorLine {
+    start: usize,
+    end: usize,
+}
+
+/// Finds the lines that split a stream into documents.
 ///
-/// Only lines starting with `---` can separate documents, so this walks the line breaks
-/// with [`newlines`] (a block-at-a-time scan) and only looks closer at lines that start
-/// with `---`: splitting and line counting were a noticeable share of fast-path parsing.
-fn split_documents<'a>(
+/// Only lines starting with `---` can separate documents, so this jumps from one `\n---` to
+/// the next with a substring search and never visits the other lines: the documents' line
+/// breaks are counted by the parser that reads them anyway (see `Scratch::line_starts`).
+struct Separators<'a> {
     src: &'a str,
-    mut starts: Option<&mut Vec<usize>>,
-) -> impl Iterator<Item = (u32, &'a str)> {
-    let b = src.as_bytes();
-    let mut chunks = Vec::new();
-    let mut start = 0usize;
-    let mut start_line = 1u32;
-    if let Some(starts) = starts.as_deref_mut() {
-        starts.clear();
-        // Manifests average a few dozen bytes per line; a rough guess saves most regrowth.
-        starts.reserve(src.len() / 32 + 1);
-    }
-    // Line starts with their 1-based line numbers: the first line, then after every `\n`.
-    let line_starts = std::iter::once(0).chain(newlines(b).map(|i| i + 1));
-    for (line_no, at) in (1u32..).zip(line_starts) {
-        if let Some(starts) = starts.as_deref_mut() {
-            starts.push(at);
-        }
-        if !b[at..].starts_with(b"---") {
-            continue;
-        }
-        let line_end = src[at..].find('\n').map_or(src.len(), |i| at + i);
-        if is_separator(src[at..line_end].trim_end_matches(['\n', '\r'])) {
-            chunks.push((start_line, &src[start..at]));
-            start = (line_end + 1).min(src.len());
-            start_line = line_no.saturating_add(1);
+    finder: memchr::memmem::Finder<'static>,
+}
+
+impl<'a> Separators<'a> {
+    fn new(src: &'a str) -> Self {
+        Self {
+            src,
+            finder: memchr::memmem::Finder::new(b"\n---"),
         }
     }
-    chunks.push((start_line, &src[start..]));
-    chunks.into_iter()
+
+    /// The first separator line starting at or after `from`, which must be a line start.
+    fn next_from(&self, from: usize) -> Option<SeparatorLine> {
+        let b = self.src.as_bytes();
+        let mut at = from;
+        loop {
+            if !b.get(at..)?.starts_with(b"---") {
+                at = at + 1 + self.finder.find(&b[at..])?;
+                continue;
+            }
+            let line_end = memchr::memchr(b'\n', &b[at..]).map_or(b.len(), |i| at + i);
+            if is_separator(self.src[at..line_end].trim_end_matches(['\n', '\r'])) {
+                return Some(SeparatorLine {
+                    start: at,
+                    end: (line_end + 1).min(b.len()),
+                });
+            }
+            at = line_end;
+        }
+    }
 }
 
 /// Byte offsets of the first character of every line of `src` (`0`, then one past each
@@ -458,7 +501,7 @@ mod tests {
             .collect()
     }
 
-    /// The line-by-line definition `split_documents` must keep matching.
+    /// The line-by-line definition the splitting must keep matching.
     fn split_by_lines(src: &str) -> Vec<(u32, &str)> {
         let mut chunks = Vec::new();
         let (mut start, mut start_line, mut offset) = (0usize, 1u32, 0usize);
@@ -474,6 +517,39 @@ mod tests {
         chunks
     }
 
+    /// The chunks `Separators` cuts, numbered by counting line breaks.
+    fn split_by_separators(src: &str) -> Vec<(u32, &str)> {
+        let separators = Separators::new(src);
+        let (mut chunks, mut start, mut start_line) = (Vec::new(), 0, 1u32);
+        while let Some(line) = separators.next_from(start) {
+            chunks.push((start_line, &src[start..line.start]));
+            start_line += u32::try_from(src[start..line.start].matches('\n').count()).unwrap() + 1;
+            start = line.end;
+        }
+        chunks.push((start_line, &src[start..]));
+        chunks
+    }
+
+    /// What the stream parser reports: documents where they start, and every line start,
+    /// whichever parser read each document.
+    fn check_stream(src: &str) -> Result<(), proptest::test_runner::TestCaseError> {
+        let (docs, starts) = parse_stream_with_lines(src);
+        proptest::prop_assert_eq!(&starts, &line_starts(src));
+        let reference = parse_stream_reference(src);
+        proptest::prop_assert_eq!(docs.len(), reference.len());
+        for (doc, expected) in docs.iter().zip(&reference) {
+            match (doc, expected) {
+                (Ok(doc), Ok(expected)) => {
+                    proptest::prop_assert_eq!(doc.start_line, expected.start_line);
+                    proptest::prop_assert_eq!(&doc.root, &expected.root);
+                }
+                (Err(err), Err(expected)) => proptest::prop_assert_eq!(err, expected),
+                _ => proptest::prop_assert!(false, "{doc:?} vs {expected:?}"),
+            }
+        }
+        Ok(())
+    }
+
     #[test]
     fn splitting_matches_the_line_by_line_definition() {
         for src in [
@@ -485,41 +561,35 @@ mod tests {
             "a: 1\n----\n--- x\n---\n\n---\n  ---\nb: |\n  ---\n",
             "\n\n---\n---\n---",
             "é\n---\nü\n--- #\n",
+            "a: 1\n---\nb: {c: d,\n  e: f}\n# end\n---\nc: |\n  x\n\n  y\n\n\n---\nd: [1]",
         ] {
-            assert_eq!(
-                split_documents(src, None).collect::<Vec<_>>(),
-                split_by_lines(src),
-                "{src:?}"
-            );
+            assert_eq!(split_by_separators(src), split_by_lines(src), "{src:?}");
+            check_stream(src).unwrap();
         }
+        // The last stream is all fast-path documents: their line starts came from the parser.
+        let src = "a: 1\n---\nb: {c: d,\n  e: f}\n# end\n---\nc: |\n  x\n\n  y\n\n\n---\nd: [1]";
+        assert_eq!(parse_stream_with_stats(src).1.fast, 4);
     }
 
     proptest::proptest! {
         #[test]
         fn splitting_matches_on_random_streams(src in "(---|--- #|-|\\.\\.\\.| |#|x|é|\n|\r){0,40}") {
-            let mut starts = Vec::new();
-            proptest::prop_assert_eq!(
-                split_documents(&src, Some(&mut starts)).collect::<Vec<_>>(),
-                split_by_lines(&src)
-            );
-            proptest::prop_assert_eq!(starts, line_starts(&src));
+            proptest::prop_assert_eq!(split_by_separators(&src), split_by_lines(&src));
+            check_stream(&src)?;
         }
     }
 
     proptest::proptest! {
-        /// Long enough to cross many words of `newlines`.
+        /// Long enough to cross many words of `newlines`, with documents the fast parser
+        /// takes (and so counts the lines of) between the separators.
         #[test]
-        fn line_starts_and_splitting_across_blocks(src in "(---\n|a: b\n|\n|xxxxxxxxxxxxxxxxxxxxxxxxxxxx|é|\r){0,200}") {
+        fn line_starts_and_splitting_across_blocks(src in "(---\n|a: b\n|c:\n  - d\n|e: \\{f: g,\n  h: i\\}\n|j: \\|\n  k\n\n|# x\n|\n|xxxxxxxxxxxxxxxxxxxxxxxxxxxx|é|\r){0,200}") {
             let naive: Vec<usize> = std::iter::once(0)
                 .chain(src.match_indices('\n').map(|(i, _)| i + 1))
                 .collect();
             proptest::prop_assert_eq!(line_starts(&src), naive);
-            let mut starts = Vec::new();
-            proptest::prop_assert_eq!(
-                split_documents(&src, Some(&mut starts)).collect::<Vec<_>>(),
-                split_by_lines(&src)
-            );
-            proptest::prop_assert_eq!(starts, line_starts(&src));
+            proptest::prop_assert_eq!(split_by_separators(&src), split_by_lines(&src));
+            check_stream(&src)?;
         }
     }
 
