@@ -68,6 +68,8 @@ pub(crate) fn parse_document<'a>(
         depth: 0,
         ascii,
         column_cache: Cell::new((0, 0, 0)),
+        content_line: (usize::MAX, 0),
+        key_hint: None,
         scratch,
     };
     p.document()
@@ -197,6 +199,13 @@ struct Fast<'a, 's> {
     /// column counted on a non-ASCII line, to count on from: recounting from the line start
     /// made every position on a long line (minified JSON is one) cost the whole line so far.
     column_cache: Cell<(usize, usize, usize)>,
+    /// `(offset, indentation)` of the content line `next_content_line` last stopped at. A
+    /// line that closes several nested collections is asked about by each of them in turn;
+    /// they get the answer without measuring the indentation again.
+    content_line: (usize, usize),
+    /// `(start, end, colon)` of the plain key `looks_like_key` just scanned, so that the
+    /// mapping it starts does not scan it a second time.
+    key_hint: Option<(usize, usize, usize)>,
     scratch: &'s mut Scratch<'a>,
 }
 
@@ -274,6 +283,9 @@ impl<'a> Fast<'a, '_> {
     /// From a line start, skips blank and comment-only lines. Leaves `pos` at the start of the
     /// next content line and returns its indentation, or `Some(None)` at the end of input.
     fn next_content_line(&mut self) -> Option<Option<usize>> {
+        if self.content_line.0 == self.pos {
+            return Some(Some(self.content_line.1));
+        }
         loop {
             let i = self.pos + self.spaces_at(self.pos);
             match self.at(i) {
@@ -302,6 +314,7 @@ impl<'a> Fast<'a, '_> {
                     {
                         return None;
                     }
+                    self.content_line = (self.pos, indent);
                     return Some(Some(indent));
                 }
             }
@@ -369,7 +382,12 @@ impl<'a> Fast<'a, '_> {
             }
             self.peek() == b':' && is_blank_or_end(self.at(self.pos + 1))
         } else if plain_start(c, self.at(self.pos + 1)) {
-            matches!(self.plain_block()?.1, Stop::Colon)
+            let (end, stop) = self.plain_block()?;
+            let colon = matches!(stop, Stop::Colon);
+            if colon {
+                self.key_hint = Some((save, end, self.pos));
+            }
+            colon
         } else {
             false
         };
@@ -453,10 +471,19 @@ impl<'a> Fast<'a, '_> {
                 text
             }
             c if plain_start(c, self.at(self.pos + 1)) => {
-                let (end, stop) = self.plain_block()?;
-                if !matches!(stop, Stop::Colon) {
-                    return None;
-                }
+                let end = match self.key_hint.take() {
+                    Some((hint_start, end, colon)) if hint_start == start => {
+                        self.pos = colon;
+                        end
+                    }
+                    _ => {
+                        let (end, stop) = self.plain_block()?;
+                        if !matches!(stop, Stop::Colon) {
+                            return None;
+                        }
+                        end
+                    }
+                };
                 Cow::Borrowed(&self.src[start..end])
             }
             _ => return None,
@@ -911,7 +938,20 @@ impl<'a> Fast<'a, '_> {
     #[inline]
     fn spaces_at(&self, i: usize) -> usize {
         let rest = self.b.get(i..).unwrap_or_default();
-        rest.iter().position(|&c| c != b' ').unwrap_or(rest.len())
+        // Indentation is often eight spaces and more: compare a word at a time, and find
+        // the first other byte of a word from its lowest non-zero byte after `^ spaces`.
+        let mut n = 0;
+        while let Some(Ok(word)) = rest.get(n..n + 8).map(<[u8; 8]>::try_from) {
+            let other = u64::from_le_bytes(word) ^ u64::from_le_bytes([b' '; 8]);
+            if other != 0 {
+                return n + other.trailing_zeros() as usize / 8;
+            }
+            n += 8;
+        }
+        n + rest[n..]
+            .iter()
+            .position(|&c| c != b' ')
+            .unwrap_or(rest.len() - n)
     }
 
     /// Moves `pos` over the bytes `stops` does not mark; whether it moved.
