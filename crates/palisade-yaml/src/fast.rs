@@ -890,11 +890,21 @@ impl<'a> Fast<'a, '_> {
 
     /// Spaces, comments and line breaks between flow tokens. Every new line must be
     /// indented more than `min_indent` and must not be a document marker.
+    ///
+    /// Most calls stand on a token, which is decided here without a call; the rest is in
+    /// `flow_space_run`.
+    #[inline(always)]
     fn flow_space(&mut self, min_indent: isize) -> Option<()> {
-        // Most calls stand on a token, or on one space before one.
-        if !matches!(self.peek(), b' ' | b'\n' | b'\t' | b'#') {
-            return Some(());
+        if matches!(self.peek(), b' ' | b'\n' | b'\t' | b'#') {
+            self.flow_space_run(min_indent)
+        } else {
+            Some(())
         }
+    }
+
+    #[inline(never)]
+    fn flow_space_run(&mut self, min_indent: isize) -> Option<()> {
+        // Most runs are one space before a token.
         if self.peek() == b' ' && !matches!(self.at(self.pos + 1), b' ' | b'\n' | b'\t' | b'#') {
             self.pos += 1;
             return Some(());
