@@ -56,12 +56,18 @@ fn check(cx: &PodContext<'_, '_, '_>, out: &mut Vec<Violation>) {
         if c.kind != ContainerKind::Regular {
             continue;
         }
+        let has = |probe: &str| c.raw.get(probe).is_some_and(|p| !p.is_null());
+        let missing = ["readinessProbe", "livenessProbe"].map(|probe| (probe, !has(probe)));
+        // Most containers that serve have both probes: then the image is not looked at.
+        if missing.iter().all(|&(_, missing)| !missing) {
+            continue;
+        }
         let server = c.image_ref.as_ref().and_then(model_server);
         if c.ports.is_empty() && server.is_none() {
             continue;
         }
-        for probe in ["readinessProbe", "livenessProbe"] {
-            if c.raw.get(probe).is_some_and(|p| !p.is_null()) {
+        for (probe, missing) in missing {
+            if !missing {
                 continue;
             }
             let what = match server {

@@ -27,6 +27,8 @@ pub struct Word<'w> {
     pub pos: Pos,
     /// The element held several words (a `sh -c` script): editing it means rewriting the script.
     pub in_script: bool,
+    /// Length of the text before its first `=`: the flag name of `--name=value`.
+    name_len: usize,
 }
 
 impl Word<'_> {
@@ -45,6 +47,17 @@ impl Word<'_> {
     /// Whether both words come from the same `command`/`args` element.
     fn same_element(&self, other: &Word<'_>) -> bool {
         self.field == other.field && self.index == other.index
+    }
+
+    /// Whether the word is one of the flags `names` (none of which has a `=`): `Some(Some(v))`
+    /// for `--name=v`, `Some(None)` for a bare `--name`. The name is split off once, when
+    /// the word is read, so that the many flag look-ups of the rules compare whole strings
+    /// (mostly settled by their lengths) instead of testing prefixes.
+    fn as_flag(&self, names: &[&str]) -> Option<Option<&str>> {
+        let name = &self.text[..self.name_len];
+        names
+            .contains(&name)
+            .then(|| self.text.get(self.name_len + 1..))
     }
 }
 
@@ -69,6 +82,7 @@ pub fn words<'w>(container: &'w Node<'w>, container_ptr: &'w str) -> Vec<Word<'w
                     Cow::Borrowed(w)
                 };
                 out.push(Word {
+                    name_len: text.bytes().position(|b| b == b'=').unwrap_or(text.len()),
                     text,
                     container_ptr,
                     field,
@@ -131,22 +145,22 @@ pub fn flag<'f, 'w>(words: &'f [Word<'w>], names: &[&str]) -> Option<Flag<'f, 'w
         if dashed && !w.text.starts_with('-') {
             continue;
         }
-        for name in names {
-            if let Some(rest) = w.text.strip_prefix(name) {
-                if let Some(value) = rest.strip_prefix('=') {
-                    found = Some(Flag {
-                        word: w,
-                        value: Some(value),
-                    });
-                } else if rest.is_empty() {
-                    let value = words
-                        .get(i + 1)
-                        .filter(|n| n.same_element(w) || !n.in_script)
-                        .map(|n| n.text.as_ref())
-                        .filter(|v| !v.starts_with('-'));
-                    found = Some(Flag { word: w, value });
-                }
+        match w.as_flag(names) {
+            Some(Some(value)) => {
+                found = Some(Flag {
+                    word: w,
+                    value: Some(value),
+                });
             }
+            Some(None) => {
+                let value = words
+                    .get(i + 1)
+                    .filter(|n| n.same_element(w) || !n.in_script)
+                    .map(|n| n.text.as_ref())
+                    .filter(|v| !v.starts_with('-'));
+                found = Some(Flag { word: w, value });
+            }
+            None => {}
         }
     }
     found
@@ -161,23 +175,19 @@ pub fn flag_values<'f, 'w>(words: &'f [Word<'w>], names: &[&str]) -> Vec<Flag<'f
         if dashed && !w.text.starts_with('-') {
             continue;
         }
-        for name in names {
-            if let Some(rest) = w.text.strip_prefix(name) {
-                if let Some(value) = rest.strip_prefix('=') {
-                    out.push(Flag {
-                        word: w,
-                        value: Some(value),
-                    });
-                } else if rest.is_empty() {
-                    out.push(Flag {
-                        word: w,
-                        value: words
-                            .get(i + 1)
-                            .map(|n| n.text.as_ref())
-                            .filter(|v| !v.starts_with('-')),
-                    });
-                }
-            }
+        match w.as_flag(names) {
+            Some(Some(value)) => out.push(Flag {
+                word: w,
+                value: Some(value),
+            }),
+            Some(None) => out.push(Flag {
+                word: w,
+                value: words
+                    .get(i + 1)
+                    .map(|n| n.text.as_ref())
+                    .filter(|v| !v.starts_with('-')),
+            }),
+            None => {}
         }
     }
     out
