@@ -1222,7 +1222,8 @@ fn fast_events(src: &str) -> Option<Vec<Spanned<'_>>> {
     lx.content(next).is_none().then_some(lx.out)
 }
 
-fn is_indicator(c: u8) -> bool {
+/// YAML's indicator characters (YAML 1.2 §5.3), shared with the fast parser.
+pub(crate) fn is_indicator(c: u8) -> bool {
     matches!(
         c,
         b'-' | b'?'

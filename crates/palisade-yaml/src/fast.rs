@@ -111,33 +111,10 @@ fn is_blank_or_end(c: u8) -> bool {
     matches!(c, b' ' | b'\n' | b'\t' | EOF)
 }
 
-/// Characters that cannot start a plain scalar (or that start one saphyr treats specially).
+/// Characters that cannot start a plain scalar (or that start one saphyr treats specially):
+/// YAML's indicators, blanks and the end of input.
 fn is_indicator(c: u8) -> bool {
-    matches!(
-        c,
-        b'-' | b'?'
-            | b':'
-            | b','
-            | b'['
-            | b']'
-            | b'{'
-            | b'}'
-            | b'#'
-            | b'&'
-            | b'*'
-            | b'!'
-            | b'|'
-            | b'>'
-            | b'\''
-            | b'"'
-            | b'%'
-            | b'@'
-            | b'`'
-            | b' '
-            | b'\t'
-            | b'\n'
-            | EOF
-    )
+    crate::edit::is_indicator(c) || is_blank_or_end(c)
 }
 
 fn is_flow_indicator(c: u8) -> bool {
@@ -780,60 +757,57 @@ impl<'a> Fast<'a, '_> {
         self.flow_space(min_indent)?;
         let kind = if open == b'[' {
             let base = self.scratch.items.len();
-            if self.peek() == b']' {
-                self.pos += 1;
-            } else {
-                loop {
-                    let item = self.flow_node(min_indent)?;
-                    self.scratch.items.push(item);
-                    self.flow_space(min_indent)?;
-                    match self.peek() {
-                        b',' => {
-                            self.pos += 1;
-                            self.flow_space(min_indent)?;
-                            // A trailing comma: legal YAML, but not worth the risk.
-                            if self.peek() == b']' {
-                                return None;
-                            }
-                        }
-                        b']' => {
-                            self.pos += 1;
-                            break;
-                        }
-                        _ => return None,
-                    }
-                }
-            }
+            self.flow_items(b']', min_indent, |p| {
+                let item = p.flow_node(min_indent)?;
+                p.scratch.items.push(item);
+                Some(())
+            })?;
             NodeKind::Seq(self.scratch.items.drain(base..).collect())
         } else {
             let base = self.scratch.entries.len();
-            if self.peek() == b'}' {
-                self.pos += 1;
-            } else {
-                loop {
-                    let entry = self.flow_entry(min_indent)?;
-                    self.scratch.entries.push(entry);
-                    self.flow_space(min_indent)?;
-                    match self.peek() {
-                        b',' => {
-                            self.pos += 1;
-                            self.flow_space(min_indent)?;
-                            if self.peek() == b'}' {
-                                return None;
-                            }
-                        }
-                        b'}' => {
-                            self.pos += 1;
-                            break;
-                        }
-                        _ => return None,
-                    }
-                }
-            }
+            self.flow_items(b'}', min_indent, |p| {
+                let entry = p.flow_entry(min_indent)?;
+                p.scratch.entries.push(entry);
+                Some(())
+            })?;
             NodeKind::Map(self.scratch.entries.drain(base..).collect())
         };
         self.depth -= 1;
         Some(Node { kind, pos })
+    }
+
+    /// The items of a flow collection, from just after its opening bracket to just after
+    /// `close`; `item` reads one item and keeps it.
+    #[inline(always)]
+    fn flow_items(
+        &mut self,
+        close: u8,
+        min_indent: isize,
+        mut item: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        if self.peek() == close {
+            self.pos += 1;
+            return Some(());
+        }
+        loop {
+            item(self)?;
+            self.flow_space(min_indent)?;
+            match self.peek() {
+                b',' => {
+                    self.pos += 1;
+                    self.flow_space(min_indent)?;
+                    // A trailing comma: legal YAML, but not worth the risk.
+                    if self.peek() == close {
+                        return None;
+                    }
+                }
+                c if c == close => {
+                    self.pos += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
     }
 
     /// `key: value` inside `{}`; both on the line of the key, value possibly on later lines.
