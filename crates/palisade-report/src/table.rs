@@ -12,6 +12,9 @@
 //!      |           ^
 //! ```
 //!
+//! Known vulnerabilities are the exception: a file's are one grid (package, id, severity,
+//! installed and fixed versions, title), as Trivy prints them.
+//!
 //! The header line is `file:line:col  SEVERITY  CODE name` so it can be grepped and clicked;
 //! the message goes on the next line, wrapped, to keep entries within 80 columns. Text that
 //! comes from the scanned input (messages, names, source lines) has its control and bidi
@@ -231,6 +234,179 @@ fn render_finding(f: &Finding, style: &Style, out: &mut String) {
     }
 }
 
+/// The known vulnerabilities of one file as the grid Trivy users read: a row per
+/// vulnerability and package, grouped by package, worst first. One entry per finding would
+/// repeat a header and a paragraph for each of the dozens of CVEs of an image or lock file.
+///
+/// ```text
+///   PAL700 known-vulnerability (4)
+///   LINE  PACKAGE   VULNERABILITY   SEVERITY  INSTALLED  FIXED   TITLE
+///   1     requests  CVE-2023-32681  MEDIUM    2.19.0     2.31.0  Requests is a HTTP
+///                                                                library. Since…
+/// ```
+///
+/// `LINE` is the lock-file line (an image's packages have none, and no column). The title
+/// takes what is left of the width, on up to two lines; aliases, links and CVSS vectors are
+/// in the JSON and SARIF outputs.
+fn render_vulnerabilities(findings: &[&Finding], style: &Style, out: &mut String) {
+    const HEADERS: [&str; 6] = [
+        "LINE",
+        "PACKAGE",
+        "VULNERABILITY",
+        "SEVERITY",
+        "INSTALLED",
+        "FIXED",
+    ];
+    /// Widest each column may get before its text is cut, so that the title keeps room.
+    const MAX: [usize; 6] = [6, 24, 20, 9, 16, 16];
+    const MIN_TITLE: usize = 16;
+    let mut rows: Vec<(&Finding, [String; 6], String)> = findings
+        .iter()
+        .filter_map(|f| {
+            let v = f.vulnerability.as_deref()?;
+            let mut severity = f.severity.as_str().to_ascii_uppercase();
+            if v.severity_source == palisade_policy::Vulnerability::UNRATED {
+                severity.push('*');
+            }
+            let line = f.location.line;
+            let cells = [
+                if line > 0 {
+                    line.to_string()
+                } else {
+                    String::new()
+                },
+                sanitize(&v.package.name),
+                sanitize(&v.id),
+                severity,
+                sanitize(&v.package.version),
+                v.fixed_version
+                    .as_deref()
+                    .map_or_else(|| "-".to_owned(), sanitize),
+            ];
+            let title = if v.summary.is_empty() {
+                "-"
+            } else {
+                &v.summary
+            };
+            Some((
+                *f,
+                cells,
+                sanitize(title.lines().next().unwrap_or_default()),
+            ))
+        })
+        .collect();
+    rows.sort_by(|a, b| (&a.1[1], b.0.severity, &a.1[2]).cmp(&(&b.1[1], a.0.severity, &b.1[2])));
+    // Lock files have lines to point at; an image's packages do not, and lose the column.
+    let with_lines = rows.iter().any(|(f, _, _)| f.location.line > 0);
+    let mut widths = HEADERS.map(str::len);
+    if !with_lines {
+        widths[0] = 0;
+    }
+    for (_, cells, _) in &rows {
+        for (w, (cell, max)) in widths.iter_mut().zip(cells.iter().zip(MAX)).skip(1) {
+            *w = (*w).max(cell.chars().count().min(max));
+        }
+    }
+    let columns = || (0..HEADERS.len()).filter(move |&i| widths[i] > 0);
+    let used: usize = INDENT.len() + columns().map(|i| widths[i] + 2).sum::<usize>();
+    // Long versions or ids leave the title too little room beside them: it goes below.
+    let (title_indent, title_width) = match WIDTH.saturating_sub(used) {
+        w if w >= MIN_TITLE => (used, w),
+        _ => (2 * INDENT.len(), WIDTH - 2 * INDENT.len()),
+    };
+    let title_beside = title_indent == used;
+    // The rule the rows are findings of, for `--ignore` and `explain`.
+    if let Some((f, _, _)) = rows.first() {
+        let _ = writeln!(
+            out,
+            "{INDENT}{} {} ({})",
+            style.paint(BOLD, f.rule.code),
+            f.rule.name,
+            rows.len()
+        );
+    }
+    let mut line = String::from(INDENT);
+    for i in columns() {
+        let _ = write!(line, "{:<w$}  ", HEADERS[i], w = widths[i]);
+    }
+    if title_beside {
+        line.push_str("TITLE");
+    }
+    let _ = writeln!(out, "{}", style.paint(BOLD, line.trim_end()));
+    for (f, cells, title) in &rows {
+        let mut line = String::from(INDENT);
+        for i in columns() {
+            let w = widths[i];
+            let text = fit(&cells[i], w);
+            let pad = w - text.chars().count() + 2;
+            if HEADERS[i] == "SEVERITY" {
+                line.push_str(&style.severity(f.severity, &text));
+            } else {
+                line.push_str(&text);
+            }
+            line.push_str(&" ".repeat(pad));
+        }
+        let title_lines = wrap_cell(title, title_width, TITLE_LINES);
+        let mut title_lines = title_lines.iter();
+        if title_beside {
+            line.push_str(title_lines.next().map_or("", String::as_str));
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+        for more in title_lines {
+            let _ = writeln!(out, "{}{more}", " ".repeat(title_indent));
+        }
+    }
+    if rows.iter().any(|(_, cells, _)| cells[3].ends_with('*')) {
+        let _ = writeln!(
+            out,
+            "{INDENT}{}",
+            style.paint(DIM, "* the advisory gives no severity; this is the default")
+        );
+    }
+}
+
+/// Lines a vulnerability's title may take in the grid.
+const TITLE_LINES: usize = 2;
+
+/// `text` word-wrapped into at most `lines` lines of `width` characters, the last one cut
+/// with `…` when the text does not fit.
+fn wrap_cell(text: &str, width: usize, lines: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        match out.last_mut() {
+            Some(line) if line.chars().count() + 1 + word.chars().count() <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => out.push(word.to_owned()),
+        }
+    }
+    if out.len() > lines {
+        out.truncate(lines);
+        if let Some(last) = out.last_mut() {
+            // Make room for the `…` by dropping whole words where there are any.
+            while last.chars().count() + 1 > width {
+                match last.rfind(' ') {
+                    Some(i) => last.truncate(i),
+                    None => break,
+                }
+            }
+            *last = fit(&format!("{last}…"), width);
+        }
+    }
+    out.iter().map(|l| fit(l, width)).collect()
+}
+
+/// `text` cut to `width` characters, with `…` as the last one when it was cut.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
 fn render_error(e: &InputError, style: &Style, out: &mut String) {
     let mut location = sanitize(&e.file);
     model::push_position(&mut location, e.line, e.column);
@@ -311,9 +487,17 @@ pub(crate) fn render(report: &ScanReport, opts: &RenderOptions) -> String {
             out.push('\n');
             render_error(e, &style, &mut out);
         }
-        for f in &group.findings {
+        let (vulnerabilities, others): (Vec<&Finding>, Vec<&Finding>) = group
+            .findings
+            .iter()
+            .partition(|f| f.vulnerability.is_some());
+        for f in &others {
             out.push('\n');
             render_finding(f, &style, &mut out);
+        }
+        if !vulnerabilities.is_empty() {
+            out.push('\n');
+            render_vulnerabilities(&vulnerabilities, &style, &mut out);
         }
         out.push('\n');
     }
@@ -341,6 +525,78 @@ pub(crate) fn render(report: &ScanReport, opts: &RenderOptions) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    palisade_policy::declare_rule! {
+        /// A known vulnerability, as `palisade-vuln` declares it.
+        static KNOWN_VULNERABILITY = {
+            code: "PAL700",
+            name: "known-vulnerability",
+            family: "vuln",
+            severity: High,
+            summary: "Installed package version is affected by a known vulnerability",
+            references: [],
+        };
+    }
+
+    fn vulnerability(package: &str, id: &str, severity: Severity, summary: &str) -> Finding {
+        let mut f = Finding::new(
+            &KNOWN_VULNERABILITY,
+            String::new(),
+            palisade_policy::Location::default(),
+        );
+        f.severity = severity;
+        f.vulnerability = Some(Box::new(palisade_policy::Vulnerability {
+            id: id.to_owned(),
+            package: palisade_policy::VulnerablePackage {
+                name: package.to_owned(),
+                version: "1.0".to_owned(),
+                ..Default::default()
+            },
+            fixed_version: Some("1.1".to_owned()),
+            severity_source: "CVSS_V3".to_owned(),
+            summary: summary.to_owned(),
+            ..Default::default()
+        }));
+        f
+    }
+
+    #[test]
+    fn vulnerabilities_are_one_grid_by_package_worst_first() {
+        let long = "word ".repeat(40);
+        let mut unrated = vulnerability("zlib", "CVE-3", Severity::Medium, "\x1b[31mred");
+        if let Some(v) = unrated.vulnerability.as_mut() {
+            v.severity_source = palisade_policy::Vulnerability::UNRATED.to_owned();
+        }
+        let findings = [
+            vulnerability("requests", "CVE-1", Severity::Low, "short"),
+            unrated,
+            vulnerability("requests", "CVE-2", Severity::Critical, &long),
+        ];
+        let refs: Vec<&Finding> = findings.iter().collect();
+        let mut out = String::new();
+        render_vulnerabilities(&refs, &Style { color: false }, &mut out);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "  PAL700 known-vulnerability (3)");
+        let lines = &lines[1..];
+        assert!(lines[0].starts_with("  PACKAGE   VULNERABILITY"), "{out}");
+        // Package order, then worst first; the long title takes two lines, cut with `…`.
+        assert!(
+            lines[1].contains("CVE-2") && lines[1].contains("CRITICAL"),
+            "{out}"
+        );
+        assert!(lines[2].trim_start().starts_with("word") && lines[2].ends_with('…'));
+        assert!(
+            lines[3].contains("CVE-1") && lines[3].ends_with("short"),
+            "{out}"
+        );
+        assert!(
+            lines[4].contains("MEDIUM*") && !lines[4].contains('\x1b'),
+            "{out}"
+        );
+        assert!(lines[5].contains("no severity"), "{out}");
+        assert_eq!(lines.len(), 6, "{out}");
+        assert!(lines.iter().all(|l| l.chars().count() <= WIDTH), "{out}");
+    }
 
     #[test]
     fn sanitize_keeps_width_and_drops_escapes() {

@@ -261,10 +261,14 @@ pub fn to_findings(packages: &[Package], matches: &[Match], opts: &ReportOptions
         } else {
             format!("{} ({})", m.id, m.aliases.join(", "))
         };
-        let sev_text = if m.severity.severity.is_some() {
-            format!("{severity}, {}", m.severity.source)
-        } else {
-            format!("severity unknown: {}", m.severity.source)
+        // Say where the severity came from, and when the advisory gave none (or none this
+        // reader understands), that the reported one is a default.
+        let sev_text = match (m.severity.severity, m.severity.source.as_str()) {
+            (Some(_), source) => format!("{severity}, {source}"),
+            (None, palisade_policy::Vulnerability::UNRATED) => {
+                format!("no severity in the advisory, reported as {severity}")
+            }
+            (None, source) => format!("severity {source} not understood, reported as {severity}"),
         };
         let fix = match &m.fixed {
             Some(f) => format!("fixed in {f}"),

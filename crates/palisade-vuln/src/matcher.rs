@@ -370,7 +370,7 @@ pub fn severity_of(adv: &Advisory, affected: Option<&Affected>) -> SeverityInfo 
     }
     SeverityInfo {
         severity: None,
-        source: "unknown".into(),
+        source: palisade_policy::Vulnerability::UNRATED.into(),
         score: None,
         vector: None,
     }
@@ -603,7 +603,7 @@ fn group_hits(pkg_index: usize, pkg: &Package, hits: &[Hit]) -> Vec<Match> {
             })
             .unwrap_or(SeverityInfo {
                 severity: None,
-                source: "unknown".into(),
+                source: palisade_policy::Vulnerability::UNRATED.into(),
                 score: None,
                 vector: None,
             });

@@ -262,6 +262,16 @@ fn image_vulnerabilities_in_every_format() {
         "4.17.21",
     ] {
         assert!(junit.contains(needle), "junit lacks {needle}");
+    }
+    // The table is Trivy's grid: a row per vulnerability and package, fixed version in its
+    // column (aliases stay in the structured outputs).
+    assert!(table.contains("PAL700 known-vulnerability"), "{table}");
+    for needle in [
+        "CVE-2026-0001",
+        "3.0.15-1~deb12u1",
+        "CVE-2023-6909",
+        "4.17.21",
+    ] {
         assert!(table.contains(needle), "table lacks {needle}");
     }
     // --fail-on critical still fails (two critical); --ignore-unfixed keeps fixed ones;
@@ -699,12 +709,16 @@ fn lock_files_in_a_scanned_directory() {
             .ends_with("web/package-lock.json")
     );
     assert_eq!(errors[0]["line"], 3);
-    // The table shows the lock-file line under the finding.
+    // The table's grid gives the lock-file line of each vulnerable package.
     std::fs::remove_file(repo.join("web/package-lock.json")).unwrap();
     let (code, table, _) = palisade(d, &["scan", &repo_s, "--db", &db, "--color", "never"]);
     assert_eq!(code, 1);
-    assert!(table.contains("smallvec"), "{table}");
-    assert!(table.contains("14 | name = \"smallvec\""), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.trim_start().starts_with("14 ") && l.contains("smallvec")),
+        "{table}"
+    );
     // Without a database: the note, and the manifest findings alone decide the exit code.
     let (code, out, _) = palisade(d, &["scan", &repo_s, "-f", "json"]);
     let report = json(&out);
