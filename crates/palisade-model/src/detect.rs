@@ -12,6 +12,8 @@ pub enum Format {
     Gzip,
     Bzip2,
     Xz,
+    /// The legacy `.lzma` ("LZMA alone") container, as joblib's `compress='lzma'` writes it.
+    Lzma,
     Lz4,
     Zlib,
     Zstd,
@@ -35,6 +37,7 @@ impl Format {
             Format::Gzip => "gzip",
             Format::Bzip2 => "bzip2",
             Format::Xz => "xz",
+            Format::Lzma => "lzma",
             Format::Lz4 => "lz4",
             Format::Zlib => "zlib",
             Format::Zstd => "zstd",
@@ -122,6 +125,9 @@ pub fn detect(head: &[u8], len: u64, name: &str) -> Format {
     if is_safetensors(h, len) {
         return Format::Safetensors;
     }
+    if is_lzma_alone(h) {
+        return Format::Lzma;
+    }
     let ext = extension(name);
     let fname = file_name(name).to_ascii_lowercase();
     if fname == "saved_model.pb" || fname == "saved_model.pbtxt" {
@@ -145,6 +151,25 @@ fn is_safetensors(h: &[u8], len: u64) -> bool {
     }
     let n = u64::from_le_bytes(h[..8].try_into().unwrap_or([0; 8]));
     n >= 2 && n.saturating_add(8) <= len && h[8] == b'{'
+}
+
+/// The 13-byte `.lzma` header: a properties byte (joblib and liblzma write `0x5d`: lc=3,
+/// lp=0, pb=2), a dictionary size that liblzma always writes as 2^n or 2^n + 2^(n-1), and
+/// the uncompressed size, `u64::MAX` when unknown (as with streaming writers). There is no
+/// magic number, so all three must look right.
+fn is_lzma_alone(h: &[u8]) -> bool {
+    if h.len() < 13 || h[0] != 0x5d {
+        return false;
+    }
+    let dict = u32::from_le_bytes([h[1], h[2], h[3], h[4]]);
+    let size = u64::from_le_bytes(h[5..13].try_into().unwrap_or([0; 8]));
+    let high = if dict == 0 {
+        0
+    } else {
+        1u32 << (31 - dict.leading_zeros())
+    };
+    let canonical_dict = dict >= 4096 && (dict == high || dict == high + high / 2);
+    canonical_dict && (size == u64::MAX || size < 1 << 48)
 }
 
 /// ONNX `ModelProto` starts with `ir_version` (field 1, varint) followed by another known
@@ -236,6 +261,7 @@ pub fn is_model_file(path: &std::path::Path) -> bool {
         "gz",
         "7z",
         "xz",
+        "lzma",
         "bz2",
         "lz4",
         "model",
@@ -276,6 +302,11 @@ mod tests {
             Format::Pickle
         );
         assert_eq!(detect(b"\x78\x9c\x01\x02", 4, "m.joblib"), Format::Zlib);
+        let lzma = b"\x5d\x00\x00\x80\x00\xff\xff\xff\xff\xff\xff\xff\xff\x00";
+        assert_eq!(detect(lzma, 14, "m.joblib"), Format::Lzma);
+        // Same first byte, but a dictionary size liblzma never writes.
+        let not_lzma = b"\x5d\x00\x00\x81\x00\xff\xff\xff\xff\xff\xff\xff\xff\x00";
+        assert_eq!(detect(not_lzma, 14, "notes.txt"), Format::Unknown);
         let mut st = 2u64.to_le_bytes().to_vec();
         st.extend_from_slice(b"{}");
         assert_eq!(detect(&st, 10, "x.bin"), Format::Safetensors);

@@ -139,7 +139,7 @@ pub(crate) fn scan_src(ctx: &mut Ctx<'_>, loc: &Loc, name: &str, src: Src<'_>) {
         }
         Format::Zip => formats::archive::scan_zip(ctx, loc, name, src),
         Format::Tar => formats::archive::scan_tar(ctx, loc, src.reader(), Some(src)),
-        Format::Gzip | Format::Bzip2 | Format::Xz | Format::Lz4 | Format::Zlib => {
+        Format::Gzip | Format::Bzip2 | Format::Xz | Format::Lzma | Format::Lz4 | Format::Zlib => {
             formats::archive::scan_compressed(ctx, loc, name, fmt, src.reader())
         }
         Format::Zstd => ctx.unscanned(loc, "zstd", "zstd-compressed content is not scanned"),
@@ -191,7 +191,7 @@ pub(crate) fn scan_stream(ctx: &mut Ctx<'_>, loc: &Loc, name: &str, reader: &mut
             scan_pickle_reader(ctx, loc, label, chained, 0, fmt == Format::TorchLegacy);
         }
         Format::Tar => formats::archive::scan_tar(ctx, loc, chained, None),
-        Format::Gzip | Format::Bzip2 | Format::Xz | Format::Lz4 | Format::Zlib
+        Format::Gzip | Format::Bzip2 | Format::Xz | Format::Lzma | Format::Lz4 | Format::Zlib
             if loc.depth < ctx.opts.max_depth =>
         {
             formats::archive::scan_compressed(ctx, loc, name, fmt, chained)
@@ -243,6 +243,7 @@ fn check_extension(ctx: &mut Ctx<'_>, loc: &Loc, name: &str, fmt: Format) {
             Format::Gzip,
             Format::Bzip2,
             Format::Xz,
+            Format::Lzma,
             Format::Lz4,
         ],
         _ => return,

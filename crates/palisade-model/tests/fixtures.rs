@@ -35,6 +35,21 @@ const POSITIVE: &[(&str, &str, Severity)] = &[
         "PAL801",
         Severity::Critical,
     ),
+    (
+        "pickle/p0_string_memo_stack_global.pkl",
+        "PAL801",
+        Severity::Critical,
+    ),
+    (
+        "pickle/p2_short_binstring_memo_stack_global.pkl",
+        "PAL801",
+        Severity::Critical,
+    ),
+    (
+        "pickle/p2_binstring_long_memo_stack_global.pkl",
+        "PAL801",
+        Severity::Critical,
+    ),
     ("pickle/p2_newobj.pkl", "PAL801", Severity::Critical),
     ("pickle/p4_newobj_ex.pkl", "PAL801", Severity::Critical),
     (
@@ -52,6 +67,18 @@ const POSITIVE: &[(&str, &str, Severity)] = &[
     ("pickle/getattr_chain.pkl", "PAL801", Severity::Critical),
     ("pickle/unknown_import.pkl", "PAL802", Severity::Medium),
     ("pickle/gadget_name.pkl", "PAL801", Severity::Critical),
+    // wrappers, chains, loaders of further code, submodules
+    ("pickle/partial_wrapper.pkl", "PAL801", Severity::Critical),
+    ("pickle/attrgetter_chain.pkl", "PAL801", Severity::Critical),
+    (
+        "pickle/methodcaller_chain.pkl",
+        "PAL801",
+        Severity::Critical,
+    ),
+    ("pickle/torch_hub_load.pkl", "PAL801", Severity::Critical),
+    ("pickle/numpy_load.pkl", "PAL801", Severity::Critical),
+    ("pickle/submodule.pkl", "PAL801", Severity::Critical),
+    ("pickle/from_pretrained.pkl", "PAL801", Severity::Critical),
     // bypasses
     ("pickle/obj_pop.pkl", "PAL801", Severity::Critical),
     ("pickle/pop_mark.pkl", "PAL801", Severity::Critical),
@@ -71,6 +98,16 @@ const POSITIVE: &[(&str, &str, Severity)] = &[
     ),
     ("pickle/frame_mismatch.pkl", "PAL805", Severity::Medium),
     (
+        "pickle/frame_binbytes_mismatch.pkl",
+        "PAL805",
+        Severity::Medium,
+    ),
+    (
+        "pickle/frame_binbytes_mismatch.pkl",
+        "PAL801",
+        Severity::Critical,
+    ),
+    (
         "pickle/invalid_opcode_then_global.pkl",
         "PAL801",
         Severity::Critical,
@@ -84,6 +121,9 @@ const POSITIVE: &[(&str, &str, Severity)] = &[
     ("torch/evil.pt", "PAL801", Severity::Critical),
     ("torch/evil_other_member.pt", "PAL801", Severity::Critical),
     ("torch/evil_wrong_ext.pt", "PAL801", Severity::Critical),
+    ("torch/raw_pickle.bin", "PAL801", Severity::Critical),
+    ("torch/raw_pickle.pt", "PAL801", Severity::Critical),
+    ("torch/raw_pickle.pt", "PAL860", Severity::Info),
     ("torch/name_mismatch.pt", "PAL801", Severity::Critical),
     ("torch/name_mismatch.pt", "PAL840", Severity::Medium),
     ("torch/flag_bit.pt", "PAL801", Severity::Critical),
@@ -103,6 +143,7 @@ const POSITIVE: &[(&str, &str, Severity)] = &[
     ("joblib/evil_gzip.joblib", "PAL801", Severity::Critical),
     ("joblib/evil_bz2.joblib", "PAL801", Severity::Critical),
     ("joblib/evil_xz.joblib", "PAL801", Severity::Critical),
+    ("joblib/evil_lzma.joblib", "PAL801", Severity::Critical),
     ("numpy/object_evil.npy", "PAL801", Severity::Critical),
     ("numpy/object_evil.npz", "PAL801", Severity::Critical),
     // Keras, ONNX, SavedModel, safetensors, GGUF
@@ -170,6 +211,7 @@ const CLEAN: &[&str] = &[
     "torch/pickle_in_storage_benign.pt",
     "joblib/benign.joblib",
     "joblib/benign_zlib.joblib",
+    "joblib/benign_lzma.joblib",
     "numpy/float.npy",
     "numpy/object_benign.npy",
     "keras/benign.keras",

@@ -1,5 +1,5 @@
 //! Containers: zip (PyTorch, Keras, npz, plain), tar (incl. legacy PyTorch), 7z and
-//! compressed streams (gzip, bzip2, xz, lz4, zlib as written by joblib). Members are scanned
+//! compressed streams (gzip, bzip2, xz, lzma, lz4, zlib as written by joblib). Members are scanned
 //! by content, recursively, within the depth, count and size limits of the scan options.
 
 use std::io::Read;
@@ -274,7 +274,7 @@ fn tar_entries<R: Read>(
 
 fn strip_compression_ext(name: &str) -> String {
     let base = name.rsplit('/').next().unwrap_or(name);
-    for ext in [".gz", ".tgz", ".bz2", ".xz", ".lz4", ".z", ".zlib"] {
+    for ext in [".gz", ".tgz", ".bz2", ".xz", ".lzma", ".lz4", ".z", ".zlib"] {
         if base.len() > ext.len() && base.to_ascii_lowercase().ends_with(ext) {
             let stem = &base[..base.len() - ext.len()];
             return if ext == ".tgz" {
@@ -286,6 +286,10 @@ fn strip_compression_ext(name: &str) -> String {
     }
     format!("<{}-decompressed>", base)
 }
+
+/// Decoder memory for a `.lzma` stream: its header names the dictionary size, and liblzma's
+/// largest preset uses 64 MiB; a header asking for more is refused, not allocated.
+const LZMA_MEM_LIMIT_KIB: u32 = 256 * 1024;
 
 /// Compressed streams: joblib `compress=`, `.pkl.gz`, `.tar.gz`, … Scanned while
 /// decompressing, within the decompression budget.
@@ -329,6 +333,12 @@ pub(crate) fn scan_compressed<R: Read>(
             &inner,
             &mut lzma_rust2::XzReader::new(reader, true),
         ),
+        Format::Lzma => {
+            match lzma_rust2::LzmaReader::new_mem_limit(reader, LZMA_MEM_LIMIT_KIB, None) {
+                Ok(mut r) => scan::scan_stream(ctx, &child, &inner, &mut r),
+                Err(e) => ctx.unscanned(loc, "lzma", format!("LZMA stream not decoded: {e}")),
+            }
+        }
         _ => {}
     }
 }

@@ -264,7 +264,13 @@ const DENY: &[(&str, &str)] = &[
     ("httpx", NET),
     ("aiohttp", NET),
     ("paramiko", NET),
+    ("huggingface_hub", NET),
 ];
+
+/// Methods (or functions) that fetch and load another model, whatever they are called on:
+/// `transformers.AutoModel.from_pretrained('attacker/repo', trust_remote_code=True)` downloads
+/// a repository and may run its code; diffusers' `from_single_file` loads a checkpoint.
+const LOADER_METHODS: &[&str] = &["from_pretrained", "from_single_file"];
 
 /// Exact names (after compat mapping) known to be safe in model files.
 const ALLOW_EXACT: &[&str] = &[
@@ -484,6 +490,9 @@ pub fn classify(module: &str, name: &str, policy: &ImportPolicy) -> Verdict {
             )));
         }
     }
+    if let Some(method) = parts.iter().find(|p| LOADER_METHODS.contains(p)) {
+        return Verdict::Dangerous(Cow::Owned(format!("calls `{method}`, which {LOADER}")));
+    }
     if policy.allow.iter().any(|p| matches_prefix(&full, p)) {
         return Verdict::Safe;
     }
@@ -624,6 +633,24 @@ mod tests {
         assert!(matches!(v("torch.hub", "load"), Verdict::Dangerous(_)));
         assert!(matches!(v("torch", "hub.load"), Verdict::Dangerous(_)));
         assert!(matches!(v("commands", "getoutput"), Verdict::Dangerous(_)));
+        assert!(matches!(
+            v("huggingface_hub", "snapshot_download"),
+            Verdict::Dangerous(_)
+        ));
+    }
+
+    #[test]
+    fn loader_methods_on_any_class() {
+        assert!(matches!(
+            v("transformers", "AutoModel.from_pretrained"),
+            Verdict::Dangerous(_)
+        ));
+        assert!(matches!(
+            v("diffusers", "StableDiffusionPipeline.from_single_file"),
+            Verdict::Dangerous(_)
+        ));
+        // Only the exact method names.
+        assert_eq!(v("mylib", "from_pretrained_cache"), Verdict::Unknown);
     }
 
     #[test]
