@@ -40,28 +40,27 @@ pub struct ModelFinding {
 }
 
 impl ModelFinding {
-    /// The finding in the shared `palisade-policy` model, for every output format. The
-    /// shared type has no fields for the callable and the call chain yet, so they are
-    /// appended to the message.
+    /// The finding in the shared `palisade-policy` model, for every output format: the
+    /// member and offset go in its location, the callable and call chain in its `call`.
     pub fn to_policy(&self) -> palisade_policy::Finding {
         let rule = crate::rules::policy_rules()
             .iter()
             .find(|r| r.code == self.code)
             .expect("every model finding comes from a registered rule");
-        let mut message = self.message.clone();
-        if let Some(c) = &self.call_chain {
-            message.push_str(&format!(" [call: {c}]"));
-        } else if let Some(c) = &self.callable {
-            message.push_str(&format!(" [callable: {c}]"));
-        }
         let location = palisade_policy::Location {
             file: self.file.to_string_lossy().as_ref().into(),
             member: self.member.clone(),
             offset: self.offset,
             ..Default::default()
         };
-        let mut f = palisade_policy::Finding::new(rule, message, location);
+        let mut f = palisade_policy::Finding::new(rule, self.message.clone(), location);
         f.severity = self.severity;
+        if self.callable.is_some() || self.call_chain.is_some() {
+            f.call = Some(Box::new(palisade_policy::CallSite {
+                callable: self.callable.clone(),
+                call_chain: self.call_chain.clone(),
+            }));
+        }
         f
     }
 

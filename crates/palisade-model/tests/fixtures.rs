@@ -394,6 +394,8 @@ fn findings_convert_to_the_shared_policy_model() {
     assert_eq!(p.severity, Severity::Critical);
     assert_eq!(p.location.member.as_deref(), Some("archive/data.pkl"));
     assert_eq!(p.location.offset, Some(17));
-    assert!(p.message.contains("posix.system('id')"));
+    let call = p.call.as_deref().expect("call site");
+    assert_eq!(call.callable.as_deref(), Some("posix.system"));
+    assert_eq!(call.call_chain.as_deref(), Some("posix.system('id')"));
     assert!(p.rule.references.iter().any(|r| r.id == "AML.T0011.000"));
 }

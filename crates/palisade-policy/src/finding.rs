@@ -63,6 +63,21 @@ pub struct Finding {
     pub fix: Vec<palisade_yaml::edit::PatchOp>,
     /// Set by the vulnerability rule only; boxed so every other finding stays small.
     pub vulnerability: Option<Box<crate::Vulnerability>>,
+    /// What a model artifact would run when loaded; set by the model scanner only, boxed so
+    /// every other finding stays small.
+    pub call: Option<Box<CallSite>>,
+}
+
+/// The code a model file runs on load: the callable it imports and the call expression.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallSite {
+    /// The imported callable, `module.name` (`posix.system`), or what stands for it in
+    /// formats without imports (a Keras `Lambda:name`, a TensorFlow op).
+    pub callable: Option<String>,
+    /// The call that would run, rendered like Python (`posix.system('id')`), or the
+    /// offending excerpt (a chat template).
+    pub call_chain: Option<String>,
 }
 
 impl Finding {
@@ -78,6 +93,7 @@ impl Finding {
             snippet: None,
             fix: Vec::new(),
             vulnerability: None,
+            call: None,
         }
     }
 

@@ -24,7 +24,7 @@ pub use config::{
     Standard, normalize_kubernetes_version,
 };
 pub use date::Date;
-pub use finding::{Finding, InputError, Location, ObjectRef};
+pub use finding::{CallSite, Finding, InputError, Location, ObjectRef};
 pub use rule::{RefKind, Reference, RuleMeta};
 pub use selection::{Selection, SelectorError};
 pub use severity::Severity;

@@ -46,6 +46,9 @@ struct JsonFinding<'a> {
     offset: Option<u64>,
     document: Option<usize>,
     pointer: &'a str,
+    /// What a model file runs on load (model findings only).
+    callable: Option<&'a str>,
+    call_chain: Option<&'a str>,
     object: Option<JsonObject<'a>>,
     container: Option<&'a str>,
     pss_check: Option<&'static str>,
@@ -137,6 +140,8 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
         offset: loc.offset,
         document: loc.document,
         pointer: &loc.pointer,
+        callable: f.call.as_ref().and_then(|c| c.callable.as_deref()),
+        call_chain: f.call.as_ref().and_then(|c| c.call_chain.as_deref()),
         object: f.object.as_deref().map(JsonObject::from),
         container: f.container.as_deref(),
         pss_check: f.rule.pss_check,

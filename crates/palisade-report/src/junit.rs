@@ -238,6 +238,17 @@ fn finding_line(f: &Finding) -> String {
     if let Some(offset) = f.location.offset {
         let _ = write!(line, "\n  offset: {offset}");
     }
+    if let Some(call) = &f.call {
+        if let Some(callable) = &call.callable {
+            let _ = write!(line, "\n  callable: {callable}");
+        }
+        if let Some(chain) = &call.call_chain {
+            let _ = write!(line, "\n  call: {chain}");
+        }
+    }
+    if let Some(ids) = model::atlas_ids(f.rule) {
+        let _ = write!(line, "\n  atlas: {ids}");
+    }
     line
 }
 

@@ -145,6 +145,18 @@ pub(crate) fn normalize_path(path: &str) -> String {
     p
 }
 
+/// The MITRE ATLAS technique ids a rule maps to, comma-separated (`AML.T0011.000, AML.T0010`),
+/// for the formats that show no full reference list (table, JUnit).
+pub(crate) fn atlas_ids(rule: &RuleMeta) -> Option<String> {
+    let ids: Vec<&str> = rule
+        .references
+        .iter()
+        .filter(|r| r.kind == palisade_policy::RefKind::Atlas)
+        .map(|r| r.id)
+        .collect();
+    (!ids.is_empty()).then(|| ids.join(", "))
+}
+
 /// `file`, `file!/member`, then `:line:column` when the input has positions.
 pub(crate) fn display_location(f: &Finding) -> String {
     let loc = &f.location;

@@ -208,6 +208,10 @@ struct ResultProperties<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     offset: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    callable: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    call_chain: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     vulnerability: Option<&'a Vulnerability>,
 }
 
@@ -586,6 +590,8 @@ fn result(f: &Finding, rule_index: usize) -> SarifResult<'_> {
             member_line,
             member_column: member_line.and((loc.column > 0).then_some(loc.column)),
             offset: loc.offset,
+            callable: f.call.as_ref().and_then(|c| c.callable.as_deref()),
+            call_chain: f.call.as_ref().and_then(|c| c.call_chain.as_deref()),
             vulnerability: f.vulnerability.as_deref(),
         },
     }

