@@ -141,9 +141,10 @@ pub fn scan_path_report(path: &Path, opts: &ScanOptions) -> ScanReport {
             }
         }
         for (dir, names) in dirs {
-            let mut ctx = Ctx::new(opts, dir.clone());
-            formats::hf::scan_dir(&mut ctx, &dir, &names);
-            report.findings.extend(ctx.findings);
+            let (findings, errors) = dir_findings(&dir, &names, opts);
+            report.files_scanned += names.iter().filter(|n| is_dir_config(n)).count();
+            report.findings.extend(findings);
+            report.errors.extend(errors);
         }
     } else {
         match scan_file(&path.to_path_buf(), opts) {
@@ -156,6 +157,60 @@ pub fn scan_path_report(path: &Path, opts: &ScanOptions) -> ScanReport {
     }
     sort(&mut report.findings);
     report
+}
+
+/// The Hugging Face checks of one directory, not of its subdirectories: `auto_map` in its
+/// JSON configs and the Python files that `trust_remote_code=True` would import. For callers
+/// that walk directories themselves (`palisade scan`) and hand every other file to
+/// [`scan_path`]; the `*config.json` files are scanned here, by content like any file.
+pub fn scan_model_dir(dir: &Path, opts: &ScanOptions) -> ScanReport {
+    let mut report = ScanReport::default();
+    let mut names: Vec<String> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(e) => {
+            report.errors.push(ScanError {
+                path: dir.to_path_buf(),
+                message: e.to_string(),
+            });
+            return report;
+        }
+    };
+    names.sort();
+    let (findings, errors) = dir_findings(dir, &names, opts);
+    report.files_scanned = names.iter().filter(|n| is_dir_config(n)).count();
+    report.findings = findings;
+    report.errors = errors;
+    sort(&mut report.findings);
+    report
+}
+
+/// Files scanned by the directory pass rather than one by one: the configs that say what
+/// `from_pretrained` loads (`config.json`, `tokenizer_config.json`, …).
+fn is_dir_config(name: &str) -> bool {
+    name.ends_with("config.json")
+}
+
+fn dir_findings(
+    dir: &Path,
+    names: &[String],
+    opts: &ScanOptions,
+) -> (Vec<ModelFinding>, Vec<ScanError>) {
+    let mut findings = Vec::new();
+    let mut errors = Vec::new();
+    for name in names.iter().filter(|n| is_dir_config(n)) {
+        match scan_file(&dir.join(name), opts) {
+            Ok(f) => findings.extend(f),
+            Err(e) => errors.push(e),
+        }
+    }
+    let mut ctx = Ctx::new(opts, dir.to_path_buf());
+    formats::hf::scan_dir(&mut ctx, dir, names);
+    findings.extend(ctx.findings);
+    (findings, errors)
 }
 
 fn walk(
@@ -184,11 +239,14 @@ fn walk(
     for entry in entries.flatten() {
         let Ok(ft) = entry.file_type() else { continue };
         let p = entry.path();
-        names.push(entry.file_name().to_string_lossy().into_owned());
         if ft.is_dir() {
             subdirs.push(p);
-        } else if ft.is_file() && files.len() < max {
-            files.push(p);
+        } else if ft.is_file() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if files.len() < max && !is_dir_config(&name) {
+                files.push(p);
+            }
+            names.push(name);
         }
     }
     names.sort();

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use palisade_model::{
     ImportPolicy, ModelFinding, ScanOptions, Severity, explain, is_model_file, rules, scan_bytes,
-    scan_path,
+    scan_model_dir, scan_path,
 };
 
 fn fixture(rel: &str) -> PathBuf {
@@ -192,6 +192,7 @@ const POSITIVE: &[(&str, &str, Severity)] = &[
     ("containers/evil.pkl.gz", "PAL801", Severity::Critical),
     ("containers/zip_slip.zip", "PAL840", Severity::Medium),
     ("hf/remote_code", "PAL850", Severity::High),
+    ("hf/tokenizer_remote_code", "PAL850", Severity::High),
 ];
 
 /// Files that must produce no finding at all.
@@ -222,6 +223,7 @@ const CLEAN: &[&str] = &[
     "gguf/benign.gguf",
     "containers/zeros.zip",
     "hf/plain",
+    "hf/not_a_model",
 ];
 
 #[test]
@@ -281,6 +283,28 @@ fn nested_archive_member_paths_are_joined() {
         .find(|f| f.code == "PAL801")
         .expect("PAL801");
     assert_eq!(f.member.as_deref(), Some("inner.zip!/archive/data.pkl"));
+}
+
+#[test]
+fn model_directory_pass_covers_configs_and_code_once() {
+    let dir = fixture("hf/remote_code");
+    let report = scan_model_dir(&dir, &ScanOptions::default());
+    let codes: Vec<(&str, Option<&str>)> = report
+        .findings
+        .iter()
+        .map(|f| (f.code, f.callable.as_deref()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("PAL850", Some("modeling_custom.py")),
+            ("PAL850", Some("other/repo--configuration.Cfg")),
+        ],
+        "{}",
+        summary(&report.findings)
+    );
+    // The whole-directory scan reports the same, once.
+    assert_eq!(scan_path(&dir, &ScanOptions::default()), report.findings);
 }
 
 #[test]

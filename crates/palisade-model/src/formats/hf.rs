@@ -1,5 +1,7 @@
 //! Hugging Face model directories: `auto_map` in `config.json`/`tokenizer_config.json`
-//! points `trust_remote_code=True` at Python files that run on `from_pretrained`.
+//! points `trust_remote_code=True` at Python files that run on `from_pretrained`. The Python
+//! files themselves are reported only next to a `transformers` model config, so an
+//! application's `config.json` beside its sources is not mistaken for a model.
 
 use std::path::Path;
 
@@ -50,10 +52,37 @@ pub(crate) fn scan_config_json(ctx: &mut Ctx<'_>, loc: &Loc, data: &[u8]) {
     f.callable = targets.first().cloned();
 }
 
-/// Python files shipped in a model directory that has a `config.json`.
+/// Keys that only a `transformers` model config has; a `config.json` without any of them
+/// belongs to something else (an application, a Keras model), whose Python files
+/// `from_pretrained` never imports.
+const MODEL_CONFIG_KEYS: &[&str] = &[
+    "model_type",
+    "architectures",
+    "auto_map",
+    "transformers_version",
+    "_name_or_path",
+];
+
+/// True when `data` is a Hugging Face model config.
+fn is_model_config(data: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(data)
+        .ok()
+        .and_then(|v| {
+            v.as_object()
+                .map(|o| MODEL_CONFIG_KEYS.iter().any(|k| o.contains_key(*k)))
+        })
+        .unwrap_or(false)
+}
+
+/// Python files shipped in a Hugging Face model directory (one whose `config.json` is a
+/// model config).
 pub(crate) fn scan_dir(ctx: &mut Ctx<'_>, dir: &Path, files: &[String]) {
-    let has_config = files.iter().any(|f| f == "config.json");
-    if !has_config {
+    const MAX_CONFIG: u64 = 16 * 1024 * 1024;
+    let config = dir.join("config.json");
+    let is_model_dir = files.iter().any(|f| f == "config.json")
+        && std::fs::metadata(&config).is_ok_and(|m| m.len() <= MAX_CONFIG)
+        && std::fs::read(&config).is_ok_and(|data| is_model_config(&data));
+    if !is_model_dir {
         return;
     }
     let py: Vec<&String> = files.iter().filter(|f| f.ends_with(".py")).collect();
