@@ -93,6 +93,34 @@ pub struct ImagePolicy {
     pub resolve_digest: bool,
 }
 
+/// `spec.models`: user extensions of the model scanner's pickle import lists. Entries are
+/// dotted names matched on dot boundaries (`mylib.layers` covers `mylib.layers.Dense`); a
+/// trailing `.*` means the same. The built-in denylist still wins over `allowedImports`, so
+/// an allow entry can silence an unknown import but never `os.system`.
+///
+/// ```yaml
+/// models:
+///   allowedImports: [mycompany.layers, mycompany.tokenizer.Vocab]
+///   deniedImports: [collections.Counter]
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ModelPolicy {
+    pub allowed_imports: Vec<String>,
+    pub denied_imports: Vec<String>,
+}
+
+/// A pickle import entry: dotted Python identifiers, optionally ending in `.*`.
+fn valid_import_entry(entry: &str) -> bool {
+    let name = entry.strip_suffix(".*").unwrap_or(entry);
+    !name.is_empty()
+        && name.split('.').all(|part| {
+            part.chars()
+                .next()
+                .is_some_and(|c| c == '_' || c.is_alphabetic())
+                && part.chars().all(|c| c == '_' || c.is_alphanumeric())
+        })
+}
+
 /// Where a custom resource carries pod specs, for CRDs Palisade does not know.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CustomResource {
@@ -115,6 +143,8 @@ pub struct Policy {
     pub rules: Vec<(String, RuleSetting, Pos)>,
     pub exceptions: Vec<Exception>,
     pub images: ImagePolicy,
+    /// Pickle import allow/deny extensions of the model scanner (`spec.models`).
+    pub models: ModelPolicy,
     pub custom_resources: Vec<CustomResource>,
     /// How the webhook acts on findings (`spec.admission`); other gates ignore it.
     pub admission: crate::AdmissionSettings,
@@ -134,6 +164,7 @@ impl Default for Policy {
             rules: Vec::new(),
             exceptions: Vec::new(),
             images: ImagePolicy::default(),
+            models: ModelPolicy::default(),
             custom_resources: Vec::new(),
             admission: crate::AdmissionSettings::default(),
             verify_images: Vec::new(),
@@ -346,6 +377,7 @@ impl Policy {
                 "rules",
                 "exceptions",
                 "images",
+                "models",
                 "customResources",
                 "admission",
                 "verifyImages",
@@ -455,6 +487,36 @@ impl Policy {
                         n.pos,
                         format!("resolveDigest: expected a boolean, found {}", n.type_name()),
                     )),
+                }
+            }
+        }
+        if let Some(models) = spec.get("models").and_then(|n| r.map(n, "models")) {
+            r.check_keys(models, "models", &["allowedImports", "deniedImports"]);
+            for (key, out) in [
+                ("allowedImports", &mut self.models.allowed_imports),
+                ("deniedImports", &mut self.models.denied_imports),
+            ] {
+                let Some(n) = models.get(key) else { continue };
+                let items = match n.as_seq() {
+                    Some(items) => items,
+                    None if n.is_null() => &[],
+                    None => std::slice::from_ref(n),
+                };
+                let what = format!("models.{key}");
+                for item in items {
+                    let Some(entry) = r.string(item, &what) else {
+                        continue;
+                    };
+                    if valid_import_entry(&entry) {
+                        out.push(entry);
+                    } else {
+                        r.errors.push(err(
+                            item.pos,
+                            format!(
+                                "{what}: `{entry}` is not a dotted Python name (such as `mylib.layers.Dense` or `mylib.*`)"
+                            ),
+                        ));
+                    }
                 }
             }
         }
@@ -618,6 +680,7 @@ spec:
   exceptions:
     - {rules: [host-path-volumes], namespaces: [monitoring], reason: "node exporter", expires: 2027-01-01}
   images: {allowedRegistries: [registry.internal/ml], requireDigest: true}
+  models: {allowedImports: [mylib.layers, "mylib.tok.*"], deniedImports: [collections.Counter]}
   customResources:
     - {apiVersion: example.com/v1, kind: Trainer, podSpecPaths: ["/spec/workers/*/template"]}
 "#;
@@ -637,6 +700,20 @@ spec:
         );
         assert!(p.images.require_digest);
         assert_eq!(p.custom_resources[0].paths, ["/spec/workers/*/template"]);
+        assert_eq!(p.models.allowed_imports, ["mylib.layers", "mylib.tok.*"]);
+        assert_eq!(p.models.denied_imports, ["collections.Counter"]);
+    }
+
+    #[test]
+    fn model_import_entries_must_be_dotted_names() {
+        let bad = GOOD.replace(
+            "deniedImports: [collections.Counter]",
+            "deniedImports: [\"os system\", 3rd.x]",
+        );
+        let errors = Policy::from_yaml(&bad).unwrap_err();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors.iter().all(|e| e.line == 12), "{errors:?}");
+        assert!(errors[0].message.contains("`os system`"), "{errors:?}");
     }
 
     #[test]

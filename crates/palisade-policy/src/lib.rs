@@ -20,8 +20,8 @@ mod vulnerability;
 pub use admission::{AdmissionExemptions, AdmissionMode, AdmissionSettings, MutationSettings};
 pub use apply::{Applied, apply_policy};
 pub use config::{
-    ConfigError, CustomResource, Exception, ImagePolicy, POLICY_API_VERSION, Policy, RuleSetting,
-    Standard, normalize_kubernetes_version,
+    ConfigError, CustomResource, Exception, ImagePolicy, ModelPolicy, POLICY_API_VERSION, Policy,
+    RuleSetting, Standard, normalize_kubernetes_version,
 };
 pub use date::Date;
 pub use finding::{CallSite, Finding, InputError, Location, ObjectRef};

@@ -11,6 +11,10 @@ pub enum Kind {
     Manifest,
     /// Model artifacts (pickles, PyTorch, safetensors, GGUF, …), read by `palisade-model`.
     Model,
+    /// A directory with a `config.json`: a possible Hugging Face model directory, whose
+    /// `auto_map` and Python files `palisade-model` checks (its other files are inputs of
+    /// their own).
+    ModelDirectory,
     /// Dockerfiles and Containerfiles, read by `palisade-dockerfile`.
     Dockerfile,
     /// Lock files (`requirements*.txt`, `poetry.lock`, `package-lock.json`, `Cargo.lock`, …),
@@ -96,6 +100,13 @@ fn walk(dir: &Path, out: &mut Vec<Input>, errors: &mut Vec<InputError>) {
             return;
         }
     };
+    if dir.join("config.json").is_file() {
+        out.push(Input {
+            path: Some(dir.to_path_buf()),
+            kind: Kind::ModelDirectory,
+            explicit: false,
+        });
+    }
     let mut paths: Vec<_> = entries.filter_map(Result::ok).collect();
     paths.sort_by_key(std::fs::DirEntry::file_name);
     for entry in paths {

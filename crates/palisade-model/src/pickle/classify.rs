@@ -28,6 +28,16 @@ pub struct ImportPolicy {
     pub deny: Vec<String>,
 }
 
+impl From<&palisade_policy::ModelPolicy> for ImportPolicy {
+    /// The Policy file's `spec.models.allowedImports` / `deniedImports`.
+    fn from(p: &palisade_policy::ModelPolicy) -> Self {
+        ImportPolicy {
+            allow: p.allowed_imports.clone(),
+            deny: p.denied_imports.clone(),
+        }
+    }
+}
+
 const SHELL: &str = "runs shell commands or processes";
 const CODE: &str = "executes arbitrary Python code";
 const FILES: &str = "reads or writes files";

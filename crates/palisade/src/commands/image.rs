@@ -166,10 +166,11 @@ fn signature_gates(policy: &Policy, keys: &[String]) -> Result<Vec<(ImageGate, b
 /// Scans every reference after the word `image`.
 pub fn execute_scan(args: &ScanArgs) -> Result<ScanReport, String> {
     let (policy, opts) = resolve_options(&args.policy)?;
-    let image_opts = with_progress(
+    let mut image_opts = with_progress(
         image_options(args.image.platform.as_deref())?,
         args.image.quiet,
     );
+    image_opts.model = super::scan::model_options(&policy);
     let mut report = ScanReport::new(policy.fail_on);
     report.rules = all_rules()
         .into_iter()

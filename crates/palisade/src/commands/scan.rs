@@ -118,18 +118,14 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
     let (policy, opts) = resolve_options(&args.policy)?;
     let rules = all_rules();
     let (inputs, mut errors) = collect_inputs(&args.paths);
-    let model_opts = palisade_model::ScanOptions {
-        // Files are already spread over all cores here.
-        parallel: false,
-        ..palisade_model::ScanOptions::default()
-    };
+    let model_opts = model_options(&policy);
     let (locks, inputs): (Vec<Input>, Vec<Input>) =
         inputs.into_iter().partition(|i| i.kind == Kind::LockFile);
     let scans: Vec<FileScan> = inputs
         .par_iter()
         .map(|input| match input.kind {
             Kind::Manifest => scan_input(input, &opts),
-            Kind::Model => scan_model(input, &model_opts, &opts.selection),
+            Kind::Model | Kind::ModelDirectory => scan_model(input, &model_opts, &opts.selection),
             Kind::Dockerfile => scan_dockerfile(input, &opts.selection),
             Kind::LockFile => FileScan::default(),
         })
@@ -137,7 +133,12 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
     let lock_scan = super::vulns::scan_lock_files(&locks, &args.vuln, &opts.selection);
 
     let mut report = ScanReport::new(policy.fail_on);
-    report.files_scanned = scans.iter().filter(|s| !s.not_kubernetes).count();
+    // A model directory is not a file: its configs are counted as the manifests they also are.
+    report.files_scanned = scans
+        .iter()
+        .zip(&inputs)
+        .filter(|(s, i)| !s.not_kubernetes && i.kind != Kind::ModelDirectory)
+        .count();
     report.rules = rules
         .into_iter()
         .filter(|r| opts.selection.is_enabled(r))
@@ -197,6 +198,16 @@ fn scan_dockerfile(input: &Input, selection: &Selection) -> FileScan {
     }
 }
 
+/// The model scanner's options under `policy`: its pickle import allow/deny extensions.
+pub fn model_options(policy: &Policy) -> palisade_model::ScanOptions {
+    palisade_model::ScanOptions {
+        import_policy: (&policy.models).into(),
+        // Files are already spread over all cores here.
+        parallel: false,
+        ..palisade_model::ScanOptions::default()
+    }
+}
+
 /// Model artifacts go to `palisade-model`; its findings join the same report.
 fn scan_model(
     input: &Input,
@@ -206,7 +217,11 @@ fn scan_model(
     let Some(path) = &input.path else {
         return FileScan::default();
     };
-    let result = palisade_model::scan_path_report(path, opts);
+    let result = if input.kind == Kind::ModelDirectory {
+        palisade_model::scan_model_dir(path, opts)
+    } else {
+        palisade_model::scan_path_report(path, opts)
+    };
     FileScan {
         findings: result
             .findings
