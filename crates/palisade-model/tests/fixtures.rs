@@ -150,6 +150,7 @@ const POSITIVE: &[(&str, &str, Severity)] = &[
     ("keras/lambda.keras", "PAL810", Severity::High),
     ("keras/lambda.h5", "PAL810", Severity::High),
     ("keras/custom_objects.keras", "PAL811", Severity::Critical),
+    ("keras/function_exec.keras", "PAL811", Severity::Critical),
     ("onnx/traversal.onnx", "PAL820", Severity::High),
     ("onnx/absolute.onnx", "PAL820", Severity::High),
     ("onnx/custom_domain.onnx", "PAL821", Severity::Medium),

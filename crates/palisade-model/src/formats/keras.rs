@@ -130,8 +130,14 @@ fn walk(
             if class == Some("Lambda") {
                 lambda(ctx, loc, format, o, offset);
             }
-            if let (Some(module), Some(class)) = (o.get("module").and_then(Value::as_str), class) {
-                custom_object(ctx, loc, format, module, class, offset);
+            // Keras 3 serialises a function as `{"module": "m", "class_name": "function",
+            // "config": "name"}` and imports `m.name` on load.
+            let name = match (class, o.get("config").and_then(Value::as_str)) {
+                (Some("function"), Some(function)) => Some(function),
+                _ => class,
+            };
+            if let (Some(module), Some(name)) = (o.get("module").and_then(Value::as_str), name) {
+                custom_object(ctx, loc, format, module, name, offset);
             }
             for child in o.values() {
                 walk(ctx, loc, format, child, depth + 1, offset);
