@@ -501,7 +501,9 @@ pub fn classify(module: &str, name: &str, policy: &ImportPolicy) -> Verdict {
         }
     }
     if let Some(method) = parts.iter().find(|p| LOADER_METHODS.contains(p)) {
-        return Verdict::Dangerous(Cow::Owned(format!("calls `{method}`, which {LOADER}")));
+        return Verdict::Dangerous(Cow::Owned(format!(
+            "fetches and loads another model (`{method}`), whose code may run"
+        )));
     }
     if policy.allow.iter().any(|p| matches_prefix(&full, p)) {
         return Verdict::Safe;
