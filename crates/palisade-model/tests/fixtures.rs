@@ -192,6 +192,22 @@ const POSITIVE: &[(&str, &str, Severity)] = &[
     ("containers/evil.tar.gz", "PAL801", Severity::Critical),
     ("containers/evil.pkl.gz", "PAL801", Severity::Critical),
     ("containers/zip_slip.zip", "PAL840", Severity::Medium),
+    (
+        "containers/overlap_same_data.zip",
+        "PAL801",
+        Severity::Critical,
+    ),
+    (
+        "containers/overlap_same_data.zip",
+        "PAL840",
+        Severity::Medium,
+    ),
+    (
+        "containers/overlap_hidden.zip",
+        "PAL801",
+        Severity::Critical,
+    ),
+    ("containers/overlap_hidden.zip", "PAL840", Severity::Medium),
     ("hf/remote_code", "PAL850", Severity::High),
     ("hf/tokenizer_remote_code", "PAL850", Severity::High),
 ];
@@ -306,6 +322,21 @@ fn model_directory_pass_covers_configs_and_code_once() {
     );
     // The whole-directory scan reports the same, once.
     assert_eq!(scan_path(&dir, &ScanOptions::default()), report.findings);
+}
+
+#[test]
+fn overlapping_members_are_scanned_once() {
+    // 300 central directory entries over one member's data: one scan, one payload finding.
+    let findings = scan("containers/overlap_same_data.zip");
+    let payloads = findings.iter().filter(|f| f.code == "PAL801").count();
+    assert_eq!(payloads, 1, "{}", summary(&findings));
+    assert_eq!(
+        findings
+            .iter()
+            .filter(|f| f.message.contains("shares its data with `a.pkl`"))
+            .count(),
+        299
+    );
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! compressed streams (gzip, bzip2, xz, lzma, lz4, zlib as written by joblib). Members are scanned
 //! by content, recursively, within the depth, count and size limits of the scan options.
 
+use std::collections::HashMap;
 use std::io::Read;
 
 use super::zip::{self, ZipEntry};
@@ -64,7 +65,11 @@ pub(crate) fn scan_zip(ctx: &mut Ctx<'_>, loc: &Loc, _name: &str, src: Src<'_>) 
         .iter()
         .any(|e| e.name == "data.pkl" || e.name.ends_with("/data.pkl"));
     let format: &'static str = if torch { "pytorch-zip" } else { "zip" };
-    for e in &listing.entries {
+    let overlaps = overlapping(&listing.entries);
+    // Data ranges already scanned, and bytes of overlapping members scanned so far.
+    let mut scanned: HashMap<(u64, u64, u16), &str> = HashMap::new();
+    let mut overlap_bytes = 0u64;
+    for (e, &overlaps) in listing.entries.iter().zip(&overlaps) {
         if e.is_dir() {
             continue;
         }
@@ -92,8 +97,63 @@ pub(crate) fn scan_zip(ctx: &mut Ctx<'_>, loc: &Loc, _name: &str, src: Src<'_>) 
         if torch && is_torch_storage(&e.name) {
             continue;
         }
+        // No zip writer makes members share bytes: it is how overlapping-member zip bombs
+        // are built. The same bytes are scanned once, and overlapping members only up to the
+        // size of the archive in all.
+        let key = (e.header_offset, e.compressed_size, e.method);
+        if let Some(first) = scanned.get(&key) {
+            ctx.anomaly(
+                &child,
+                format,
+                Some(e.header_offset),
+                format!(
+                    "member shares its data with `{first}` (overlapping members); scanned once"
+                ),
+            );
+            continue;
+        }
+        if overlaps {
+            ctx.anomaly(
+                &child,
+                format,
+                Some(e.header_offset),
+                "member overlaps another member's data (overlapping members, a zip-bomb construction)",
+            );
+            overlap_bytes = overlap_bytes.saturating_add(e.compressed_size);
+            if overlap_bytes > src.len() {
+                ctx.unscanned(
+                    &child,
+                    format,
+                    "overlapping members beyond the size of the archive are not scanned",
+                );
+                continue;
+            }
+        }
+        scanned.insert(key, &e.name);
         scan_zip_member(ctx, &child, format, src, e);
     }
+}
+
+/// For each entry, whether its bytes (local header to end of data) overlap an earlier
+/// entry's, in file order.
+fn overlapping(entries: &[ZipEntry]) -> Vec<bool> {
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by_key(|&i| entries[i].header_offset);
+    let mut out = vec![false; entries.len()];
+    let mut end = 0u64;
+    for (n, &i) in order.iter().enumerate() {
+        let e = &entries[i];
+        let start = e.header_offset;
+        let stop = e
+            .data_offset
+            .unwrap_or(start.saturating_add(30))
+            .saturating_add(e.compressed_size);
+        if n > 0 && start < end {
+            out[i] = true;
+        }
+        end = end.max(stop);
+    }
+    out
 }
 
 fn scan_zip_member(
