@@ -1,6 +1,8 @@
 //! Recognising pickles carried as data (raw, hex, base64) and sweeping unparsable bytes for
 //! dangerous names.
 
+use std::collections::HashSet;
+
 use super::classify;
 use super::vm::Encoding;
 
@@ -96,11 +98,15 @@ pub(crate) fn decode_base64(text: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Most distinct candidates classified by one sweep: adversarial bytes full of distinct
+/// identifiers (a fuzzer found them) must not cost seconds per stream.
+const MAX_SWEEP_CHECKS: usize = 20_000;
+
 /// Finds `module.name` pairs in bytes that could not be parsed as opcodes, and returns those
 /// on the denylist with their offset. Names appear as runs of identifier characters
 /// (`GLOBAL` lines, `SHORT_BINUNICODE` arguments); a module run followed closely by a name
-/// run, or a single dotted run, is a candidate.
-pub(crate) fn sweep_names(data: &[u8]) -> Vec<(usize, String, String)> {
+/// run, or a single dotted run, is a candidate. Each distinct candidate is classified once.
+pub(crate) fn sweep_names<'a>(data: &'a [u8]) -> Vec<(usize, String, String)> {
     let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'.';
     let mut runs: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
@@ -120,38 +126,40 @@ pub(crate) fn sweep_names(data: &[u8]) -> Vec<(usize, String, String)> {
             i += 1;
         }
     }
-    let text = |r: (usize, usize)| String::from_utf8_lossy(&data[r.0..r.1]).into_owned();
+    // Runs hold ASCII identifier characters only, so they are always valid UTF-8.
+    let text =
+        |r: (usize, usize)| -> &'a str { std::str::from_utf8(&data[r.0..r.1]).unwrap_or("") };
+    let mut checked: HashSet<(&str, &str)> = HashSet::new();
     let mut found: Vec<(usize, String, String)> = Vec::new();
-    let mut push = |off: usize, m: String, n: String| {
-        if !found.iter().any(|(_, fm, fname)| *fm == m && *fname == n) && found.len() < 64 {
-            found.push((off, m, n));
+    let mut check = |off: usize, module: &'a str, name: &'a str| -> bool {
+        if found.len() >= 64 || checked.len() >= MAX_SWEEP_CHECKS {
+            return false;
         }
+        if checked.insert((module, name)) && classify::is_denied(module, name) {
+            found.push((off, module.to_string(), name.to_string()));
+        }
+        true
     };
     for (k, &run) in runs.iter().enumerate() {
-        let t = text(run);
-        let t = t.trim_matches('.');
+        let t = text(run).trim_matches('.');
         if t.is_empty() {
             continue;
         }
         // A leading opcode letter may be glued to the name (`cos` for GLOBAL 'os').
-        let variants: Vec<&str> = if t.len() > 1 && (t.starts_with('c') || t.starts_with('i')) {
-            vec![t, &t[1..]]
-        } else {
-            vec![t]
-        };
-        for m in variants {
+        let glued = t.len() > 1 && (t.starts_with('c') || t.starts_with('i'));
+        let variants = [Some(t), glued.then(|| &t[1..])];
+        for m in variants.into_iter().flatten() {
             if let Some((module, name)) = m.rsplit_once('.')
-                && classify::is_denied(module, name)
+                && !check(run.0, module, name)
             {
-                push(run.0, module.to_string(), name.to_string());
+                return found;
             }
             if let Some(&next) = runs.get(k + 1)
                 && next.0 - run.1 <= 12
             {
-                let n = text(next);
-                let n = n.trim_matches('.');
-                if !n.is_empty() && classify::is_denied(m, n) {
-                    push(run.0, m.to_string(), n.to_string());
+                let n = text(next).trim_matches('.');
+                if !n.is_empty() && !check(run.0, m, n) {
+                    return found;
                 }
             }
         }

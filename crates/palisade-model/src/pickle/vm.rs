@@ -15,6 +15,11 @@ use std::io::Read;
 
 use super::input::{Input, InputError};
 
+/// Bytes after a fatal parse error that are swept for dangerous names. Unpicklers stop at
+/// the error, so this is a best-effort look for payloads a more lenient parser might reach;
+/// 1 MiB keeps the cost per stream in milliseconds whatever the bytes are.
+const SWEEP_BYTES: usize = 1024 * 1024;
+
 /// Limits that keep emulation bounded on adversarial input.
 #[derive(Debug, Clone)]
 pub struct VmLimits {
@@ -772,7 +777,7 @@ impl<'a> Vm<'a> {
         if self.report.fatal.is_some() {
             // Sweep what could not be parsed for names an unpickler might still import.
             let from = input.pos();
-            let rest = input.rest(16 * 1024 * 1024);
+            let rest = input.rest(SWEEP_BYTES);
             for (rel, module, name) in super::embedded::sweep_names(&rest) {
                 self.add_import(module, name, from + rel as u64, ImportOp::Sweep);
             }
