@@ -1,6 +1,7 @@
 //! Containers: zip (PyTorch, Keras, npz, plain), tar (incl. legacy PyTorch), 7z and
-//! compressed streams (gzip, bzip2, xz, lzma, lz4, zlib as written by joblib). Members are scanned
-//! by content, recursively, within the depth, count and size limits of the scan options.
+//! compressed streams (gzip, bzip2, xz, lzma, lz4, zlib as written by joblib). Members are
+//! scanned by content, recursively, within the depth, count and size limits of the scan
+//! options.
 
 use std::collections::HashMap;
 use std::io::Read;
