@@ -550,7 +550,7 @@ pub fn classify(module: &str, name: &str, policy: &ImportPolicy) -> Verdict {
     }
     if let Some(word) = execution_word(parts.last().copied().unwrap_or(name)) {
         return Verdict::Dangerous(Cow::Owned(format!(
-            "is not on the allowlist and its name suggests it {word}s something (`{word}`)"
+            "is not on the allowlist, and `{word}` in its name marks callables that run code or reach processes, files or the network"
         )));
     }
     Verdict::Unknown
