@@ -502,12 +502,16 @@ pub(crate) fn report_pickle(
             None => format!("stream is inconsistent: {}", first.message),
         };
         if problems.len() > 1 {
-            msg.push_str(&format!(
-                " ({} problems; first at offset {}: {})",
-                problems.len(),
-                first.offset,
-                first.message
-            ));
+            // With a fatal error, `first` is an earlier anomaly the message has not named yet.
+            msg.push_str(&match &report.fatal {
+                Some(_) => format!(
+                    " ({} problems; the first at offset {}: {})",
+                    problems.len(),
+                    first.offset,
+                    first.message
+                ),
+                None => format!(" ({} problems in all)", problems.len()),
+            });
         }
         ctx.add(&m, m.severity, loc, format, Some(first.offset), msg);
     }
