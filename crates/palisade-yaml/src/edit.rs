@@ -919,10 +919,40 @@ type Spanned<'s> = (Ev<'s>, usize, usize);
 ///
 /// The fast lexer handles the block YAML manifests are made of; anything else goes to saphyr.
 fn build(src: &str) -> Result<Option<SNode>, EditError> {
-    match fast_events(src) {
-        Some(events) => build_from(src, events.into_iter().map(Ok)),
-        None => build_saphyr(src),
+    let root = match fast_events(src) {
+        Some(events) => build_from(src, events.into_iter().map(Ok))?,
+        None => build_saphyr(src)?,
+    };
+    // Every edit slices the text at these spans; saphyr's marks for some odd input (an
+    // anchor named `-` on a block sequence after a CRLF) run backwards. Refuse such a tree
+    // rather than slice with it.
+    if root.as_ref().is_some_and(|r| !spans_fit(r, src)) {
+        return Err(unsupported_layout(
+            "the parser reported positions outside the text or out of order",
+        ));
     }
+    Ok(root)
+}
+
+/// Whether every span of the tree lies inside `src`, starts before it ends and falls on
+/// character boundaries.
+fn spans_fit(node: &SNode, src: &str) -> bool {
+    let fits = |start: usize, end: usize| {
+        start <= end && src.is_char_boundary(start) && src.is_char_boundary(end)
+    };
+    fits(node.start, node.end)
+        && match &node.kind {
+            SKind::Scalar { .. } | SKind::Alias => true,
+            SKind::Seq { open, items } => {
+                open.is_none_or(|o| fits(o, o)) && items.iter().all(|i| spans_fit(i, src))
+            }
+            SKind::Map { open, entries, .. } => {
+                open.is_none_or(|o| fits(o, o))
+                    && entries
+                        .iter()
+                        .all(|e| fits(e.key_start, e.key_start) && spans_fit(&e.value, src))
+            }
+        }
 }
 
 /// Whether the fast lexer, where it answers, builds the same span tree as saphyr. For tests.
@@ -2240,6 +2270,14 @@ fn round_shape<'p>(
         (SKind::Seq { open: None, .. }, _) => (false, false),
         _ => return None,
     };
+    // Replacing a collection takes away text that the style of new text is detected from
+    // (its indentation, block or flow form), so what follows must be planned on the text the
+    // replacement leaves, as the per-operation path plans it.
+    if !inserts
+        && locate(root, toks).is_ok_and(|n| matches!(n.kind, SKind::Map { .. } | SKind::Seq { .. }))
+    {
+        return None;
+    }
     Some((toks, parent, inserts, map))
 }
 

@@ -667,6 +667,26 @@ proptest! {
     }
 }
 
+/// saphyr's marks for an anchor named `-` on a block sequence after a CRLF run backwards
+/// (the sequence "ends" before it starts): the edit is refused instead of slicing the text.
+#[test]
+fn backwards_spans_are_refused_not_sliced() {
+    let src = "\r\n&- \n  -";
+    for op in [
+        PatchOp::Add {
+            path: String::new(),
+            value: json!(null),
+        },
+        PatchOp::Replace {
+            path: String::new(),
+            value: json!({"a": 1}),
+        },
+    ] {
+        let err = apply_patch(src, std::slice::from_ref(&op)).unwrap_err();
+        assert!(err.to_string().contains("positions"), "{err}");
+    }
+}
+
 fn detect_crlf(src: &str) -> bool {
     src.contains("\r\n")
 }
