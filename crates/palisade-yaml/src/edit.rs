@@ -1099,7 +1099,14 @@ fn build_from<'s>(
                     return Err(unsupported_layout("nesting deeper than 256 levels"));
                 }
                 let slot = b.enter_slot();
-                let open = (e > s && matches!(src.as_bytes()[e - 1], b'{' | b'[')).then(|| e - 1);
+                // The bracket of a flow collection is in its start mark, which saphyr runs on
+                // over the spaces after it (`{ ` for `{ }` and `{ a: 1 }`); block collections
+                // have no bracket there.
+                let open = src
+                    .as_bytes()
+                    .get(s..e)
+                    .and_then(|mark| mark.iter().rposition(|c| matches!(c, b'{' | b'[')))
+                    .map(|i| s + i);
                 if open.is_some() {
                     b.cursor = e;
                 }
@@ -1713,6 +1720,18 @@ impl<'s> Lex<'s> {
                 b'[' | b'{' => return None,
                 b':' if matches!(self.at(i + 1), b' ' | b'\n' | b',' | b']' | b'}') => break,
                 b'#' if self.b[i - 1] == b' ' => break,
+                b' ' => {
+                    while self.at(i) == b' ' {
+                        i += 1;
+                    }
+                    // saphyr checks every word of a flow scalar, not only the first, for a
+                    // `-` before a flow indicator (`[z -]` is an error).
+                    if self.at(i) == b'-'
+                        && matches!(self.at(i + 1), b',' | b'[' | b']' | b'{' | b'}')
+                    {
+                        return None;
+                    }
+                }
                 _ => i += 1,
             }
         }
@@ -3410,5 +3429,25 @@ spec:
             let _ = apply_patch(src, &patch);
             let _ = apply_patch(src, &patch[1..]);
         }
+    }
+
+    /// Inputs the `yaml_stream` fuzz target found: the fast span lexer must build what
+    /// saphyr's events give, and decline what saphyr rejects.
+    #[test]
+    fn fast_spans_agree_on_fuzzed_inputs() {
+        for src in [
+            "a: { }\n",
+            "a: [ ]\n",
+            "a: { b: 1 }\n",
+            "a: &x [ 1, 2 ]\n",
+            "a: !!map { b: 1 }\n",
+            "[z -]",
+            "[z  -, y]",
+            "{a: b -}",
+        ] {
+            assert!(fast_spans_agree(src), "{src:?}");
+        }
+        assert!(!fast_spans_handle("[z -]"));
+        assert!(fast_spans_handle("a: { }\n"));
     }
 }
