@@ -100,15 +100,20 @@ fn walk(dir: &Path, out: &mut Vec<Input>, errors: &mut Vec<InputError>) {
             return;
         }
     };
-    if dir.join("config.json").is_file() {
+    let mut paths: Vec<_> = entries.filter_map(Result::ok).collect();
+    paths.sort_by_key(std::fs::DirEntry::file_name);
+    // From the listing already read (its file types come with it), not a `stat` of every
+    // directory of the tree; symlinks are not followed, as for the files below.
+    if paths
+        .iter()
+        .any(|e| e.file_name() == "config.json" && e.file_type().is_ok_and(|t| t.is_file()))
+    {
         out.push(Input {
             path: Some(dir.to_path_buf()),
             kind: Kind::ModelDirectory,
             explicit: false,
         });
     }
-    let mut paths: Vec<_> = entries.filter_map(Result::ok).collect();
-    paths.sort_by_key(std::fs::DirEntry::file_name);
     for entry in paths {
         let path = entry.path();
         let name = entry.file_name();
