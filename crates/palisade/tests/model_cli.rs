@@ -177,4 +177,6 @@ fn hugging_face_model_directories_are_checked() {
             .all(|f| !f["file"].as_str().unwrap().contains("/app")),
         "{report}"
     );
+    // Each directory's config.json was read (the Python files are not reported on as files).
+    assert_eq!(report["summary"]["files"], 2, "{report}");
 }

@@ -121,24 +121,26 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
     let model_opts = model_options(&policy);
     let (locks, inputs): (Vec<Input>, Vec<Input>) =
         inputs.into_iter().partition(|i| i.kind == Kind::LockFile);
-    let scans: Vec<FileScan> = inputs
+    // Each scan with the number of files it read and reports on.
+    let (scans, files): (Vec<FileScan>, Vec<usize>) = inputs
         .par_iter()
         .map(|input| match input.kind {
-            Kind::Manifest => scan_input(input, &opts),
+            Kind::Manifest => {
+                let scan = scan_input(input, &opts);
+                let files = usize::from(!scan.not_kubernetes);
+                (scan, files)
+            }
             Kind::Model | Kind::ModelDirectory => scan_model(input, &model_opts, &opts.selection),
-            Kind::Dockerfile => scan_dockerfile(input, &opts.selection),
-            Kind::LockFile => FileScan::default(),
+            Kind::Dockerfile => (scan_dockerfile(input, &opts.selection), 1),
+            Kind::LockFile => (FileScan::default(), 0),
         })
-        .collect();
+        .unzip();
     let lock_scan = super::vulns::scan_lock_files(&locks, &args.vuln, &opts.selection);
 
     let mut report = ScanReport::new(policy.fail_on);
-    // A model directory is not a file: its configs are counted as the manifests they also are.
-    report.files_scanned = scans
-        .iter()
-        .zip(&inputs)
-        .filter(|(s, i)| !s.not_kubernetes && i.kind != Kind::ModelDirectory)
-        .count();
+    // A model directory counts the configs it read; the walk also hands those to the
+    // manifest scanner, which counts them only when they are Kubernetes objects (they are not).
+    report.files_scanned = files.iter().sum();
     report.rules = rules
         .into_iter()
         .filter(|r| opts.selection.is_enabled(r))
@@ -209,20 +211,27 @@ pub fn model_options(policy: &Policy) -> palisade_model::ScanOptions {
 }
 
 /// Model artifacts go to `palisade-model`; its findings join the same report.
+/// Also returns the number of files read: one for a model file, a directory's configs for a
+/// model directory.
 fn scan_model(
     input: &Input,
     opts: &palisade_model::ScanOptions,
     selection: &Selection,
-) -> FileScan {
+) -> (FileScan, usize) {
     let Some(path) = &input.path else {
-        return FileScan::default();
+        return (FileScan::default(), 0);
     };
     let result = if input.kind == Kind::ModelDirectory {
         palisade_model::scan_model_dir(path, opts)
     } else {
         palisade_model::scan_path_report(path, opts)
     };
-    FileScan {
+    let files = if input.kind == Kind::ModelDirectory {
+        result.files_scanned
+    } else {
+        1
+    };
+    let scan = FileScan {
         findings: result
             .findings
             .iter()
@@ -240,7 +249,8 @@ fn scan_model(
             })
             .collect(),
         ..FileScan::default()
-    }
+    };
+    (scan, files)
 }
 
 /// Reads an input as text (a BOM is dropped), or says why it cannot be read.
