@@ -149,6 +149,7 @@ pub fn scan_source(file: &Arc<str>, src: &str, opts: &ScanOptions) -> FileScan {
     let mut parsed = 0usize;
     let mut kubernetes_like = 0usize;
     let total = docs.len();
+    let mut sized = false;
     for (i, doc) in docs.into_iter().enumerate() {
         let doc = match doc {
             Ok(doc) => doc,
@@ -173,11 +174,14 @@ pub fn scan_source(file: &Arc<str>, src: &str, opts: &ScanOptions) -> FileScan {
             crate::rules::stream::record(res, file, doc.index, &mut out.inventory);
             scan_resource(file, doc.index, res, opts, &lines, &mut out);
         }
-        // Findings are large: size the list once from the first document's count instead of
-        // doubling (and moving) it through the file. Bounded: a first document with many
-        // findings must not reserve for a file of clean ones.
-        if i == 0 {
-            let expected = out.findings.len().saturating_mul(total - 1).min(4096);
+        // Findings are large: size the list once, from the rate of the documents read so far
+        // when the first findings appear, instead of doubling (and moving) it through the
+        // file. Bounded: a first document with many findings must not reserve for a file of
+        // clean ones.
+        if !sized && !out.findings.is_empty() {
+            sized = true;
+            let rest = total - i - 1;
+            let expected = (out.findings.len() * rest).div_ceil(i + 1).min(4096);
             out.findings.reserve(expected);
         }
     }

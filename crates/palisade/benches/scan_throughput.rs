@@ -83,8 +83,8 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(20_000);
-    // `--once parse|scan|gen` runs one single-threaded pass and nothing else, for instruction
-    // counts under callgrind (wall-clock figures mean little on a shared machine).
+    // `--once parse|reference|scan|gen` runs one single-threaded pass and nothing else, for
+    // instruction counts under callgrind (wall-clock figures mean little on a shared machine).
     if let Some(what) = args
         .iter()
         .position(|a| a == "--once")
@@ -97,6 +97,10 @@ fn main() {
             "parse" => files
                 .iter()
                 .map(|f| black_box(palisade_yaml::parse_stream(f)).len())
+                .sum(),
+            "reference" => files
+                .iter()
+                .map(|f| black_box(palisade_yaml::parse_stream_reference(f)).len())
                 .sum(),
             "gen" => files.len(),
             _ => files
@@ -153,6 +157,14 @@ fn main() {
             .map(|f| black_box(palisade_yaml::parse_stream(f)).len())
             .sum::<usize>()
     });
+    // The saphyr path every document falls back to: what parsing costs without the fast
+    // parser, to put the rules' share in proportion.
+    let (reference, _) = best_of(3, || {
+        files
+            .iter()
+            .map(|f| black_box(palisade_yaml::parse_stream_reference(f)).len())
+            .sum::<usize>()
+    });
     let (single, found) = best_of(3, || {
         files
             .iter()
@@ -173,6 +185,11 @@ fn main() {
         mib(parse)
     );
     println!(
+        "saphyr parse, 1 core:{:>9.0} resources/s  {:>6.1} MiB/s",
+        rate(reference),
+        mib(reference)
+    );
+    println!(
         "full scan, 1 core:   {:>9.0} resources/s  {:>6.1} MiB/s  ({found} findings)",
         rate(single),
         mib(single)
@@ -186,5 +203,9 @@ fn main() {
     println!(
         "rules + model decoding on top of parsing: {:.0}%",
         (single.as_secs_f64() / parse.as_secs_f64() - 1.0) * 100.0
+    );
+    println!(
+        "rules + model decoding on top of saphyr parsing: {:.0}%",
+        ((single.as_secs_f64() - parse.as_secs_f64()) / reference.as_secs_f64()) * 100.0
     );
 }
