@@ -352,7 +352,8 @@ pub(crate) fn record_workload(
             else {
                 continue;
             };
-            let Some(type_) = entry.value.as_str() else {
+            // KubeRay's default, ClusterIP, is often written out (its own samples do).
+            let Some(type_) = entry.value.as_str().filter(|t| reachable_from_outside(t)) else {
                 continue;
             };
             let mut selector = vec![("ray.io/node-type".to_string(), "head".to_string())];
@@ -369,6 +370,12 @@ pub(crate) fn record_workload(
             });
         }
     }
+}
+
+/// Service types that open a port outside the cluster network (`ClusterIP` and
+/// `ExternalName` do not).
+fn reachable_from_outside(service_type: &str) -> bool {
+    matches!(service_type, "LoadBalancer" | "NodePort")
 }
 
 fn record_network_policy(res: &Resource<'_>, inventory: &mut Inventory) {
@@ -408,7 +415,7 @@ pub fn record(res: &Resource<'_>, file: &Arc<str>, doc_index: usize, inventory: 
             let type_ = type_entry
                 .and_then(|e| e.value.as_str())
                 .unwrap_or("ClusterIP");
-            if !matches!(type_, "LoadBalancer" | "NodePort") {
+            if !reachable_from_outside(type_) {
                 return;
             }
             let selector = string_pairs(spec.and_then(|s| s.get("selector")));
