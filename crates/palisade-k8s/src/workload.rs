@@ -69,6 +69,8 @@ pub static WORKLOAD_KINDS: &[WorkloadKind] = kinds![
     "serving.knative.dev" "Configuration" ["/spec/template"];
     "serving.knative.dev" "Revision" ["/spec"];
     "serving.kserve.io" "InferenceService" ["/spec/predictor", "/spec/predictor/workerSpec", "/spec/transformer", "/spec/explainer"] keys KSERVE_PREDICTOR_KEYS;
+    // KFServing, KServe's name before 0.7: the same v1beta1 shape under its old group.
+    "serving.kubeflow.org" "InferenceService" ["/spec/predictor", "/spec/transformer", "/spec/explainer"] keys KSERVE_PREDICTOR_KEYS;
     "serving.kserve.io" "ServingRuntime" ["/spec"];
     "serving.kserve.io" "ClusterServingRuntime" ["/spec"];
     "kubeflow.org" "Notebook" ["/spec/template"];

@@ -86,6 +86,8 @@ fn kserve_inference_service_and_serving_runtime() {
             &format!(
                 "InferenceService/legacy-framework kserve-container /spec/predictor/tensorflow/{P}"
             ),
+            &format!("InferenceService/kfserving torchserve /spec/predictor/containers/0/{P}"),
+            &format!("InferenceService/kfserving transformer /spec/transformer/containers/0/{P}"),
         ],
     );
 }

@@ -278,13 +278,13 @@ fn operator_labels(res: &Resource<'_>, site_ptr: &str) -> Vec<(String, String)> 
             pair("notebook-name", res.name),
             pair("statefulset", res.name),
         ],
-        ("serving.kserve.io", "InferenceService") => {
+        (group @ ("serving.kserve.io" | "serving.kubeflow.org"), "InferenceService") => {
             let component = ["predictor", "transformer", "explainer"]
                 .into_iter()
                 .find(|c| rel.starts_with(&format!("/spec/{c}")))
                 .unwrap_or("predictor");
             vec![
-                pair("serving.kserve.io/inferenceservice", res.name),
+                pair(&format!("{group}/inferenceservice"), res.name),
                 pair("component", component),
             ]
         }
