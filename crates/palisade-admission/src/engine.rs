@@ -163,6 +163,9 @@ impl Engine {
         if let Some(uid) = policy.admission.mutate.run_as_user {
             harden.run_as_user = uid;
         }
+        if let Some(limit) = &policy.admission.mutate.cache_size_limit {
+            harden.cache_size_limit.clone_from(limit);
+        }
         if let Some(s) = &policy.admission.mutate.seccomp {
             match s.strip_prefix("Localhost:") {
                 Some(profile) => {

@@ -24,6 +24,11 @@ pub struct HardenOptions {
     pub seccomp_localhost_profile: Option<String>,
     /// Level written into namespaces' `pod-security.kubernetes.io/enforce` label.
     pub pss_level: palisade_policy::Standard,
+    /// `sizeLimit` of the `emptyDir` volumes harden gives the cache directories a container
+    /// writes once its root filesystem is read-only (`--cache-size-limit`): large enough for
+    /// a downloaded model of a few billion parameters, bounded so that a runaway download
+    /// evicts the pod instead of filling the node.
+    pub cache_size_limit: String,
 }
 
 impl Default for HardenOptions {
@@ -33,6 +38,7 @@ impl Default for HardenOptions {
             seccomp: "RuntimeDefault".into(),
             seccomp_localhost_profile: None,
             pss_level: palisade_policy::Standard::Restricted,
+            cache_size_limit: "20Gi".into(),
         }
     }
 }

@@ -170,7 +170,21 @@ fn notes(patches: &[(usize, Vec<PatchOp>)]) -> Vec<String> {
                 || matches!(op, PatchOp::Add { value, .. } if value.get("readOnlyRootFilesystem").is_some());
             if read_only {
                 notes.push(format!(
-                    "document {}: {path}: the root filesystem is now read-only; writable paths the image uses need an emptyDir volume",
+                    "document {}: {path}: the root filesystem is now read-only; /tmp and the caches the env names have volumes, other paths the image writes (a cache under the home directory) need one too",
+                    doc + 1
+                ));
+            }
+            if let PatchOp::Add { value, .. } = op
+                && let (Some(name), Some(dir)) = (
+                    value.get("name").and_then(serde_json::Value::as_str),
+                    value.get("mountPath").and_then(serde_json::Value::as_str),
+                )
+                && name.starts_with(
+                    crate::rules::filesystem::read_only_root_filesystem::CACHE_VOLUME_PREFIX,
+                )
+            {
+                notes.push(format!(
+                    "document {}: {path}: {dir}, a cache the container writes, is now an emptyDir volume (--cache-size-limit); mount a persistentVolumeClaim there to keep downloaded models across pod restarts",
                     doc + 1
                 ));
             }

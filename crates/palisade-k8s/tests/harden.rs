@@ -128,7 +128,9 @@ fn hardened_examples_have_no_fixable_findings_and_lose_nothing() {
         // Everything is kept; the only additions are the scratch volumes for a read-only root.
         let kept: Vec<String> = inventory(&once.text)
             .into_iter()
-            .filter(|entry| !entry.contains("\"palisade-tmp\""))
+            .filter(|entry| {
+                !entry.contains("\"palisade-tmp\"") && !entry.contains("\"palisade-cache-")
+            })
             .collect();
         assert_eq!(
             inventory(&src),
@@ -191,4 +193,72 @@ fn choices_are_respected() {
         "{:?}",
         out.notes
     );
+}
+
+#[test]
+fn a_read_only_root_keeps_the_caches_the_container_writes_writable() {
+    // HF_HUB_CACHE lies under HF_HOME (one volume), TRITON_CACHE_DIR under a mounted volume
+    // (none), XDG_CACHE_HOME is relative to a variable (left alone); the
+    // text-generation-inference image writes /data.
+    let src = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: vllm\n      image: vllm/vllm-openai:v0.6.3\n      env:\n        - {name: HF_HOME, value: /models/hf}\n        - {name: HF_HUB_CACHE, value: /models/hf/hub/}\n        - {name: TRITON_CACHE_DIR, value: /cache/triton}\n        - {name: XDG_CACHE_HOME, value: $(HOME)/.cache}\n      volumeMounts: [{name: cache, mountPath: /cache/}]\n    - name: tgi\n      image: ghcr.io/huggingface/text-generation-inference:2.4.0\n    - name: app\n      image: registry.example.com/app:1.0\n  volumes: [{name: cache, emptyDir: {sizeLimit: 5Gi}}]\n";
+    let options = HardenOptions {
+        cache_size_limit: "50Gi".into(),
+        ..HardenOptions::default()
+    };
+    let opts = ScanOptions::default().with_fixes(options);
+    let out = harden_source(&Arc::from("p.yaml"), src, &opts);
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    let doc = palisade_yaml::parse_stream(&out.text).remove(0).unwrap();
+    let mounts = |i: usize| -> Vec<String> {
+        doc.root
+            .pointer(&format!("/spec/containers/{i}/volumeMounts"))
+            .and_then(|n| n.as_seq())
+            .unwrap_or_default()
+            .iter()
+            .map(|m| {
+                format!(
+                    "{} {}",
+                    m.get("name").and_then(|n| n.as_str()).unwrap_or_default(),
+                    m.get("mountPath")
+                        .and_then(|n| n.as_str())
+                        .unwrap_or_default()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        mounts(0),
+        [
+            "cache /cache/",
+            "palisade-tmp /tmp",
+            "palisade-cache-vllm /models/hf"
+        ]
+    );
+    assert_eq!(mounts(1), ["palisade-tmp /tmp", "palisade-cache-tgi /data"]);
+    assert_eq!(mounts(2), ["palisade-tmp /tmp"]);
+    let limit = |name: &str| {
+        doc.root
+            .get("spec")
+            .and_then(|s| s.get("volumes"))
+            .and_then(|v| v.as_seq())
+            .unwrap_or_default()
+            .iter()
+            .find(|v| v.get("name").and_then(|n| n.as_str()) == Some(name))
+            .and_then(|v| v.pointer("/emptyDir/sizeLimit"))
+            .and_then(|n| n.as_str())
+            .map(str::to_string)
+    };
+    assert_eq!(limit("palisade-cache-vllm").as_deref(), Some("50Gi"));
+    assert_eq!(limit("palisade-cache-tgi").as_deref(), Some("50Gi"));
+    assert_eq!(limit("palisade-tmp").as_deref(), Some("1Gi"));
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.contains("/models/hf, a cache the container writes")),
+        "{:?}",
+        out.notes
+    );
+    assert_valid_kubernetes("p.yaml", &out.text);
+    let twice = harden_source(&Arc::from("p.yaml"), &out.text, &opts);
+    assert_eq!(twice.text, out.text, "idempotent");
 }

@@ -11,6 +11,7 @@
 //!     rules: [allow-privilege-escalation, seccomp-profile-restricted]
 //!     runAsUser: 65532
 //!     seccomp: RuntimeDefault
+//!     cacheSizeLimit: 20Gi          # emptyDir size for caches kept writable (harden's flag)
 //! ```
 
 use palisade_yaml::{Node, Pos};
@@ -70,6 +71,7 @@ pub struct MutationSettings {
     pub rules: Vec<String>,
     pub run_as_user: Option<i64>,
     pub seccomp: Option<String>,
+    pub cache_size_limit: Option<String>,
 }
 
 impl MutationSettings {
@@ -109,6 +111,7 @@ impl Default for AdmissionSettings {
                 .to_vec(),
                 run_as_user: None,
                 seccomp: None,
+                cache_size_limit: None,
             },
         }
     }
@@ -276,7 +279,7 @@ pub(crate) fn read(node: &Node<'_>, errors: &mut Vec<ConfigError>) -> AdmissionS
         check_keys(
             n,
             "admission.mutate",
-            &["rules", "runAsUser", "seccomp"],
+            &["rules", "runAsUser", "seccomp", "cacheSizeLimit"],
             errors,
         );
         if let Some(r) = n.get("rules") {
@@ -302,6 +305,17 @@ pub(crate) fn read(node: &Node<'_>, errors: &mut Vec<ConfigError>) -> AdmissionS
                 )),
             }
         }
+        if let Some(v) = n.get("cacheSizeLimit") {
+            match v.as_str() {
+                Some(q) if crate::is_storage_quantity(q) => {
+                    out.mutate.cache_size_limit = Some(q.to_string());
+                }
+                _ => errors.push(err(
+                    v.pos,
+                    "admission.mutate.cacheSizeLimit: expected a Kubernetes quantity such as `20Gi`",
+                )),
+            }
+        }
     }
     out
 }
@@ -319,7 +333,7 @@ mod tests {
     #[test]
     fn reads_every_field() {
         let p = policy(
-            "    mode: warn\n    rules: {PAL100: audit, privileged: enforce}\n    namespaceLabels: false\n    exemptions: {namespaces: [gpu-operator], usernames: [ci], groups: [admins]}\n    mutate: {rules: [PAL013], runAsUser: 1000, seccomp: RuntimeDefault}\n",
+            "    mode: warn\n    rules: {PAL100: audit, privileged: enforce}\n    namespaceLabels: false\n    exemptions: {namespaces: [gpu-operator], usernames: [ci], groups: [admins]}\n    mutate: {rules: [PAL013], runAsUser: 1000, seccomp: RuntimeDefault, cacheSizeLimit: 50Gi}\n",
         )
         .unwrap();
         let a = &p.admission;
@@ -331,12 +345,19 @@ mod tests {
         assert_eq!(a.exemptions.groups, ["admins"]);
         assert_eq!(a.mutate.rules, ["PAL013"]);
         assert_eq!(a.mutate.run_as_user, Some(1000));
+        assert_eq!(a.mutate.cache_size_limit.as_deref(), Some("50Gi"));
     }
 
     #[test]
     fn errors_name_their_line() {
-        let errors = policy("    mode: block\n    mutat: {}\n").unwrap_err();
-        assert_eq!(errors.len(), 2, "{errors:?}");
+        let errors = policy("    mode: block\n    mutat: {}\n    mutate: {cacheSizeLimit: 20GB}\n")
+            .unwrap_err();
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        let size = errors
+            .iter()
+            .find(|e| e.message.contains("cacheSizeLimit"))
+            .unwrap();
+        assert_eq!(size.line, 7);
         let mode = errors
             .iter()
             .find(|e| e.message.contains("`block`"))

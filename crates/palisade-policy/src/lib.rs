@@ -10,6 +10,7 @@ mod apply;
 mod config;
 mod date;
 mod finding;
+mod quantity;
 mod rule;
 mod selection;
 mod severity;
@@ -25,6 +26,7 @@ pub use config::{
 };
 pub use date::Date;
 pub use finding::{CallSite, Finding, InputError, Location, ObjectRef};
+pub use quantity::is_storage_quantity;
 pub use rule::{RefKind, Reference, RuleMeta};
 pub use selection::{Selection, SelectorError};
 pub use severity::Severity;

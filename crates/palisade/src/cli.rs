@@ -194,6 +194,10 @@ pub struct HardenArgs {
     /// Seccomp profile to set: `RuntimeDefault` or `Localhost:<path>`
     #[arg(long, value_name = "PROFILE", default_value = "RuntimeDefault")]
     pub seccomp: String,
+    /// Size limit of the emptyDir volumes given to the cache directories a container writes
+    /// (`HF_HOME`, …) once its root filesystem is read-only
+    #[arg(long, value_name = "QUANTITY", default_value = "20Gi")]
+    pub cache_size_limit: String,
     #[command(flatten)]
     pub policy: PolicyArgs,
 }

@@ -536,6 +536,20 @@ fn harden_write_diff_and_patches() {
         Some(2),
         "stdin cannot be rewritten"
     );
+    for bad in ["20GB", "", "0", "-1Gi", "1.Gi", "Gi", "1e"] {
+        let flag = format!("--cache-size-limit={bad}");
+        let out = run_stdin(&["harden", "-", &flag], ROOT_POD);
+        assert_eq!(out.status.code(), Some(2), "--cache-size-limit {bad:?}");
+        assert!(
+            stderr(&out).contains("--cache-size-limit"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    for good in ["20Gi", "500M", "1.5Ti", "5e9", "1000000"] {
+        let out = run_stdin(&["harden", "-", "--cache-size-limit", good], ROOT_POD);
+        assert_ne!(out.status.code(), Some(2), "--cache-size-limit {good:?}");
+    }
 }
 
 #[test]

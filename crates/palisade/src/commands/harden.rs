@@ -160,10 +160,17 @@ pub fn run(args: &HardenArgs) -> i32 {
 fn harden_options(args: &HardenArgs) -> Result<HardenOptions, String> {
     let mut options = HardenOptions {
         run_as_user: args.run_as_user,
+        cache_size_limit: args.cache_size_limit.clone(),
         ..HardenOptions::default()
     };
     if args.run_as_user <= 0 {
         return Err("--run-as-user must be a non-root UID (1 or more)".into());
+    }
+    if !palisade_policy::is_storage_quantity(&args.cache_size_limit) {
+        return Err(format!(
+            "--cache-size-limit: expected a Kubernetes quantity such as `20Gi` or `500M`, found `{}`",
+            args.cache_size_limit
+        ));
     }
     match args.seccomp.split_once(':') {
         None if args.seccomp == "RuntimeDefault" => {}

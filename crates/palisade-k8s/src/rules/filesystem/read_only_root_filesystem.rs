@@ -25,7 +25,14 @@ palisade_policy::declare_rule! {
     /// ## Fix
     /// Set the field and give the paths the server writes their own volumes: `/tmp`, and the
     /// caches ML libraries use (`~/.cache/huggingface`, `~/.triton`, `~/.cache/torch`,
-    /// `~/.nv/ComputeCache`), each an `emptyDir` with a `sizeLimit`:
+    /// `~/.nv/ComputeCache`), each an `emptyDir` with a `sizeLimit`. `palisade harden` adds
+    /// `/tmp` (1Gi), and a volume (`--cache-size-limit`, 20Gi by default) for every cache
+    /// directory the container names in its env (`HF_HOME`, `HF_HUB_CACHE`,
+    /// `TRANSFORMERS_CACHE`, `TORCH_HOME`, `TRITON_CACHE_DIR`, `VLLM_CACHE_ROOT`,
+    /// `XDG_CACHE_HOME`, `OLLAMA_MODELS`, …) and for `/data`, where the
+    /// text-generation-inference image keeps its Hugging Face cache, unless a volume is
+    /// already mounted there. Caches found under the home directory alone depend on the
+    /// image and the UID, so harden leaves those to you and says so:
     /// ```yaml
     ///     securityContext:
     ///       readOnlyRootFilesystem: true
@@ -85,9 +92,32 @@ pub const TMP_VOLUME: &str = "palisade-tmp";
 /// fill the node's ephemeral storage (which PAL123 guards against).
 pub const TMP_SIZE_LIMIT: &str = "1Gi";
 
+/// Prefix of the cache volumes harden adds (`palisade-cache-<container>`).
+pub const CACHE_VOLUME_PREFIX: &str = "palisade-cache-";
+
+/// Env variables through which ML libraries and servers take the directory they write
+/// downloads and compiled kernels to: when the pod sets one to a path, that path must stay
+/// writable once the root filesystem is read-only.
+const CACHE_ENV: &[&str] = &[
+    "HF_HOME",
+    "HF_HUB_CACHE",
+    "HUGGINGFACE_HUB_CACHE",
+    "TRANSFORMERS_CACHE",
+    "SENTENCE_TRANSFORMERS_HOME",
+    "TORCH_HOME",
+    "TORCHINDUCTOR_CACHE_DIR",
+    "TRITON_CACHE_DIR",
+    "VLLM_CACHE_ROOT",
+    "XDG_CACHE_HOME",
+    "OLLAMA_MODELS",
+    "NUMBA_CACHE_DIR",
+    "CUDA_CACHE_PATH",
+];
+
 /// Makes the root filesystem read-only and gives the container a writable `/tmp` (an
-/// `emptyDir`) unless it already mounts something there. Cache directories the image writes
-/// elsewhere (Hugging Face, Triton, Torch) need their own `emptyDir`; harden says so in a note.
+/// `emptyDir`) unless it already mounts something there, and a volume for each cache
+/// directory it is known to write ([`cache_dirs`]). Caches under the home directory alone
+/// depend on the image and the UID; harden says so in a note.
 pub fn fix(
     v: &Violation,
     cx: &crate::fix::FixContext<'_, '_, '_>,
@@ -96,27 +126,91 @@ pub fn fix(
     let (Some(pod), Some(c)) = (cx.pod, crate::fix::container_of(cx.pod, &v.pointer)) else {
         return ops;
     };
-    let mounts_tmp = c
+    let mounts: Vec<&str> = c
         .raw
         .get("volumeMounts")
         .and_then(palisade_yaml::Node::as_seq)
-        .is_some_and(|m| {
-            m.iter()
-                .any(|m| m.get("mountPath").and_then(palisade_yaml::Node::as_str) == Some("/tmp"))
-        });
-    if mounts_tmp {
-        return ops;
-    }
-    let has_volume = pod.spec.volumes.iter().any(|vol| vol.name == TMP_VOLUME);
-    if !has_volume {
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|m| m.get("mountPath").and_then(palisade_yaml::Node::as_str))
+        .collect();
+    let volumes = format!("{}/volumes/-", pod.spec.ptr);
+    let volume_mounts = format!("{}/volumeMounts/-", c.ptr);
+    if !mounts.iter().any(|m| normalize(m) == "/tmp") {
+        if !pod.spec.volumes.iter().any(|vol| vol.name == TMP_VOLUME) {
+            ops.push(crate::fix::set(
+                volumes.clone(),
+                serde_json::json!({"name": TMP_VOLUME, "emptyDir": {"sizeLimit": TMP_SIZE_LIMIT}}),
+            ));
+        }
         ops.push(crate::fix::set(
-            format!("{}/volumes/-", pod.spec.ptr),
-            serde_json::json!({"name": TMP_VOLUME, "emptyDir": {"sizeLimit": TMP_SIZE_LIMIT}}),
+            volume_mounts.clone(),
+            serde_json::json!({"name": TMP_VOLUME, "mountPath": "/tmp"}),
         ));
     }
-    ops.push(crate::fix::set(
-        format!("{}/volumeMounts/-", c.ptr),
-        serde_json::json!({"name": TMP_VOLUME, "mountPath": "/tmp"}),
-    ));
+    for (i, dir) in cache_dirs(c, &mounts).into_iter().enumerate() {
+        // One volume per container and directory: containers of a pod do not share caches
+        // they did not share before. Container names are DNS labels, so the name is one too.
+        let mut name = format!("{CACHE_VOLUME_PREFIX}{}", truncate(c.name, 44));
+        if i > 0 {
+            name = format!("{name}-{}", i + 1);
+        }
+        if pod.spec.volumes.iter().any(|vol| vol.name == name) {
+            continue;
+        }
+        ops.push(crate::fix::set(
+            volumes.clone(),
+            serde_json::json!({"name": name, "emptyDir": {"sizeLimit": cx.options.cache_size_limit}}),
+        ));
+        ops.push(crate::fix::set(
+            volume_mounts.clone(),
+            serde_json::json!({"name": name, "mountPath": dir}),
+        ));
+    }
     ops
+}
+
+/// The cache directories `c` is known to write that no volume of it covers: the absolute
+/// paths its env gives in [`CACHE_ENV`] variables, and `/data` for text-generation-inference
+/// (its image sets `HF_HOME=/data`). A directory under another one listed is covered by it.
+fn cache_dirs(c: &crate::model::Container<'_>, mounts: &[&str]) -> Vec<String> {
+    let mut dirs: Vec<String> = c
+        .env
+        .iter()
+        .filter(|e| CACHE_ENV.contains(&e.name))
+        .filter_map(|e| e.value.and_then(palisade_yaml::Node::as_str))
+        .map(normalize)
+        .filter(|p| p.starts_with('/') && *p != "/" && !p.contains("$("))
+        .map(str::to_string)
+        .collect();
+    let words = crate::rules::model_servers::detect::words(c.raw, &c.ptr);
+    let server = crate::rules::model_servers::detect::classify_ref(c.image_ref.as_ref(), &words);
+    if server == Some(crate::rules::model_servers::detect::Server::Tgi) {
+        dirs.push("/data".to_string());
+    }
+    dirs.sort_by_key(String::len);
+    let mut out: Vec<String> = Vec::new();
+    for d in dirs {
+        let covered = |base: &str| d == base || d.starts_with(&format!("{base}/"));
+        if !mounts.iter().any(|m| covered(normalize(m))) && !out.iter().any(|o| covered(o)) {
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// A path without its trailing slashes (`/data/` and `/data` are one mount point).
+fn normalize(path: &str) -> &str {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() { path } else { trimmed }
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    let end = s
+        .char_indices()
+        .map(|(i, ch)| i + ch.len_utf8())
+        .take_while(|&end| end <= max)
+        .last()
+        .unwrap_or(0);
+    s[..end].trim_end_matches('-')
 }
