@@ -1,3 +1,6 @@
+use std::collections::HashMap;
+
+use crate::parser::SrcOffset;
 use crate::rules::Ctx;
 use crate::shell::{Command, SWord, basename, is_python, is_shell};
 
@@ -10,6 +13,13 @@ palisade_policy::declare_rule! {
     /// script *file* or `-c CODE` (such as `curl … | python3 -c 'import json…'`) reads data,
     /// not code, and is not flagged.
     ///
+    /// Also flags a script saved to a file and then run in the same stage with nothing
+    /// checking it in between: `curl -o ~/miniconda.sh …` (or `-O`, `wget -O`, `wget URL`,
+    /// `> file`) followed, in that `RUN` or a later one, by `bash ~/miniconda.sh`,
+    /// `python3 get-pip.py` or `./install.sh`. A `sha256sum`/`shasum`/`sha512sum` check, a
+    /// `gpg --verify`, `cosign verify-blob`, `minisign` or `openssl dgst` that names the
+    /// file, or a `sha256sum -c` of a checksum list, counts as checking it.
+    ///
     /// ## Why is this bad?
     /// The script is whatever the server returns at build time: a compromised CDN, a
     /// hijacked domain or a man in the middle of a `http://` URL runs code as root in the
@@ -19,6 +29,8 @@ palisade_policy::declare_rule! {
     /// ## Example
     /// ```dockerfile
     /// RUN curl -fsSL https://ollama.com/install.sh | sh
+    /// RUN wget -qO /tmp/miniconda.sh https://repo.anaconda.com/miniconda/Miniconda3-latest-Linux-x86_64.sh \
+    ///  && bash /tmp/miniconda.sh -b -p /opt/conda
     /// ```
     ///
     /// ## Fix
@@ -85,7 +97,207 @@ fn substitution_fetch(cmd: &Command) -> Option<&SWord> {
     })
 }
 
+/// Where a fetcher saves what it downloads, when it saves it to a file: `curl -o F`,
+/// `curl -O URL` (the URL's last segment), `wget -O F`, `wget URL`, or `> F`.
+fn saved_file(c: &Command) -> Option<String> {
+    let prog = c.program();
+    let eff = c.effective();
+    let args: Vec<&str> = eff.iter().skip(1).map(SWord::as_str).collect();
+    let url_name = || {
+        args.iter()
+            .rev()
+            .find(|a| a.contains("://"))
+            .map(|u| basename(u.split(['?', '#']).next().unwrap_or(u)).to_string())
+            .filter(|n| !n.is_empty())
+    };
+    let to_file = |f: &str| (f != "-" && !f.is_empty()).then(|| f.to_string());
+    if let Some(r) = c.redirects.iter().find(|r| r.op == ">" || r.op == ">>") {
+        return to_file(r.target.as_str());
+    }
+    match prog {
+        "curl" => {
+            for (i, a) in args.iter().enumerate() {
+                if let Some(f) = a.strip_prefix("--output=") {
+                    return to_file(f);
+                }
+                if *a == "-o" || *a == "--output" {
+                    return args.get(i + 1).and_then(|f| to_file(f));
+                }
+                // Short options cluster: `-fsSLo file`, `-sSLO`.
+                if a.starts_with('-') && !a.starts_with("--") {
+                    if let Some(p) = a.find('o') {
+                        let rest = &a[p + 1..];
+                        return if rest.is_empty() {
+                            args.get(i + 1).and_then(|f| to_file(f))
+                        } else {
+                            to_file(rest)
+                        };
+                    }
+                    if a.contains('O') {
+                        return url_name();
+                    }
+                }
+                if *a == "--remote-name" {
+                    return url_name();
+                }
+            }
+            None
+        }
+        "wget" => {
+            for (i, a) in args.iter().enumerate() {
+                if let Some(f) = a.strip_prefix("--output-document=") {
+                    return to_file(f);
+                }
+                if *a == "-O" || *a == "--output-document" {
+                    return args.get(i + 1).and_then(|f| to_file(f));
+                }
+                if a.starts_with('-') && !a.starts_with("--") && a.contains('O') {
+                    let rest = &a[a.find('O').unwrap_or(0) + 1..];
+                    return if rest.is_empty() {
+                        args.get(i + 1).and_then(|f| to_file(f))
+                    } else {
+                        to_file(rest)
+                    };
+                }
+            }
+            url_name()
+        }
+        _ => None,
+    }
+}
+
+/// Whether `word` names the file saved as `file` (the same path, or the same name where one
+/// of them is relative to the working directory).
+fn names(word: &str, file: &str) -> bool {
+    let w = word.strip_prefix("./").unwrap_or(word);
+    let f = file.strip_prefix("./").unwrap_or(file);
+    w == f || ((!w.starts_with('/') || !f.starts_with('/')) && basename(w) == basename(f))
+}
+
+/// Programs that check a file's checksum or signature.
+fn is_verifier(prog: &str) -> bool {
+    matches!(
+        prog,
+        "sha256sum"
+            | "sha512sum"
+            | "sha384sum"
+            | "sha1sum"
+            | "shasum"
+            | "b2sum"
+            | "gpg"
+            | "gpgv"
+            | "cosign"
+            | "minisign"
+            | "signify"
+            | "openssl"
+    )
+}
+
+/// The file a command runs as a program: `bash F …`, `python3 F`, `./F`, `/tmp/F`.
+fn runs_file<'c>(c: &'c Command, pending: &HashMap<String, Download>) -> Option<&'c SWord> {
+    let eff = c.effective();
+    let first = eff.first()?;
+    if pending.keys().any(|f| names(first.as_str(), f)) && first.as_str().contains('/') {
+        return Some(first);
+    }
+    if !is_interpreter(basename(first.as_str())) {
+        return None;
+    }
+    // The interpreter's script is its first operand after its options.
+    let script = eff.iter().skip(1).find(|w| !w.as_str().starts_with('-'))?;
+    let before = &eff[1..];
+    if before
+        .iter()
+        .take_while(|w| !std::ptr::eq(*w, script))
+        .any(|w| matches!(w.as_str(), "-c" | "-e" | "-m"))
+    {
+        return None;
+    }
+    pending
+        .keys()
+        .any(|f| names(script.as_str(), f))
+        .then_some(script)
+}
+
+/// A script saved by a fetcher and not yet checked.
+#[derive(Clone, Copy)]
+struct Download {
+    fetcher: &'static str,
+    line: u32,
+}
+
+/// A downloaded file run later in the same stage with no check in between.
+fn check_saved_scripts(cx: &mut Ctx<'_>) {
+    let a = cx.a;
+    let mut pending: HashMap<String, Download> = HashMap::new();
+    let mut stage = None;
+    for run in a.runs_in_order() {
+        let this_stage = a.stage_of.get(run.instr).copied().flatten();
+        if this_stage != stage {
+            pending.clear();
+            stage = this_stage;
+        }
+        let cmds = &run.script.commands;
+        for c in cmds {
+            let prog = c.program();
+            if is_verifier(prog) {
+                let pipeline: Vec<&Command> = cmds
+                    .iter()
+                    .filter(|d| d.pipeline == c.pipeline && d.depth == c.depth)
+                    .collect();
+                let checks_list = c
+                    .effective()
+                    .iter()
+                    .any(|w| matches!(w.as_str(), "-c" | "--check"));
+                pending.retain(|f, _| {
+                    let named = pipeline.iter().any(|d| {
+                        d.effective()
+                            .iter()
+                            .any(|w| w.as_str().split_whitespace().any(|t| names(t, f)))
+                    });
+                    !(named || checks_list)
+                });
+                continue;
+            }
+            if let Some(w) = runs_file(c, &pending) {
+                let key = pending.keys().find(|f| names(w.as_str(), f)).cloned();
+                if let Some(key) = key
+                    && let Some(d) = pending.remove(&key)
+                {
+                    let at: SrcOffset = w.start;
+                    let runs = if is_interpreter(prog) {
+                        format!("`{prog}` runs {key}")
+                    } else {
+                        format!("`{}` runs", w.as_str())
+                    };
+                    cx.report(
+                        &RULE,
+                        run.instr,
+                        at,
+                        format!(
+                            "{runs} as `{}` downloaded it on line {}, with no checksum or signature check in between; check its sha256 (or use ADD --checksum) before running it",
+                            d.fetcher, d.line
+                        ),
+                    );
+                }
+                continue;
+            }
+            if is_fetcher(prog)
+                && let Some(file) = saved_file(c)
+            {
+                let fetcher = if prog == "wget" { "wget" } else { "curl" };
+                let Some(first) = c.effective().first() else {
+                    continue;
+                };
+                let (line, _) = a.df.pos(a.src, first.start);
+                pending.insert(file, Download { fetcher, line });
+            }
+        }
+    }
+}
+
 pub(crate) fn check(cx: &mut Ctx<'_>) {
+    check_saved_scripts(cx);
     let a = cx.a;
     for run in a.runs_in_order() {
         let cmds = &run.script.commands;
