@@ -334,8 +334,17 @@ fn pal202_configmap_credential() {
             "ConfigMap/fail-token-in-configmap - /data/HF_TOKEN",
             "ConfigMap/fail-files-in-configmap - /data/settings.ini",
             "ConfigMap/fail-files-in-configmap - /data/tls.key",
+            "ConfigMap/fail-two-in-one-file - /data/settings.env",
+            "ConfigMap/fail-two-in-one-file - /data/settings.env",
         ],
     );
+    let in_file = |line: &str| {
+        found.iter().any(|f| {
+            f.location.pointer == "/data/settings.env"
+                && f.message.contains(&format!("line {line}"))
+        })
+    };
+    assert!(in_file("1") && in_file("3"), "{found:#?}");
     assert_no_secret_in_messages(&found);
     assert!(
         found
@@ -353,7 +362,23 @@ fn pal203_configmap_secret_literal() {
             "ConfigMap/fail-env-style - /data/DB_PASSWORD",
             "ConfigMap/fail-properties-file - /data/application.properties",
             "ConfigMap/fail-default-password - /data/postgres.env",
+            "ConfigMap/fail-several-in-one-file - /data/config.yaml",
+            "ConfigMap/fail-several-in-one-file - /data/config.yaml",
         ],
+    );
+    let several: Vec<&str> = found
+        .iter()
+        .filter(|f| f.location.pointer == "/data/config.yaml")
+        .map(|f| f.message.as_str())
+        .collect();
+    assert!(
+        several
+            .iter()
+            .any(|m| m.contains("\"api_key\"") && m.contains("line 3"))
+            && several
+                .iter()
+                .any(|m| m.contains("\"password\"") && m.contains("line 5")),
+        "{several:#?}"
     );
     assert_no_secret_in_messages(&found);
     assert!(found.iter().any(|f| f.message.contains("line 3")));

@@ -591,6 +591,39 @@ pub fn find_credential(text: &str) -> Option<Secret> {
     credential_at_marker(text, marker)
 }
 
+/// Every working credential in a text that may be a whole file (a ConfigMap entry holding
+/// `config.yaml` or a `.env`), in order, at most `max`: the formats [`scan`] recognises that
+/// are not placeholders, and on each line holding none of those, a URL with a literal
+/// password. A one-line text gives what [`find_credential`] gives.
+#[must_use]
+pub fn find_credentials(text: &str, max: usize) -> Vec<Secret> {
+    if !text.contains('\n') {
+        return find_credential(text).into_iter().take(max).collect();
+    }
+    let mut out: Vec<Secret> = scan(text.as_bytes(), max)
+        .into_iter()
+        .filter(|s| !s.placeholder)
+        .collect();
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let line_end = line_start + line.len();
+        let taken = out.iter().any(|s| s.start < line_end && s.end > line_start);
+        if !taken && let Some(start) = crate::names::url_credentials(line) {
+            let end = start + line[start..].find('@').unwrap_or(line.len() - start);
+            out.push(Secret {
+                start: line_start + start,
+                end: line_start + end,
+                kind: URL_PASSWORD,
+                placeholder: false,
+            });
+        }
+        line_start = line_end;
+    }
+    out.sort_by_key(|s| s.start);
+    out.truncate(max);
+    out
+}
+
 /// [`find_credential`] for a text that holds a marker or a `://`.
 fn credential_at_marker(text: &str, marker: bool) -> Option<Secret> {
     if marker
@@ -649,6 +682,25 @@ pub fn redact(text: &[u8], s: &Secret) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_credential_of_a_file() {
+        let hf = tok("hf_", "kQz7RwX2mN9pLs4TvB8y", 34);
+        let text = format!(
+            "token: {hf}\nlevel: info\nurl: postgresql://u:Fe4tur3St0re@db/x\nsample: {}\n",
+            tok("hf_", "x", 34)
+        );
+        let found = find_credentials(&text, 10);
+        let kinds: Vec<&str> = found.iter().map(|s| s.kind).collect();
+        assert_eq!(kinds, ["Hugging Face token", URL_PASSWORD], "{found:?}");
+        assert_eq!(&text[found[1].start..found[1].end], "Fe4tur3St0re");
+        assert_eq!(find_credentials(&text, 1).len(), 1);
+        // One line: what find_credential says.
+        assert_eq!(
+            find_credentials(&hf, 10).len(),
+            usize::from(find_credential(&hf).is_some())
+        );
+    }
 
     fn kinds(t: &str) -> Vec<(&'static str, bool)> {
         scan(t.as_bytes(), 100)

@@ -24,7 +24,9 @@ mod detect;
 mod files;
 pub mod names;
 
-pub use detect::{Secret, URL_PASSWORD, find_credential, redact, scan, with_article};
+pub use detect::{
+    Secret, URL_PASSWORD, find_credential, find_credentials, redact, scan, with_article,
+};
 pub use files::{CredentialFile, scan_file};
 pub use names::{
     NamedLiteral, SecretName, credential_like, is_placeholder, named_literal, secret_name,

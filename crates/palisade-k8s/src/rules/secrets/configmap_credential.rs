@@ -4,8 +4,9 @@ palisade_policy::declare_rule! {
     /// ## What it does
     /// Flags ConfigMap `data` values that contain a credential recognised by its format (the
     /// formats of `env-credential-literal`, PAL200), anywhere in the value: a whole value, or
-    /// a line of a config file stored in the ConfigMap. The finding names the key, the line
-    /// within the value and the kind of credential, never the credential.
+    /// a line of a config file stored in the ConfigMap. Each credential of a file is its own
+    /// finding (up to 16 per key), naming the key, the line within the value and the kind of
+    /// credential, never the credential.
     ///
     /// ## Why is this bad?
     /// ConfigMaps are not secrets: they are not encrypted at rest by the Secret encryption
@@ -45,30 +46,24 @@ pub static RULE_IMPL: ResourceRule = ResourceRule {
 
 fn check(cx: &ResourceContext<'_, '_>, out: &mut Vec<Violation>) {
     for (key, value, pointer, pos) in super::configmap_data(cx.resource) {
-        // PEM blocks and service-account JSON span lines: classify the whole value, then say
-        // which line to look at when the value is a file.
-        let Some((found, kind)) = super::known_credential(value) else {
-            continue;
-        };
-        // The line of the credential the kind names, when the value is a file.
-        let line = value.contains('\n').then(|| {
-            value.as_bytes()[..found.start]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count()
-                + 1
-        });
-        let detail = match line {
-            Some(line) => format!(
-                "ConfigMap key {key:?} holds {kind} on line {line} of its value; move it to a Secret"
-            ),
-            None => format!("ConfigMap key {key:?} holds {kind}; move it to a Secret"),
-        };
-        out.push(Violation {
-            detail,
-            pointer,
-            pos,
-            container: None,
-        });
+        // PEM blocks and service-account JSON span lines: the whole value is classified,
+        // then each find says which line of the file to look at.
+        let file = value.contains('\n');
+        for (found, kind) in super::known_credentials(value) {
+            let detail = if file {
+                let line = super::line_of(value, found.start);
+                format!(
+                    "ConfigMap key {key:?} holds {kind} on line {line} of its value; move it to a Secret"
+                )
+            } else {
+                format!("ConfigMap key {key:?} holds {kind}; move it to a Secret")
+            };
+            out.push(Violation {
+                detail,
+                pointer: pointer.clone(),
+                pos,
+                container: None,
+            });
+        }
     }
 }

@@ -7,8 +7,9 @@ palisade_policy::declare_rule! {
     /// (the same name and value tests as `env-secret-literal`, PAL201): either the key itself
     /// (`DB_PASSWORD: …`, consumed through `envFrom`) or a `name=value` / `name: value` line
     /// of a config file stored under a key (`db.password=…` in `application.properties`).
-    /// Values recognised by format are `configmap-credential` (PAL202). The finding names the
-    /// key and line, never the value.
+    /// Each such line of a file is its own finding (up to 16 per key); lines holding a value
+    /// recognised by format are left to `configmap-credential` (PAL202). The finding names
+    /// the key and line, never the value.
     ///
     /// ## Why is this bad?
     /// ConfigMaps are not encrypted at rest by the Secret encryption provider and are readable
@@ -46,37 +47,56 @@ pub static RULE_IMPL: ResourceRule = ResourceRule {
 };
 
 fn check(cx: &ResourceContext<'_, '_>, out: &mut Vec<Violation>) {
+    let what = |verdict| match verdict {
+        NamedLiteral::DefaultPassword => "a well-known default password",
+        NamedLiteral::Credential(_) => "a literal credential",
+    };
     for (key, value, pointer, pos) in super::configmap_data(cx.resource) {
-        if super::known_credential(value).is_some() {
-            continue;
+        let mut push = |detail: String| {
+            out.push(Violation {
+                detail,
+                pointer: pointer.clone(),
+                pos,
+                container: None,
+            });
+        };
+        if !value.contains('\n') {
+            if super::known_credential(value).is_some() {
+                continue;
+            }
+            if let Some(verdict) = super::named_literal(key, value) {
+                push(format!(
+                    "ConfigMap key {key:?} is named as a credential and holds {}; move it to a Secret",
+                    what(verdict)
+                ));
+                continue;
+            }
         }
-        let what = |verdict| match verdict {
-            NamedLiteral::DefaultPassword => "a well-known default password",
-            NamedLiteral::Credential(_) => "a literal credential",
-        };
-        let detail = if !value.contains('\n')
-            && let Some(verdict) = super::named_literal(key, value)
-        {
-            format!(
-                "ConfigMap key {key:?} is named as a credential and holds {}; move it to a Secret",
-                what(verdict)
-            )
-        } else if let Some((line, name, verdict)) = value.lines().enumerate().find_map(|(i, l)| {
-            let (name, v) = super::config_line(l)?;
-            super::named_literal(name, v).map(|verdict| (i + 1, name, verdict))
-        }) {
-            format!(
-                "ConfigMap key {key:?} sets {name:?} to {} on line {line} of its value; move it to a Secret",
-                what(verdict)
-            )
-        } else {
-            continue;
-        };
-        out.push(Violation {
-            detail,
-            pointer,
-            pos,
-            container: None,
-        });
+        // A file: each `name = value` line on its own, except lines PAL202 already reports
+        // for the credential format they hold.
+        let formats = super::known_credentials(value);
+        let mut line_start = 0;
+        let mut reported = 0;
+        for (i, line) in value.split_inclusive('\n').enumerate() {
+            let line_end = line_start + line.len();
+            let taken = formats
+                .iter()
+                .any(|(s, _)| s.start < line_end && s.end > line_start);
+            line_start = line_end;
+            if taken || reported == super::MAX_PER_ENTRY {
+                continue;
+            }
+            let Some((name, v)) = super::config_line(line) else {
+                continue;
+            };
+            if let Some(verdict) = super::named_literal(name, v) {
+                reported += 1;
+                push(format!(
+                    "ConfigMap key {key:?} sets {name:?} to {} on line {} of its value; move it to a Secret",
+                    what(verdict),
+                    i + 1
+                ));
+            }
+        }
     }
 }

@@ -25,6 +25,33 @@ pub fn known_credential(value: &str) -> Option<(palisade_secrets::Secret, Cow<'s
     Some((found, kind))
 }
 
+/// Most findings one ConfigMap entry gives per rule: a file of credentials is reported,
+/// not listed line by line without end.
+pub const MAX_PER_ENTRY: usize = 16;
+
+/// Every working credential in a ConfigMap entry that may hold a whole file, with the
+/// wording of its kind.
+#[must_use]
+pub fn known_credentials(value: &str) -> Vec<(palisade_secrets::Secret, Cow<'static, str>)> {
+    palisade_secrets::find_credentials(value, MAX_PER_ENTRY)
+        .into_iter()
+        .map(|s| {
+            let kind = wording(value, &s);
+            (s, kind)
+        })
+        .collect()
+}
+
+/// 1-based line of byte `at` in `value`.
+#[must_use]
+pub fn line_of(value: &str, at: usize) -> usize {
+    value.as_bytes()[..at.min(value.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
 /// "a Hugging Face access token": the detector's kind with an article, and for the formats
 /// that share one kind (GitHub, Slack, AWS key IDs) which one it is, from its prefix.
 #[cold]
