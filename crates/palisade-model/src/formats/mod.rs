@@ -2,6 +2,7 @@
 
 pub(crate) mod archive;
 pub(crate) mod gguf;
+pub(crate) mod hdf5;
 pub(crate) mod hf;
 pub(crate) mod keras;
 pub(crate) mod metadata;
