@@ -149,6 +149,18 @@ const POSITIVE: &[(&str, &str, Severity)] = &[
     // Keras, ONNX, SavedModel, safetensors, GGUF
     ("keras/lambda.keras", "PAL810", Severity::High),
     ("keras/lambda.h5", "PAL810", Severity::High),
+    ("keras/lambda_swapped_keys.h5", "PAL810", Severity::High),
+    ("keras/lambda_escaped_keys.h5", "PAL810", Severity::High),
+    ("keras/lambda_fixed_string.h5", "PAL810", Severity::High),
+    ("keras/lambda_continuation.h5", "PAL810", Severity::High),
+    ("keras/lambda_dense.h5", "PAL810", Severity::High),
+    ("keras/lambda_dense.h5", "PAL811", Severity::Medium),
+    ("keras/lambda_text_only.h5", "PAL810", Severity::High),
+    ("keras/lambda_text_only.h5", "PAL840", Severity::Medium),
+    ("keras/corrupt_header_lambda.h5", "PAL810", Severity::High),
+    ("keras/corrupt_header_lambda.h5", "PAL840", Severity::Medium),
+    ("keras/truncated.h5", "PAL840", Severity::Medium),
+    ("keras/truncated_heap.h5", "PAL840", Severity::Medium),
     ("keras/custom_objects.keras", "PAL811", Severity::Critical),
     ("keras/function_exec.keras", "PAL811", Severity::Critical),
     ("onnx/traversal.onnx", "PAL820", Severity::High),
@@ -234,6 +246,8 @@ const CLEAN: &[&str] = &[
     "numpy/object_benign.npy",
     "keras/benign.keras",
     "keras/benign.h5",
+    "keras/benign_dense.h5",
+    "keras/weights_only.h5",
     "onnx/benign.onnx",
     "savedmodel/benign",
     "safetensors/benign.safetensors",
@@ -454,4 +468,74 @@ fn findings_convert_to_the_shared_policy_model() {
     assert_eq!(call.callable.as_deref(), Some("posix.system"));
     assert_eq!(call.call_chain.as_deref(), Some("posix.system('id')"));
     assert!(p.rule.references.iter().any(|r| r.id == "AML.T0011.000"));
+}
+
+/// The legacy Keras files whose config hides from a search for `{"class_name"` (keys in
+/// another order, escapes, whitespace) are found through the HDF5 structure, and every h5py
+/// file is read without a structure finding, with the writer named in the message.
+#[test]
+fn keras_h5_configs_are_read_from_the_structure() {
+    for rel in [
+        "keras/lambda.h5",
+        "keras/lambda_swapped_keys.h5",
+        "keras/lambda_escaped_keys.h5",
+        "keras/lambda_fixed_string.h5",
+        "keras/lambda_continuation.h5",
+        "keras/lambda_dense.h5",
+    ] {
+        let findings = scan(rel);
+        let lambda: Vec<_> = findings.iter().filter(|f| f.code == "PAL810").collect();
+        assert_eq!(lambda.len(), 1, "{rel}:{}", summary(&findings));
+        assert_eq!(lambda[0].format, "keras-h5");
+        assert_eq!(lambda[0].callable.as_deref(), Some("Lambda:lam"));
+        assert!(
+            lambda[0]
+                .message
+                .ends_with("[saved by Keras 2.15.0, tensorflow backend]"),
+            "{rel}: {}",
+            lambda[0].message
+        );
+        assert!(
+            !findings
+                .iter()
+                .any(|f| f.code == "PAL840" || f.code == "PAL841"),
+            "{rel}:{}",
+            summary(&findings)
+        );
+    }
+    let swapped = std::fs::read(fixture("keras/lambda_swapped_keys.h5")).unwrap();
+    assert!(!swapped.windows(13).any(|w| w == b"{\"class_name\""));
+}
+
+/// The same Lambda layer in a `.keras` zip and in a legacy `.h5`: same rule, same severity.
+#[test]
+fn keras_zip_and_h5_agree() {
+    let zip = scan("keras/lambda.keras");
+    let h5 = scan("keras/lambda.h5");
+    let codes = |f: &[ModelFinding]| {
+        let mut v: Vec<_> = f.iter().map(|f| (f.code, f.severity)).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(codes(&zip), codes(&h5));
+}
+
+/// Broken files are reported with where they broke, never a panic or a silent pass.
+#[test]
+fn broken_h5_files_say_why() {
+    let t = scan("keras/truncated.h5");
+    let f = t.iter().find(|f| f.code == "PAL840").expect("PAL840");
+    assert!(
+        f.message.starts_with("malformed HDF5 file structure"),
+        "{}",
+        f.message
+    );
+    assert!(f.offset.is_some());
+    let h = scan("keras/truncated_heap.h5");
+    assert!(
+        h.iter()
+            .any(|f| f.code == "PAL840" && f.message.contains("attribute `model_config`")),
+        "{}",
+        summary(&h)
+    );
 }

@@ -314,8 +314,10 @@ impl<'a> Reader<'a> {
 
     fn check_sizes(&self) -> Result<()> {
         for (n, what) in [(self.so, "offsets"), (self.sl, "lengths")] {
-            if ![2, 4, 8].contains(&n) {
-                return unsupported(13, format!("size of {what} {n}"));
+            match n {
+                2 | 4 | 8 => {}
+                16 => return unsupported(13, format!("size of {what} {n}")),
+                _ => return bad(13, format!("impossible size of {what} {n}")),
             }
         }
         Ok(())
@@ -1219,5 +1221,253 @@ fn read_exact(src: Src<'_>, at: u64, n: u64) -> Result<Vec<u8>> {
         Ok(v) if v.len() as u64 == n => Ok(v),
         Ok(_) => bad(at, "unexpected end of file"),
         Err(e) => bad(at, format!("read error: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WANTED: &[&str] = &[
+        "model_config",
+        "training_config",
+        "keras_version",
+        "backend",
+    ];
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/keras")
+            .join(name);
+        std::fs::read(p).unwrap()
+    }
+
+    fn config(attrs: &[Attribute], name: &str) -> String {
+        attrs
+            .iter()
+            .find(|a| a.name == name)
+            .and_then(Attribute::text)
+            .unwrap_or_else(|| panic!("no string attribute {name}"))
+    }
+
+    fn superblock_version(data: &[u8]) -> u8 {
+        data[8]
+    }
+
+    fn message_types(data: &[u8]) -> Vec<u16> {
+        let r = Reader::open(Src::Mem(data)).unwrap();
+        r.messages(r.root).unwrap().iter().map(|m| m.typ).collect()
+    }
+
+    #[test]
+    fn superblock_v0_object_header_v1_vlen_string() {
+        let data = fixture("lambda.h5");
+        assert_eq!(superblock_version(&data), 0);
+        let f = read(Src::Mem(&data), WANTED).unwrap();
+        let cfg = config(&f.root, "model_config");
+        assert!(cfg.starts_with("{\"class_name\": \"Sequential\""));
+        assert!(cfg.contains("\"Lambda\""));
+        assert_eq!(config(&f.root, "keras_version"), "2.15.0");
+        assert_eq!(config(&f.root, "backend"), "tensorflow");
+        // the string lives in the global heap, not next to the attribute message
+        let a = f.root.iter().find(|a| a.name == "model_config").unwrap();
+        let Value::Strings(s) = &a.value else {
+            panic!()
+        };
+        assert!(data[s[0].0 as usize - 16..].starts_with(&[1, 0]));
+        assert!(s[0].0 > a.offset + 100);
+        // the model_weights group, found through the symbol table (B-tree v1, local heap)
+        let w = f.model_weights.unwrap().unwrap();
+        assert_eq!(config(&w, "keras_version"), "2.15.0");
+        assert!(
+            w.iter()
+                .any(|a| a.name == "layer_names" && a.value == Value::Other)
+        );
+    }
+
+    #[test]
+    fn fixed_length_string() {
+        let data = fixture("lambda_fixed_string.h5");
+        let f = read(Src::Mem(&data), WANTED).unwrap();
+        let cfg = config(&f.root, "model_config");
+        assert!(cfg.ends_with("}}"), "trailing NULs are removed: {cfg:?}");
+        assert!(cfg.contains("Lambda"));
+    }
+
+    #[test]
+    fn object_header_v1_continuation() {
+        let data = fixture("lambda_continuation.h5");
+        assert!(message_types(&data).contains(&MSG_CONTINUATION));
+        let f = read(Src::Mem(&data), WANTED).unwrap();
+        assert_eq!(f.root.len(), 30 + 3);
+        assert!(config(&f.root, "model_config").contains("\"Lambda\""));
+    }
+
+    #[test]
+    fn superblock_v3_object_header_v2_dense_attributes() {
+        let data = fixture("lambda_dense.h5");
+        assert_eq!(superblock_version(&data), 3);
+        assert!(data.starts_with(b"\x89HDF\r\n\x1a\n") && data.windows(4).any(|w| w == b"OCHK"));
+        let types = message_types(&data);
+        assert!(types.contains(&MSG_ATTRIBUTE_INFO));
+        assert!(!types.contains(&MSG_ATTRIBUTE), "all attributes are dense");
+        let f = read(Src::Mem(&data), WANTED).unwrap();
+        assert_eq!(f.root.len(), 40 + 4);
+        assert!(config(&f.root, "model_config").contains("\"Lambda\""));
+        assert!(config(&f.root, "training_config").contains("FocalLoss"));
+        // model_weights found through a v2 link message
+        let w = f.model_weights.unwrap().unwrap();
+        assert_eq!(config(&w, "backend"), "tensorflow");
+    }
+
+    #[test]
+    fn unwanted_values_are_not_read() {
+        let data = fixture("benign_dense.h5");
+        let f = read(Src::Mem(&data), &["model_config"]).unwrap();
+        assert_eq!(f.root.len(), 12 + 3);
+        let other = f.root.iter().filter(|a| a.value == Value::Other).count();
+        assert_eq!(other, 12 + 2);
+    }
+
+    #[test]
+    fn truncated_and_corrupt_files_are_errors() {
+        let trunc = read(Src::Mem(&fixture("truncated.h5")), WANTED).unwrap_err();
+        assert!(matches!(trunc, Error::Malformed { .. }), "{trunc}");
+        let corrupt = read(Src::Mem(&fixture("corrupt_header_lambda.h5")), WANTED).unwrap_err();
+        assert!(
+            corrupt.to_string().contains("object header version"),
+            "{corrupt}"
+        );
+        // the structure is fine, the string is cut: the attribute says why
+        let f = read(Src::Mem(&fixture("truncated_heap.h5")), WANTED).unwrap();
+        let a = f.root.iter().find(|a| a.name == "model_config").unwrap();
+        assert!(matches!(
+            a.value,
+            Value::Unreadable(Error::Malformed { .. })
+        ));
+        // every prefix of a valid file is an error or a result, never a panic
+        let data = fixture("lambda_dense.h5");
+        for n in (0..data.len()).step_by(7) {
+            let _ = read(Src::Mem(&data[..n]), WANTED);
+        }
+    }
+
+    // --- hand-built structures ---------------------------------------------------------------
+
+    /// Superblock v2 (offsets and lengths of 8 bytes) whose root object header is at 48.
+    fn superblock_v2(eof: u64) -> Vec<u8> {
+        let mut v = b"\x89HDF\r\n\x1a\n".to_vec();
+        v.extend([2, 8, 8, 0]);
+        v.extend(0u64.to_le_bytes()); // base
+        v.extend(u64::MAX.to_le_bytes()); // extension
+        v.extend(eof.to_le_bytes());
+        v.extend(48u64.to_le_bytes()); // root
+        v.extend([0; 4]); // checksum (not verified)
+        assert_eq!(v.len(), 48);
+        v
+    }
+
+    /// An attribute message of `version` holding a fixed-length scalar string.
+    fn fixed_attr(version: u8, name: &str, value: &[u8]) -> Vec<u8> {
+        let mut name = name.as_bytes().to_vec();
+        name.push(0);
+        let mut dt = vec![0x13, 0, 0, 0];
+        dt.extend((value.len() as u32).to_le_bytes());
+        let ds = vec![2, 0, 0, 0]; // v2 scalar
+        let mut m = vec![version, 0];
+        m.extend((name.len() as u16).to_le_bytes());
+        m.extend((dt.len() as u16).to_le_bytes());
+        m.extend((ds.len() as u16).to_le_bytes());
+        if version == 3 {
+            m.push(0);
+        }
+        m.extend(&name);
+        m.extend(&dt);
+        m.extend(&ds);
+        m.extend(value);
+        m
+    }
+
+    fn v2_message(typ: u8, data: &[u8]) -> Vec<u8> {
+        let mut m = vec![typ];
+        m.extend((data.len() as u16).to_le_bytes());
+        m.push(0);
+        m.extend(data);
+        m
+    }
+
+    /// OHDR at 48 with one attribute and a continuation to an OCHK block holding another.
+    fn two_chunk_file(cont_target: Option<u64>) -> Vec<u8> {
+        let a1 = v2_message(0x0C, &fixed_attr(2, "keras_version", b"2.1"));
+        let a2 = v2_message(0x0C, &fixed_attr(3, "model_config", b"{\"a\": 1}"));
+        let cont_len = 4 + a2.len() as u64 + 4;
+        let chunk0_len = a1.len() + 4 + 16;
+        let ochk_at = 48 + 6 + 1 + chunk0_len as u64 + 4;
+        let mut cont = Vec::new();
+        cont.extend(cont_target.unwrap_or(ochk_at).to_le_bytes());
+        cont.extend(cont_len.to_le_bytes());
+        let mut v = superblock_v2(0);
+        v.extend(b"OHDR\x02\x00");
+        v.push(chunk0_len as u8);
+        v.extend(&a1);
+        v.extend(v2_message(0x10, &cont));
+        v.extend([0; 4]);
+        assert_eq!(v.len() as u64, ochk_at);
+        v.extend(b"OCHK");
+        v.extend(&a2);
+        v.extend([0; 4]);
+        v
+    }
+
+    #[test]
+    fn attribute_messages_v2_and_v3_across_ochk() {
+        let data = two_chunk_file(None);
+        let f = read(Src::Mem(&data), WANTED).unwrap();
+        assert_eq!(config(&f.root, "keras_version"), "2.1");
+        assert_eq!(config(&f.root, "model_config"), "{\"a\": 1}");
+        assert!(f.model_weights.is_none());
+    }
+
+    #[test]
+    fn continuation_loops_and_bad_addresses_are_errors() {
+        // continuation back to the first chunk: not an OCHK block
+        let e = read(Src::Mem(&two_chunk_file(Some(48))), WANTED).unwrap_err();
+        assert!(matches!(e, Error::Malformed { .. }), "{e}");
+        let e = read(Src::Mem(&two_chunk_file(Some(1 << 40))), WANTED).unwrap_err();
+        assert!(e.to_string().contains("beyond the end"), "{e}");
+        // root address beyond the file
+        let mut data = superblock_v2(0);
+        data[40..48].copy_from_slice(&(1u64 << 50).to_le_bytes());
+        assert!(read(Src::Mem(&data), WANTED).is_err());
+        // an impossible size of offsets
+        let mut data = superblock_v2(0);
+        data[9] = 3;
+        assert!(matches!(
+            read(Src::Mem(&data), WANTED),
+            Err(Error::Malformed { .. })
+        ));
+    }
+
+    #[test]
+    fn vlen_string_in_a_missing_heap_object() {
+        let mut data = fixture("lambda.h5");
+        // renumber every object of the collection: index 1 no longer exists
+        let gcol = data.windows(4).position(|w| w == b"GCOL").unwrap();
+        data[gcol + 16] = 9;
+        let f = read(Src::Mem(&data), WANTED).unwrap();
+        let a = f.root.iter().find(|a| a.name == "model_config").unwrap();
+        let Value::Unreadable(e) = &a.value else {
+            panic!("{:?}", a.value)
+        };
+        assert!(e.to_string().contains("no object 1"), "{e}");
+    }
+
+    #[test]
+    fn enc_size_matches_hdf5() {
+        assert_eq!(enc_size(0), 1);
+        assert_eq!(enc_size(255), 1);
+        assert_eq!(enc_size(256), 2);
+        assert_eq!(enc_size(29), 1);
+        assert_eq!(enc_size(1 << 32), 5);
     }
 }

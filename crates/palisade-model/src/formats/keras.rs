@@ -54,7 +54,7 @@ pub(crate) fn scan_hdf5(ctx: &mut Ctx<'_>, loc: &Loc, src: Src<'_>) {
             }
         }
         Err(e) => {
-            report_hdf5_error(ctx, loc, &e, "the file's structure");
+            report_hdf5_error(ctx, loc, &e, "file structure");
             search_hdf5_text(ctx, loc, src);
         }
     }
@@ -67,7 +67,7 @@ fn report_hdf5_error(ctx: &mut Ctx<'_>, loc: &Loc, e: &hdf5::Error, what: &str) 
             "hdf5",
             Some(e.offset()),
             format!(
-                "malformed HDF5: {what} cannot be read: {e}; the Keras config was searched for as text instead"
+                "malformed HDF5 {what}: {e}; the Keras config was searched for as text instead"
             ),
         ),
         hdf5::Error::Unsupported { .. } => ctx.unscanned(
@@ -128,7 +128,7 @@ fn scan_hdf5_attributes(ctx: &mut Ctx<'_>, loc: &Loc, file: &hdf5::File) -> bool
                 }
             }
             hdf5::Value::Unreadable(e) => {
-                report_hdf5_error(ctx, loc, e, &format!("the `{}` attribute", a.name));
+                report_hdf5_error(ctx, loc, e, &format!("attribute `{}`", a.name));
             }
             hdf5::Value::Other => {}
         }
@@ -550,5 +550,56 @@ fn custom_object(
             format!("custom object `{callable}` makes Keras import `{module}` on load"),
         );
         f.callable = Some(callable);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Json {
+        parse_json(s.as_bytes()).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn python_json_extensions_parse() {
+        let j = parse(r#"{"a": NaN, "b": [Infinity, -Infinity], "c": 1e400, "d": -2.5e-3}"#);
+        assert_eq!(j.value["a"], Value::Null);
+        assert_eq!(j.value["b"], serde_json::json!([null, null]));
+        assert_eq!(j.value["c"], Value::Null);
+        assert_eq!(j.value["d"], serde_json::json!(-2.5e-3));
+        assert!(!j.truncated);
+        // NaN inside a string is text
+        assert_eq!(parse(r#"{"NaN": "NaN"}"#).value["NaN"], "NaN");
+    }
+
+    #[test]
+    fn lone_surrogates_become_replacement_characters() {
+        let j = parse(
+            r#"{"x": "\ud800", "y": "\udc00z", "ok": "\ud83d\ude00", "class_name": "Lambda"}"#,
+        );
+        assert_eq!(j.value["x"], "\u{fffd}");
+        assert_eq!(j.value["y"], "\u{fffd}z");
+        assert_eq!(j.value["ok"], "\u{1f600}");
+        assert_eq!(j.value["class_name"], "Lambda");
+    }
+
+    #[test]
+    fn deep_nesting_is_cut_and_said() {
+        let deep = format!(
+            r#"{{"class_name": "Lambda", "junk": {}1{}}}"#,
+            "[".repeat(500),
+            "]".repeat(500)
+        );
+        let j = parse(&deep);
+        assert!(j.truncated);
+        assert_eq!(j.value["class_name"], "Lambda");
+    }
+
+    #[test]
+    fn invalid_json_is_still_an_error() {
+        assert!(parse_json(b"{\"a\": }").is_err());
+        assert!(parse_json(b"{\"a\": 1} trailing").is_err());
+        assert!(parse_json(b"\"unterminated").is_err());
     }
 }
