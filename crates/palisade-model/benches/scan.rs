@@ -1,6 +1,6 @@
-//! `cargo bench -p palisade-model`: scan time of the labelled corpus (one process) and of
-//! sparse multi-gigabyte PyTorch checkpoints, whose scan time must not depend on the size
-//! of the tensor data. Plain `std::time` measurements: each figure is the median of
+//! `cargo bench -p palisade-model`: scan time of the labelled corpus (one process), of
+//! sparse multi-gigabyte PyTorch checkpoints and of legacy Keras `.h5` files with large
+//! weights, whose scan time must not depend on the size of the tensor data. Plain `std::time` measurements: each figure is the median of
 //! several runs after a warm-up.
 
 mod sparse_checkpoint;
@@ -68,6 +68,66 @@ fn main() {
             ms(t)
         );
         std::fs::remove_file(&path).ok();
+    }
+
+    for (mib, corrupt) in [
+        (1u64, false),
+        (50, false),
+        (5 * 1024, false),
+        (1, true),
+        (50, true),
+    ] {
+        let path = dir.path().join(format!("keras_{mib}m.h5"));
+        write_h5(&path, mib << 20, corrupt);
+        let runs = if corrupt { 10 } else { 50 };
+        let (t, n) = time(runs, || scan_path(&path, &serial).len());
+        let how = if corrupt {
+            "corrupt header, text search"
+        } else {
+            "HDF5 structure read         "
+        };
+        assert_eq!(
+            n,
+            usize::from(corrupt),
+            "one PAL840 for the corrupt file, none otherwise"
+        );
+        println!(
+            "Keras .h5, {mib:>5} MiB of weights, {how}: {:>8.3} ms",
+            ms(t)
+        );
+        std::fs::remove_file(&path).ok();
+    }
+}
+
+/// A legacy Keras `.h5` (the benign fixture, written by h5py) followed by `size` bytes of
+/// weights, the way a big contiguous dataset sits in the file: the structure read must not
+/// look at them. Up to 64 MiB the weights are written (pseudo-random floats' bytes), beyond
+/// that the file is extended sparsely. `corrupt` destroys the root object header, so the scan
+/// falls back to searching the whole file for config text.
+fn write_h5(path: &Path, size: u64, corrupt: bool) {
+    use std::io::Write;
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keras");
+    let mut head = std::fs::read(fixtures.join("benign.h5")).expect("benign.h5 fixture");
+    if corrupt {
+        let root = u64::from_le_bytes(head[64..72].try_into().unwrap()) as usize;
+        head[root] = 7;
+    }
+    let mut f = std::fs::File::create(path).expect("create .h5");
+    f.write_all(&head).unwrap();
+    if size <= 64 << 20 {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut block = vec![0u8; 1 << 20];
+        for _ in 0..size >> 20 {
+            for c in block.chunks_mut(8) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                c.copy_from_slice(&x.to_le_bytes());
+            }
+            f.write_all(&block).unwrap();
+        }
+    } else {
+        f.set_len(head.len() as u64 + size).unwrap();
     }
 }
 
