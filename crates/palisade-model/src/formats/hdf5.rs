@@ -40,7 +40,7 @@ const MAX_NODE_SIZE: u64 = 64 * 1024;
 /// Most positional reads for one file, and most bytes read by them: the bound on the work an
 /// adversarial file can cause, whatever its pointers and counts say.
 const MAX_READS: u64 = 200_000;
-const MAX_READ_BYTES: u64 = 512 * 1024 * 1024;
+const MAX_READ_BYTES: u64 = 256 * 1024 * 1024;
 /// Deepest v2 B-tree or fractal heap indirect block nesting followed.
 const MAX_TREE_DEPTH: u32 = 16;
 /// Most v1 B-tree nodes / symbol table nodes visited to find a child group.
