@@ -1,6 +1,6 @@
-//! Every reader behind `scan_bytes` (zip, tar, 7z, gzip/bzip2/xz/lz4/zlib, npy, HDF5 search,
-//! safetensors, GGUF, ONNX and SavedModel protobufs, pickles) on arbitrary input. The first
-//! byte picks a file name, because formats without a magic number are routed by name.
+//! Every reader behind `scan_bytes` (zip, tar, 7z, gzip/bzip2/xz/lz4/zlib, npy, HDF5 structure and
+//! text search, safetensors, GGUF, ONNX and SavedModel protobufs, pickles) on arbitrary input. The
+//! first byte picks a file name, because formats without a magic number are routed by name.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
