@@ -5,6 +5,7 @@
 pub mod cli;
 mod commands;
 pub mod corpus;
+pub mod helm;
 pub mod inputs;
 pub mod registry;
 
