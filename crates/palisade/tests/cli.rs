@@ -620,3 +620,29 @@ fn harden_reports_unreadable_input_and_still_hardens_the_rest() {
         stdout(&out)
     );
 }
+
+/// `palisade … | head`: a reader that goes away is not a crash. The rest of the output is
+/// dropped, nothing is printed about it, and the exit code is still the command's.
+#[test]
+fn a_closed_stdout_pipe_is_not_a_panic() {
+    let examples = examples();
+    let cases: [(&[&str], i32); 3] = [
+        // Over 64 KiB (a pipe's buffer), so the write meets the closed pipe.
+        (&["scan", examples.to_str().unwrap(), "-f", "json"], 1),
+        (&["rules"], 0),
+        (&["explain", "PAL017"], 0),
+    ];
+    for (args, code) in cases {
+        let mut child = bin()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("palisade runs");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = stderr(&out);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+    }
+}

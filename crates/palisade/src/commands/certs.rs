@@ -127,6 +127,5 @@ pub fn run(cmd: &CertsCommand) -> i32 {
         secret.display(),
         req.secret_name,
     );
-    println!("{bundle}");
-    0
+    super::print_or_fail(&format!("{bundle}\n"), 0)
 }

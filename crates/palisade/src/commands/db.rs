@@ -1,6 +1,7 @@
 //! `palisade db`: the local OSV vulnerability database (`import`, `update`, `info`) and
 //! `check`, which matches lock files or purls against it.
 
+use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -198,30 +199,36 @@ fn info(format: &str, db: &std::path::Path) -> i32 {
             "sources": meta.sources,
             "ecosystems": meta.ecosystems,
         });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-        return 0;
+        return super::print_or_fail(
+            &(serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"),
+            0,
+        );
     }
-    println!("database   {}", db.display());
-    println!("format     {}", meta.format);
-    println!(
+    let mut out = String::new();
+    let _ = writeln!(out, "database   {}", db.display());
+    let _ = writeln!(out, "format     {}", meta.format);
+    let _ = writeln!(
+        out,
         "built      {} ({age_days} days ago)",
         Date::from_days_since_epoch(i64::try_from(meta.created / 86_400).unwrap_or(0))
     );
-    println!(
+    let _ = writeln!(
+        out,
         "advisories {} ({} withdrawn skipped)",
         meta.advisories, meta.withdrawn_skipped
     );
     for s in &meta.sources {
-        println!("source     {s}");
+        let _ = writeln!(out, "source     {s}");
     }
-    println!(
+    let _ = writeln!(
+        out,
         "\n{:<24} {:>10} {:>10}",
         "ECOSYSTEM", "ADVISORIES", "PACKAGES"
     );
     for (eco, c) in &meta.ecosystems {
-        println!("{eco:<24} {:>10} {:>10}", c.advisories, c.packages);
+        let _ = writeln!(out, "{eco:<24} {:>10} {:>10}", c.advisories, c.packages);
     }
-    0
+    super::print_or_fail(&out, 0)
 }
 
 /// The named files, and the lock files found under named directories (walked as `palisade
@@ -345,7 +352,7 @@ fn check(args: &CheckArgs) -> i32 {
                 return super::fail(format!("{}: cannot write report: {e}", path.display()));
             }
         }
-        None => print!("{text}"),
+        None => return super::print_or_fail(&text, report.exit_code()),
     }
     report.exit_code()
 }

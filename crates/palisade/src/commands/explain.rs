@@ -4,10 +4,7 @@ use crate::registry::find_rule;
 
 pub fn run(key: &str) -> i32 {
     match find_rule(key) {
-        Some(rule) => {
-            print!("{}", render(rule));
-            0
-        }
+        Some(rule) => super::print_or_fail(&render(rule), 0),
         None => super::fail(format!(
             "no rule with code or name `{key}` (see `palisade rules`)"
         )),

@@ -106,7 +106,14 @@ pub fn run(args: &HardenArgs) -> i32 {
             }
         }
     }
-    print!("{stdout}");
+    if let Err(e) = super::print_stdout(&stdout) {
+        errors.push(palisade_policy::InputError {
+            file: "<stdout>".into(),
+            line: 0,
+            column: 0,
+            message: format!("cannot write: {e}"),
+        });
+    }
 
     // The summary goes to stderr so stdout stays valid YAML / JSON.
     let fixed: usize = results.iter().map(|r| r.hardened.fixed.len()).sum();

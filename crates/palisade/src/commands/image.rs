@@ -304,7 +304,11 @@ pub fn run_sbom(args: &SbomArgs) -> i32 {
                 return super::fail(format!("{}: cannot write SBOM: {e}", path.display()));
             }
         }
-        None => print!("{text}"),
+        None => {
+            if let Err(e) = super::print_stdout(&text) {
+                return super::fail(format!("cannot write to standard output: {e}"));
+            }
+        }
     }
     for e in &scan.errors {
         eprintln!("palisade: {}: {e}", scan.reference);

@@ -32,7 +32,7 @@ pub fn run(args: &ScanArgs) -> i32 {
                 return super::fail(format!("{}: cannot write report: {e}", path.display()));
             }
         }
-        None => print!("{text}"),
+        None => return super::print_or_fail(&text, report.exit_code()),
     }
     report.exit_code()
 }

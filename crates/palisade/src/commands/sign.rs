@@ -3,6 +3,7 @@
 //! 2 usage or input error.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -205,10 +206,7 @@ pub fn run_keys(cmd: &KeysCommand) -> i32 {
         }
         KeysCommand::PublicKey { key } => {
             match PublicKey::from_file(key).and_then(|k| k.to_pem()) {
-                Ok(pem) => {
-                    print!("{pem}");
-                    0
-                }
+                Ok(pem) => super::print_or_fail(&pem, 0),
                 Err(e) => report(&e),
             }
         }
@@ -250,10 +248,7 @@ pub fn run_sign(cmd: &SignCommand) -> i32 {
                 Ok::<_, Error>(sig.to_base64())
             })();
             match result {
-                Ok(b64) => {
-                    println!("{b64}");
-                    0
-                }
+                Ok(b64) => super::print_or_fail(&format!("{b64}\n"), 0),
                 Err(e) => report(&e),
             }
         }
@@ -409,16 +404,18 @@ pub fn run_verify(cmd: &VerifyCommand) -> i32 {
             })();
             match result {
                 Ok(v) => {
+                    let mut out = String::new();
                     if format == "json" {
-                        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                        out = serde_json::to_string_pretty(&v).unwrap_or_default() + "\n";
                     } else {
                         for s in &v.verified {
-                            println!(
+                            let _ = writeln!(
+                                out,
                                 "Verified OK: {} ({}) signed by {} in the {} format",
                                 reference, v.digest, s.key, s.format
                             );
                             for (k, val) in &s.annotations {
-                                println!("  annotation {k}={val}");
+                                let _ = writeln!(out, "  annotation {k}={val}");
                             }
                         }
                         for why in &v.rejected {
@@ -436,7 +433,7 @@ pub fn run_verify(cmd: &VerifyCommand) -> i32 {
                         }
                     }
                     let _ = SignatureFormat::Classic;
-                    if v.verified.is_empty() { 1 } else { 0 }
+                    super::print_or_fail(&out, i32::from(v.verified.is_empty()))
                 }
                 Err(e) => report(&e),
             }
