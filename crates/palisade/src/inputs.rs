@@ -46,7 +46,8 @@ impl Input {
 pub const MANIFEST_EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
 /// Expands the command-line paths: directories recursively (skipping hidden directories and
-/// not following directory symlinks, so a link loop cannot hang a scan), in a stable order.
+/// not following directory symlinks, so a link loop cannot hang a scan; a symlink to a file
+/// is read as the file), in a stable order.
 pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
@@ -103,7 +104,8 @@ fn walk(dir: &Path, out: &mut Vec<Input>, errors: &mut Vec<InputError>) {
     let mut paths: Vec<_> = entries.filter_map(Result::ok).collect();
     paths.sort_by_key(std::fs::DirEntry::file_name);
     // From the listing already read (its file types come with it), not a `stat` of every
-    // directory of the tree; symlinks are not followed, as for the files below.
+    // directory of the tree; symlinks are not followed (the model scanner reads only the
+    // directory's regular files).
     if paths
         .iter()
         .any(|e| e.file_name() == "config.json" && e.file_type().is_ok_and(|t| t.is_file()))
@@ -124,7 +126,7 @@ fn walk(dir: &Path, out: &mut Vec<Input>, errors: &mut Vec<InputError>) {
             if !name.to_string_lossy().starts_with('.') {
                 walk(&path, out, errors);
             }
-        } else if file_type.is_file() {
+        } else if is_file(&entry) {
             let kind = if palisade_dockerfile::is_dockerfile(&path) {
                 Some(Kind::Dockerfile)
             } else if palisade_vuln::lockfile::kind(&path).is_some() {
@@ -145,6 +147,14 @@ fn walk(dir: &Path, out: &mut Vec<Input>, errors: &mut Vec<InputError>) {
             }
         }
     }
+}
+
+/// A regular file, or a symlink to one (directory symlinks are not followed).
+fn is_file(entry: &std::fs::DirEntry) -> bool {
+    entry.file_type().is_ok_and(|t| {
+        t.is_file()
+            || (t.is_symlink() && std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file()))
+    })
 }
 
 #[must_use]

@@ -646,3 +646,33 @@ fn a_closed_stdout_pipe_is_not_a_panic() {
         assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
     }
 }
+
+/// A symlink to a manifest in a walked directory is scanned as the file (kustomize bases
+/// and shared values are often linked); a directory symlink is still not followed, so a
+/// link loop cannot hang the walk.
+#[test]
+fn a_walked_symlink_to_a_file_is_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("shared");
+    let scanned = dir.path().join("k8s");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::create_dir_all(&scanned).unwrap();
+    std::fs::write(shared.join("pod.yaml"), PRIVILEGED_POD).unwrap();
+    std::os::unix::fs::symlink(shared.join("pod.yaml"), scanned.join("pod.yaml")).unwrap();
+    std::os::unix::fs::symlink(&scanned, scanned.join("loop")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("gone.yaml"), scanned.join("dangling.yaml"))
+        .unwrap();
+    let out = run(&["scan", scanned.to_str().unwrap(), "-f", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let report = json(&out);
+    assert_eq!(report["summary"]["files"], 1, "{report}");
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "PAL007"
+                && f["file"] == scanned.join("pod.yaml").to_str().unwrap()),
+        "{report}"
+    );
+}

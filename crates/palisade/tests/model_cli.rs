@@ -180,3 +180,31 @@ fn hugging_face_model_directories_are_checked() {
     // Each directory's config.json was read (the Python files are not reported on as files).
     assert_eq!(report["summary"]["files"], 2, "{report}");
 }
+
+/// A Hugging Face cache snapshot (`snapshots/REV/` files are symlinks into `blobs/`), named
+/// as the model's directory: the weights are scanned through the link, as any walked symlink
+/// to a file is.
+#[test]
+fn model_files_in_a_hugging_face_cache_snapshot_are_scanned_through_their_symlinks() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = dir.path().join("models--org--m/blobs");
+    let snapshot = dir.path().join("models--org--m/snapshots/0123abcd");
+    std::fs::create_dir_all(&blobs).unwrap();
+    std::fs::create_dir_all(&snapshot).unwrap();
+    std::fs::write(
+        blobs.join("5f1e0c"),
+        b"\x80\x02cposix\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03.",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("../../blobs/5f1e0c", snapshot.join("pytorch_model.bin")).unwrap();
+    let out = scan(&[snapshot.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report = json(&out);
+    let model = snapshot.join("pytorch_model.bin");
+    assert!(
+        findings(&report).iter().any(|f| f["code"] == "PAL801"
+            && f["callable"] == "posix.system"
+            && f["file"] == model.to_str().unwrap()),
+        "{report}"
+    );
+}
