@@ -146,11 +146,7 @@ pub fn pod_sites<'a>(
             message: format!(
                 "{}: expected a pod {} at {}",
                 res.kind,
-                if path.is_empty() {
-                    "spec at /spec"
-                } else {
-                    "template"
-                },
+                if path.is_empty() { "spec" } else { "template" },
                 if path.is_empty() { "/spec" } else { path }
             ),
         });

@@ -89,6 +89,8 @@ fn a_workload_without_its_pod_template() {
         errors,
         ["8: document 2: Deployment: expected a pod template at /spec/template"]
     );
+    let errors = errors_around("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n");
+    assert_eq!(errors, ["8: document 2: Pod: expected a pod spec at /spec"]);
 }
 
 #[test]
