@@ -28,6 +28,9 @@ pub struct Hardened {
     /// Where a fix may need the image's cooperation.
     pub notes: Vec<String>,
     pub errors: Vec<InputError>,
+    /// As [`FileScan::not_kubernetes`]: YAML/JSON without Kubernetes objects (a Helm
+    /// `values.yaml`); `errors` then says so for each document.
+    pub not_kubernetes: bool,
 }
 
 /// Hardens one YAML/JSON stream. `opts` must carry hardening options
@@ -37,6 +40,7 @@ pub fn harden_source(file: &Arc<str>, src: &str, opts: &ScanOptions) -> Hardened
     let scan: FileScan = scan_source(file, src, opts);
     let mut out = Hardened {
         errors: scan.errors,
+        not_kubernetes: scan.not_kubernetes,
         ..Hardened::default()
     };
     let mut per_doc: Vec<(usize, Vec<PatchOp>)> = Vec::new();

@@ -676,3 +676,31 @@ fn a_walked_symlink_to_a_file_is_scanned() {
         "{report}"
     );
 }
+
+/// `harden DIR` treats a Helm `values.yaml` met in the walk as `scan DIR` does: skipped with
+/// a notice, not an input error (exit 2) and not copied into the hardened stream.
+#[test]
+fn harden_skips_walked_yaml_that_is_not_kubernetes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("values.yaml"),
+        "replicaCount: 2\nimage: {tag: latest}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("pod.yaml"), PRIVILEGED_POD).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = run(&["harden", d, "--select", "pss"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("skipped 1 YAML/JSON file(s) without apiVersion or kind"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stdout(&out).contains("replicaCount"), "{}", stdout(&out));
+    let out = run(&["harden", d, "--select", "pss", "--write"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Named, it is still an error.
+    let named = dir.path().join("values.yaml");
+    let out = run(&["harden", named.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

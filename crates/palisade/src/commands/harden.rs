@@ -57,8 +57,12 @@ pub fn run(args: &HardenArgs) -> i32 {
         .collect();
     // An unreadable file is an input error (exit 2); the others are still hardened.
     let mut results = Vec::with_capacity(outcomes.len());
+    let mut skipped = 0usize;
     for outcome in outcomes {
         match outcome {
+            // A values.yaml or package.json met while walking a directory: skipped, as
+            // `scan` skips it (a named one is an error).
+            Ok(r) if r.hardened.not_kubernetes && !r.input.explicit => skipped += 1,
             Ok(r) => results.push(r),
             Err(e) => errors.push(e),
         }
@@ -146,6 +150,11 @@ pub fn run(args: &HardenArgs) -> i32 {
     }
     for e in &errors {
         eprintln!("palisade: {e}");
+    }
+    if skipped > 0 {
+        eprintln!(
+            "palisade: skipped {skipped} YAML/JSON file(s) without apiVersion or kind (not Kubernetes manifests)"
+        );
     }
     eprintln!(
         "palisade: fixed {fixed} finding(s) in {} file(s); {} finding(s) have no automatic fix",
