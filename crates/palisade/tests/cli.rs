@@ -704,3 +704,26 @@ fn harden_skips_walked_yaml_that_is_not_kubernetes() {
     let out = run(&["harden", named.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+/// `-o` naming a directory is an error (exit 2) that leaves no temporary file behind.
+#[test]
+fn a_report_that_cannot_be_written_leaves_no_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("reports");
+    std::fs::create_dir(&target).unwrap();
+    let out = run_stdin(
+        &["scan", "-", "-f", "json", "-o", target.to_str().unwrap()],
+        PRIVILEGED_POD,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cannot write report"),
+        "{}",
+        stderr(&out)
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["reports"]);
+}

@@ -38,7 +38,7 @@ pub fn run(args: &ScanArgs) -> i32 {
 }
 
 /// Writes through a temporary file in the same directory and renames it into place, so a
-/// reader never sees half a report.
+/// reader never sees half a report. The temporary file is removed when that fails.
 pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
@@ -50,8 +50,11 @@ pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result
             .and_then(|n| n.to_str())
             .unwrap_or("report")
     ));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
+    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 /// Loads the policy file (if any) and lets command-line flags override it.
