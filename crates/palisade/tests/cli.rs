@@ -727,3 +727,30 @@ fn a_report_that_cannot_be_written_leaves_no_temporary_file() {
         .collect();
     assert_eq!(left, ["reports"]);
 }
+
+/// `harden --write` rewrites the file a symlink names and keeps the link.
+#[test]
+fn harden_write_keeps_a_symlink_and_rewrites_its_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.yaml");
+    std::fs::write(&base, PRIVILEGED_POD).unwrap();
+    let overlay = dir.path().join("overlay");
+    std::fs::create_dir(&overlay).unwrap();
+    std::os::unix::fs::symlink(&base, overlay.join("pod.yaml")).unwrap();
+    let out = run(&[
+        "harden",
+        overlay.to_str().unwrap(),
+        "--select",
+        "pss",
+        "--write",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let link = std::fs::symlink_metadata(overlay.join("pod.yaml")).unwrap();
+    assert!(link.file_type().is_symlink());
+    assert!(
+        std::fs::read_to_string(&base)
+            .unwrap()
+            .contains("privileged: false"),
+        "the target is hardened"
+    );
+}

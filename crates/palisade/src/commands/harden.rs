@@ -84,7 +84,10 @@ pub fn run(args: &HardenArgs) -> i32 {
         None if args.write => {
             for r in results.iter().filter(|r| r.hardened.text != r.original) {
                 if let Some(path) = &r.input.path {
-                    if let Err(e) = write_atomically(path, r.hardened.text.as_bytes()) {
+                    // Through a symlink to the file it names, so a linked manifest stays
+                    // linked (the rename would replace the link with a copy).
+                    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+                    if let Err(e) = write_atomically(&target, r.hardened.text.as_bytes()) {
                         errors.push(palisade_policy::InputError {
                             file: r.input.display_name().into(),
                             line: 0,
