@@ -209,14 +209,17 @@ pub struct RulesArgs {
     pub format: String,
 }
 
-/// Whether to colour output written to stdout.
+/// Whether to colour output written to stdout. `NO_COLOR` turns colour off when it is set
+/// to a non-empty value (<https://no-color.org>: an empty one is as if unset).
 #[must_use]
 pub fn use_color(choice: ColorChoice, to_file: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            !to_file && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+            !to_file
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
         }
     }
 }

@@ -754,3 +754,38 @@ fn harden_write_keeps_a_symlink_and_rewrites_its_target() {
         "the target is hardened"
     );
 }
+
+/// Runs `palisade ARGS` with stdout on a pseudo-terminal (`script`) and the environment
+/// variable `NO_COLOR` set to `no_color`; returns what it printed, or `None` without `script`.
+fn on_a_terminal(args: &[&str], no_color: &str) -> Option<String> {
+    let cmd = std::iter::once(env!("CARGO_BIN_EXE_palisade").to_string())
+        .chain(args.iter().map(|a| format!("'{a}'")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = Command::new("script")
+        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+        .env("NO_COLOR", no_color)
+        .output()
+        .ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// On a terminal the table is coloured unless `NO_COLOR` is set to a non-empty value
+/// (no-color.org: an empty `NO_COLOR` is as if unset).
+#[test]
+fn no_color_turns_colour_off_only_when_not_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let pod = dir.path().join("pod.yaml");
+    std::fs::write(&pod, PRIVILEGED_POD).unwrap();
+    let args = ["scan", pod.to_str().unwrap(), "--select", "privileged"];
+    let Some(coloured) = on_a_terminal(&args, "") else {
+        eprintln!("skipped: `script` (util-linux) is not installed");
+        return;
+    };
+    assert!(coloured.contains("\u{1b}["), "{coloured:?}");
+    let plain = on_a_terminal(&args, "1").unwrap();
+    assert!(
+        plain.contains("PAL007") && !plain.contains("\u{1b}["),
+        "{plain:?}"
+    );
+}
