@@ -443,6 +443,9 @@ fn model_files_are_routed_to_the_model_scanner() {
     assert!(!model_findings.is_empty(), "{report}");
     assert!(model_findings.iter().any(|f| f["severity"] == "critical" && f["code"].as_str().unwrap().starts_with("PAL8")), "{report}");
     assert_eq!(out.status.code(), Some(1));
+    // The schema's `resources`: Kubernetes objects, images and model files.
+    assert_eq!(report["summary"]["files"], 2, "{report}");
+    assert_eq!(report["summary"]["resources"], 2, "{report}");
 }
 
 const ROOT_POD: &str = "# the model server\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ml}\nspec:\n  containers:\n    - name: app  # serves /v1/models\n      image: registry.example.com/app:1.0\n";

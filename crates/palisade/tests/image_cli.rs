@@ -49,6 +49,9 @@ fn scan_image_and_sbom() {
     let (code, out, err) = palisade(&["scan", "image", &layout, "-f", "json"]);
     assert_eq!(code, 1, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // An image is a resource (the JSON schema's `summary.resources`), as well as a file.
+    assert_eq!(v["summary"]["files"], 1, "{out}");
+    assert_eq!(v["summary"]["resources"], 1, "{out}");
     let codes: Vec<&str> = v["findings"]
         .as_array()
         .unwrap()

@@ -184,6 +184,7 @@ pub fn execute_scan(args: &ScanArgs) -> Result<ScanReport, String> {
         match palisade_image::scan_reference(&r, &image_opts) {
             Ok(s) => {
                 report.files_scanned += 1;
+                report.resources_scanned += 1;
                 scanned.push((s.reference.clone(), s.reference_digest.clone()));
                 report.notices.push(summary(&s));
                 report.notices.extend(s.surface.summary_lines(&s.reference));

@@ -229,12 +229,15 @@ fn scan_model(
     } else {
         palisade_model::scan_path_report(path, opts)
     };
-    let files = if input.kind == Kind::ModelDirectory {
-        result.files_scanned
+    // A model file is a resource of its own (the JSON schema's `summary.resources`); a
+    // directory's configs belong to the model whose files are counted.
+    let (files, resources) = if input.kind == Kind::ModelDirectory {
+        (result.files_scanned, 0)
     } else {
-        1
+        (1, 1)
     };
     let scan = FileScan {
+        resources,
         findings: result
             .findings
             .iter()
