@@ -24,7 +24,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan manifests (files, directories, or `-` for stdin)
+    /// Scan manifests, Dockerfiles, model files and lock files (files, directories, or `-` for
+    /// stdin), or container images (`scan image REF…`)
     Scan(ScanArgs),
     /// Apply the fixes of a scan: hardened YAML, a diff, in-place rewrite or patches
     Harden(HardenArgs),
@@ -64,7 +65,9 @@ pub enum ColorChoice {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files or directories to scan; `-` reads a stream from stdin (`helm template … | palisade scan -`)
+    /// Files or directories to scan; `-` reads a stream from stdin (`helm template … | palisade
+    /// scan -`); `image REF…` scans container images (`oci:DIR:TAG`, `docker-archive:FILE`,
+    /// `dir:ROOT`, `registry/repo:tag`)
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// Output format

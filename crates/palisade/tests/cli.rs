@@ -792,3 +792,33 @@ fn no_color_turns_colour_off_only_when_not_empty() {
         "{plain:?}"
     );
 }
+
+/// `scan --help` tells of `scan image`; `scan image` without a reference says what it
+/// needs (it read `image` as a missing file), and image-only flags are refused elsewhere.
+#[test]
+fn scan_image_is_documented_and_needs_a_reference() {
+    let help = stdout(&run(&["scan", "--help"]));
+    assert!(
+        help.contains("`image REF…` scans container images"),
+        "{help}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["scan", "image"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("`palisade scan image` needs an image reference"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_stdin(&["scan", "-", "--platform", "linux/arm64"], PRIVILEGED_POD);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--platform, --verify-key and --namespace apply to"),
+        "{}",
+        stderr(&out)
+    );
+}

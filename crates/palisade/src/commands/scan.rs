@@ -115,8 +115,20 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
     if super::image::is_image_scan(args) {
         return super::image::execute_scan(args);
     }
-    if !args.image.verify_key.is_empty() || args.image.namespace.is_some() {
-        return Err("--verify-key and --namespace apply to `palisade scan image REF…`".into());
+    if args.paths.len() == 1 && args.paths[0].as_os_str() == "image" && !args.paths[0].exists() {
+        return Err(
+            "`palisade scan image` needs an image reference: palisade scan image REF… \
+                    (oci:DIR:TAG, docker-archive:FILE, dir:ROOT, registry/repo:tag)"
+                .into(),
+        );
+    }
+    if !args.image.verify_key.is_empty()
+        || args.image.namespace.is_some()
+        || args.image.platform.is_some()
+    {
+        return Err(
+            "--platform, --verify-key and --namespace apply to `palisade scan image REF…`".into(),
+        );
     }
     let (policy, opts) = resolve_options(&args.policy)?;
     let rules = all_rules();
