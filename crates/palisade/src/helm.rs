@@ -148,7 +148,10 @@ pub fn split_by_source(rendered: &str) -> Vec<RenderedTemplate> {
             continue;
         };
         // The first component is the chart's name; what follows is the path in the chart.
-        let template = source.split_once('/').map_or(source, |(_, t)| t).to_string();
+        let template = source
+            .split_once('/')
+            .map_or(source, |(_, t)| t)
+            .to_string();
         match out.iter_mut().find(|t| t.template == template) {
             Some(t) => {
                 t.text.push_str("---\n");
@@ -209,7 +212,11 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("Chart.yaml"), "apiVersion: v2\nname: web\n").unwrap();
         assert!(is_chart(&dir));
-        std::fs::write(dir.join("Chart.yaml"), "apiVersion: apps/v1\nkind: Deployment\n").unwrap();
+        std::fs::write(
+            dir.join("Chart.yaml"),
+            "apiVersion: apps/v1\nkind: Deployment\n",
+        )
+        .unwrap();
         assert!(!is_chart(&dir));
         std::fs::remove_file(dir.join("Chart.yaml")).unwrap();
         assert!(!is_chart(&dir));

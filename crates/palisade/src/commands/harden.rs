@@ -35,6 +35,13 @@ pub fn run(args: &HardenArgs) -> i32 {
     let plain_opts = opts.clone();
     let opts = opts.with_fixes(options);
     let (inputs, mut errors) = collect_inputs(&args.paths);
+    // Templates are not rewritten: what they render is hardened through stdin.
+    for chart in inputs.iter().filter(|i| i.kind == Kind::HelmChart) {
+        let name = chart.display_name();
+        eprintln!(
+            "note: Helm chart {name} skipped: harden rewrites manifests, not templates; harden what it renders with `helm template {name} | palisade harden -`"
+        );
+    }
     let inputs: Vec<Input> = inputs
         .into_iter()
         .filter(|i| i.kind == Kind::Manifest)

@@ -136,8 +136,10 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
     let model_opts = model_options(&policy);
     let (locks, inputs): (Vec<Input>, Vec<Input>) =
         inputs.into_iter().partition(|i| i.kind == Kind::LockFile);
+    let (charts, inputs): (Vec<Input>, Vec<Input>) =
+        inputs.into_iter().partition(|i| i.kind == Kind::HelmChart);
     // Each scan with the number of files it read and reports on.
-    let (scans, files): (Vec<FileScan>, Vec<usize>) = inputs
+    let (mut scans, mut files): (Vec<FileScan>, Vec<usize>) = inputs
         .par_iter()
         .map(|input| match input.kind {
             Kind::Manifest => {
@@ -147,9 +149,22 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
             }
             Kind::Model | Kind::ModelDirectory => scan_model(input, &model_opts, &opts.selection),
             Kind::Dockerfile => (scan_dockerfile(input, &opts.selection), 1),
-            Kind::LockFile => (FileScan::default(), 0),
+            Kind::LockFile | Kind::HelmChart => (FileScan::default(), 0),
         })
         .unzip();
+    let mut chart_notices = Vec::new();
+    if !charts.is_empty() {
+        let helm = crate::helm::helm_binary();
+        for (chart_scans, notice) in charts
+            .par_iter()
+            .map(|chart| scan_chart(chart, helm.as_deref(), &opts))
+            .collect::<Vec<_>>()
+        {
+            files.push(chart_scans.len());
+            scans.extend(chart_scans);
+            chart_notices.extend(notice);
+        }
+    }
     let lock_scan = super::vulns::scan_lock_files(&locks, &args.vuln, &opts.selection);
 
     let mut report = ScanReport::new(policy.fail_on);
@@ -183,6 +198,7 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     report.suppressed += applied.suppressed;
     report.notices = lock_scan.outcome.notices;
+    report.notices.extend(chart_notices);
     report.notices.extend(applied.notices);
     if skipped > 0 {
         report.notices.push(format!(
@@ -191,6 +207,62 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
     }
     report.errors = errors;
     Ok(report)
+}
+
+/// A Helm chart is rendered by `helm template` and each template's output is scanned as a
+/// manifest: findings name the chart as their file and the template as the member, with the
+/// rendered line and excerpt. Without `helm`, a notice says the chart was not scanned.
+fn scan_chart(
+    chart: &Input,
+    helm: Option<&std::path::Path>,
+    opts: &ScanOptions,
+) -> (Vec<FileScan>, Option<String>) {
+    let name = chart.display_name();
+    let Some(path) = chart.path.as_deref() else {
+        return (Vec::new(), None);
+    };
+    let Some(helm) = helm else {
+        return (
+            Vec::new(),
+            Some(format!(
+                "Helm chart {name} not scanned: helm is not on the PATH (or PALISADE_HELM is empty); scan its output with `helm template {name} | palisade scan -`"
+            )),
+        );
+    };
+    let templates = match crate::helm::render(helm, path) {
+        Ok(t) => t,
+        Err(message) => {
+            let error = palisade_policy::InputError {
+                file: name.into(),
+                line: 0,
+                column: 0,
+                message,
+            };
+            return (
+                vec![FileScan {
+                    errors: vec![error],
+                    ..FileScan::default()
+                }],
+                None,
+            );
+        }
+    };
+    let file: Arc<str> = name.into();
+    let scans = templates
+        .into_iter()
+        .map(|t| {
+            let mut scan = scan_source(&file, &t.text, opts);
+            scan.inventory.set_member(&t.template);
+            for f in &mut scan.findings {
+                f.location.member = Some(t.template.clone());
+            }
+            for e in &mut scan.errors {
+                e.message = format!("{} (rendered): {}", t.template, e.message);
+            }
+            scan
+        })
+        .collect();
+    (scans, None)
 }
 
 /// Dockerfiles go to `palisade-dockerfile`.
