@@ -106,7 +106,8 @@ pub fn explain(code_or_name: &str) -> Option<String> {
     })
 }
 
-/// Scans a file or a directory (recursively, without following symlinks).
+/// Scans a file or a directory (recursively, following symlinks to files but not to
+/// directories).
 pub fn scan_path(path: &Path, opts: &ScanOptions) -> Vec<ModelFinding> {
     scan_path_report(path, opts).findings
 }
@@ -168,7 +169,7 @@ pub fn scan_model_dir(dir: &Path, opts: &ScanOptions) -> ScanReport {
     let mut names: Vec<String> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
             .flatten()
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .filter(is_file)
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect(),
         Err(e) => {
@@ -186,6 +187,15 @@ pub fn scan_model_dir(dir: &Path, opts: &ScanOptions) -> ScanReport {
     report.errors = errors;
     sort(&mut report.findings);
     report
+}
+
+/// A regular file, or a symlink to one: a Hugging Face cache snapshot is all links into
+/// `blobs/`. Directory links are not followed, so a link loop cannot trap a walk.
+fn is_file(entry: &std::fs::DirEntry) -> bool {
+    entry.file_type().is_ok_and(|t| {
+        t.is_file()
+            || (t.is_symlink() && std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file()))
+    })
 }
 
 /// Files scanned by the directory pass rather than one by one: the configs that say what
@@ -241,7 +251,7 @@ fn walk(
         let p = entry.path();
         if ft.is_dir() {
             subdirs.push(p);
-        } else if ft.is_file() {
+        } else if is_file(&entry) {
             let name = entry.file_name().to_string_lossy().into_owned();
             if files.len() < max && !is_dir_config(&name) {
                 files.push(p);

@@ -121,11 +121,10 @@ fn walk(dir: &Path, out: &mut Vec<Input>, errors: &mut Vec<InputError>) {
         return;
     }
     // From the listing already read (its file types come with it), not a `stat` of every
-    // directory of the tree; symlinks are not followed (the model scanner reads only the
-    // directory's regular files).
+    // directory of the tree; a linked config counts (a Hugging Face cache snapshot is links).
     if paths
         .iter()
-        .any(|e| e.file_name() == "config.json" && e.file_type().is_ok_and(|t| t.is_file()))
+        .any(|e| e.file_name() == "config.json" && is_file(e))
     {
         out.push(Input {
             path: Some(dir.to_path_buf()),

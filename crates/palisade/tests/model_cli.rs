@@ -197,6 +197,11 @@ fn model_files_in_a_hugging_face_cache_snapshot_are_scanned_through_their_symlin
     )
     .unwrap();
     std::os::unix::fs::symlink("../../blobs/5f1e0c", snapshot.join("pytorch_model.bin")).unwrap();
+    // The snapshot's config and remote code are links too: the directory checks read them.
+    for (blob, name) in [("c0nf1g", "config.json"), ("m0d3l", "modeling_custom.py")] {
+        std::fs::copy(fixture("hf/remote_code").join(name), blobs.join(blob)).unwrap();
+        std::os::unix::fs::symlink(format!("../../blobs/{blob}"), snapshot.join(name)).unwrap();
+    }
     let out = scan(&[snapshot.to_str().unwrap(), "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let report = json(&out);
@@ -205,6 +210,12 @@ fn model_files_in_a_hugging_face_cache_snapshot_are_scanned_through_their_symlin
         findings(&report).iter().any(|f| f["code"] == "PAL801"
             && f["callable"] == "posix.system"
             && f["file"] == model.to_str().unwrap()),
+        "{report}"
+    );
+    assert!(
+        findings(&report)
+            .iter()
+            .any(|f| f["code"] == "PAL850" && f["callable"] == "modeling_custom.py"),
         "{report}"
     );
 }
