@@ -100,7 +100,6 @@ fn substitution_fetch(cmd: &Command) -> Option<&SWord> {
 /// Where a fetcher saves what it downloads, when it saves it to a file: `curl -o F`,
 /// `curl -O URL` (the URL's last segment), `wget -O F`, `wget URL`, or `> F`.
 fn saved_file(c: &Command) -> Option<String> {
-    let prog = c.program();
     let eff = c.effective();
     let args: Vec<&str> = eff.iter().skip(1).map(SWord::as_str).collect();
     let url_name = || {
@@ -110,60 +109,49 @@ fn saved_file(c: &Command) -> Option<String> {
             .map(|u| basename(u.split(['?', '#']).next().unwrap_or(u)).to_string())
             .filter(|n| !n.is_empty())
     };
-    let to_file = |f: &str| (f != "-" && !f.is_empty()).then(|| f.to_string());
     if let Some(r) = c.redirects.iter().find(|r| r.op == ">" || r.op == ">>") {
         return to_file(r.target.as_str());
     }
-    match prog {
-        "curl" => {
-            for (i, a) in args.iter().enumerate() {
-                if let Some(f) = a.strip_prefix("--output=") {
-                    return to_file(f);
-                }
-                if *a == "-o" || *a == "--output" {
-                    return args.get(i + 1).and_then(|f| to_file(f));
-                }
-                // Short options cluster: `-fsSLo file`, `-sSLO`.
-                if a.starts_with('-') && !a.starts_with("--") {
-                    if let Some(p) = a.find('o') {
-                        let rest = &a[p + 1..];
-                        return if rest.is_empty() {
-                            args.get(i + 1).and_then(|f| to_file(f))
-                        } else {
-                            to_file(rest)
-                        };
-                    }
-                    if a.contains('O') {
-                        return url_name();
-                    }
-                }
-                if *a == "--remote-name" {
-                    return url_name();
-                }
-            }
-            None
-        }
-        "wget" => {
-            for (i, a) in args.iter().enumerate() {
-                if let Some(f) = a.strip_prefix("--output-document=") {
-                    return to_file(f);
-                }
-                if *a == "-O" || *a == "--output-document" {
-                    return args.get(i + 1).and_then(|f| to_file(f));
-                }
-                if a.starts_with('-') && !a.starts_with("--") && a.contains('O') {
-                    let rest = &a[a.find('O').unwrap_or(0) + 1..];
-                    return if rest.is_empty() {
-                        args.get(i + 1).and_then(|f| to_file(f))
-                    } else {
-                        to_file(rest)
-                    };
-                }
-            }
-            url_name()
-        }
+    match c.program() {
+        "curl" => output_option(&args, "--output", 'o').unwrap_or_else(|| {
+            let remote_name = args.iter().any(|a| {
+                *a == "--remote-name"
+                    || (a.starts_with('-') && !a.starts_with("--") && a.contains('O'))
+            });
+            remote_name.then(url_name).flatten()
+        }),
+        "wget" => output_option(&args, "--output-document", 'O').unwrap_or_else(url_name),
         _ => None,
     }
+}
+
+/// A file a download is written to; `-` is standard output.
+fn to_file(f: &str) -> Option<String> {
+    (f != "-" && !f.is_empty()).then(|| f.to_string())
+}
+
+/// The file a fetcher's output option names, when the option is given: `--long=F`,
+/// `--long F`, `-s F`, or `-s` inside a cluster of short options (`-fsSLo F`, `-oF`, `-qO-`).
+/// `Some(None)` when it names standard output.
+fn output_option(args: &[&str], long: &str, short: char) -> Option<Option<String>> {
+    for (i, a) in args.iter().enumerate() {
+        let next = || args.get(i + 1).copied();
+        let value = if let Some(v) = a.strip_prefix(long).and_then(|r| r.strip_prefix('=')) {
+            Some(v)
+        } else if *a == long {
+            next()
+        } else if a.starts_with('-')
+            && !a.starts_with("--")
+            && let Some(p) = a.find(short)
+        {
+            let rest = &a[p + 1..];
+            if rest.is_empty() { next() } else { Some(rest) }
+        } else {
+            continue;
+        };
+        return Some(value.and_then(to_file));
+    }
+    None
 }
 
 /// Whether `word` names the file saved as `file` (the same path, or the same name where one

@@ -46,6 +46,32 @@ const MAX_TREE_DEPTH: u32 = 16;
 /// Most v1 B-tree nodes / symbol table nodes visited to find a child group.
 const MAX_GROUP_NODES: usize = 4096;
 
+/// What one object's header chunks may cost: a continuation chain is bounded in length and
+/// bytes and may not come back to a chunk already read.
+#[derive(Default)]
+struct ChunkBudget {
+    chunks: usize,
+    bytes: u64,
+    seen: HashSet<u64>,
+}
+
+impl ChunkBudget {
+    fn admit(&mut self, at: u64, size: u64) -> Result<()> {
+        self.chunks += 1;
+        if self.chunks > MAX_CHUNKS {
+            return bad(at, format!("more than {MAX_CHUNKS} object header chunks"));
+        }
+        if !self.seen.insert(at) {
+            return bad(at, "object header continuation loop");
+        }
+        self.bytes = self.bytes.saturating_add(size);
+        if self.bytes > MAX_HEADER_BYTES {
+            return bad(at, "object header larger than 64 MiB");
+        }
+        Ok(())
+    }
+}
+
 /// Why the structure could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Error {
@@ -368,8 +394,7 @@ impl<'a> Reader<'a> {
     fn messages(&self, addr: u64) -> Result<Vec<Msg>> {
         let first = self.bytes(addr, 16, "object header")?;
         let mut out = Vec::new();
-        let mut seen = HashSet::new();
-        let mut total = 0u64;
+        let mut budget = ChunkBudget::default();
         if first.starts_with(b"OHDR") {
             let mut c = Cur::new(&first, addr);
             c.skip(4, "signature")?;
@@ -390,19 +415,8 @@ impl<'a> Reader<'a> {
             let size = le(&size_bytes);
             let start = addr + (prefix + width) as u64;
             let mut queue = vec![(start, size, false)];
-            let mut chunks = 0;
             while let Some((at, size, ochk)) = queue.pop() {
-                chunks += 1;
-                if chunks > MAX_CHUNKS {
-                    return bad(at, format!("more than {MAX_CHUNKS} object header chunks"));
-                }
-                if !seen.insert(at) {
-                    return bad(at, "object header continuation loop");
-                }
-                total = total.saturating_add(size);
-                if total > MAX_HEADER_BYTES {
-                    return bad(at, "object header larger than 64 MiB");
-                }
+                budget.admit(at, size)?;
                 let chunk = self.bytes(at, size, "object header chunk")?;
                 let body = if ochk {
                     if !chunk.starts_with(b"OCHK") || chunk.len() < 8 {
@@ -425,19 +439,8 @@ impl<'a> Reader<'a> {
             c.skip(4, "reference count")?;
             let size = u64::from(c.u32("object header size")?);
             let mut queue = vec![(addr + 16, size)];
-            let mut chunks = 0;
             while let Some((at, size)) = queue.pop() {
-                chunks += 1;
-                if chunks > MAX_CHUNKS {
-                    return bad(at, format!("more than {MAX_CHUNKS} object header chunks"));
-                }
-                if !seen.insert(at) {
-                    return bad(at, "object header continuation loop");
-                }
-                total = total.saturating_add(size);
-                if total > MAX_HEADER_BYTES {
-                    return bad(at, "object header larger than 64 MiB");
-                }
+                budget.admit(at, size)?;
                 let chunk = self.bytes(at, size, "object header chunk")?;
                 let mut c = Cur::new(&chunk, at);
                 while c.remaining() >= 8 {
