@@ -209,23 +209,7 @@ fn a_read_only_root_keeps_the_caches_the_container_writes_writable() {
     let out = harden_source(&Arc::from("p.yaml"), src, &opts);
     assert!(out.errors.is_empty(), "{:?}", out.errors);
     let doc = palisade_yaml::parse_stream(&out.text).remove(0).unwrap();
-    let mounts = |i: usize| -> Vec<String> {
-        doc.root
-            .pointer(&format!("/spec/containers/{i}/volumeMounts"))
-            .and_then(|n| n.as_seq())
-            .unwrap_or_default()
-            .iter()
-            .map(|m| {
-                format!(
-                    "{} {}",
-                    m.get("name").and_then(|n| n.as_str()).unwrap_or_default(),
-                    m.get("mountPath")
-                        .and_then(|n| n.as_str())
-                        .unwrap_or_default()
-                )
-            })
-            .collect()
-    };
+    let mounts = |i: usize| mounts_of(&doc.root, i);
     assert_eq!(
         mounts(0),
         [
@@ -261,4 +245,34 @@ fn a_read_only_root_keeps_the_caches_the_container_writes_writable() {
     assert_valid_kubernetes("p.yaml", &out.text);
     let twice = harden_source(&Arc::from("p.yaml"), &out.text, &opts);
     assert_eq!(twice.text, out.text, "idempotent");
+
+    // A cache in /tmp itself (the vLLM production-stack chart's default HF_HOME) gets one
+    // volume there, the cache's: two mounts at /tmp would be rejected.
+    let src = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: vllm\n      image: vllm/vllm-openai:v0.6.3\n      env: [{name: HF_HOME, value: /tmp}]\n";
+    let out = harden_source(&Arc::from("p.yaml"), src, &opts);
+    let doc = palisade_yaml::parse_stream(&out.text).remove(0).unwrap();
+    assert_eq!(
+        mounts_of(&doc.root, 0),
+        ["palisade-cache-vllm /tmp"],
+        "{}",
+        out.text
+    );
+    assert_valid_kubernetes("p.yaml", &out.text);
+}
+
+fn mounts_of(root: &palisade_yaml::Node<'_>, container: usize) -> Vec<String> {
+    root.pointer(&format!("/spec/containers/{container}/volumeMounts"))
+        .and_then(|n| n.as_seq())
+        .unwrap_or_default()
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {}",
+                m.get("name").and_then(|n| n.as_str()).unwrap_or_default(),
+                m.get("mountPath")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or_default()
+            )
+        })
+        .collect()
 }

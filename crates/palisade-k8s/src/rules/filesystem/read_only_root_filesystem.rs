@@ -136,7 +136,10 @@ pub fn fix(
         .collect();
     let volumes = format!("{}/volumes/-", pod.spec.ptr);
     let volume_mounts = format!("{}/volumeMounts/-", c.ptr);
-    if !mounts.iter().any(|m| normalize(m) == "/tmp") {
+    let caches = cache_dirs(c, &mounts);
+    // A cache kept in /tmp itself (`HF_HOME=/tmp`) gets the cache volume there instead: two
+    // mounts at one path are invalid, and a model cache outgrows the scratch volume.
+    if !mounts.iter().any(|m| normalize(m) == "/tmp") && !caches.iter().any(|d| d == "/tmp") {
         if !pod.spec.volumes.iter().any(|vol| vol.name == TMP_VOLUME) {
             ops.push(crate::fix::set(
                 volumes.clone(),
@@ -148,7 +151,7 @@ pub fn fix(
             serde_json::json!({"name": TMP_VOLUME, "mountPath": "/tmp"}),
         ));
     }
-    for (i, dir) in cache_dirs(c, &mounts).into_iter().enumerate() {
+    for (i, dir) in caches.into_iter().enumerate() {
         // One volume per container and directory: containers of a pod do not share caches
         // they did not share before. Container names are DNS labels, so the name is one too.
         let mut name = format!("{CACHE_VOLUME_PREFIX}{}", truncate(c.name, 44));
