@@ -21,24 +21,33 @@ const MAX_OUTPUT: u64 = 64 * 1024 * 1024;
 /// Most bytes of Helm's error output kept for the message.
 const MAX_STDERR: u64 = 4096;
 
-/// Whether `dir` is the root of a Helm chart: it holds a `Chart.yaml` naming the chart under
-/// Helm's `apiVersion` `v1` or `v2`.
+/// What a directory's `Chart.yaml` says it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChartType {
+    /// An application chart: `helm template` renders it.
+    Application,
+    /// A library chart (`type: library`): templates for other charts, nothing to render.
+    Library,
+}
+
+/// Whether `dir` is the root of a Helm chart, and which kind: it holds a `Chart.yaml` naming
+/// the chart under Helm's `apiVersion` `v1` or `v2`.
 #[must_use]
-pub fn is_chart(dir: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(dir.join("Chart.yaml")) else {
-        return false;
-    };
+pub fn chart_type(dir: &Path) -> Option<ChartType> {
+    let text = std::fs::read_to_string(dir.join("Chart.yaml")).ok()?;
     let Some(Ok(doc)) = palisade_yaml::parse_stream(&text).into_iter().next() else {
-        return false;
+        return None;
     };
-    matches!(
-        doc.root.get("apiVersion").and_then(|v| v.as_str()),
-        Some("v1" | "v2")
-    ) && doc
-        .root
-        .get("name")
-        .and_then(|v| v.as_str())
-        .is_some_and(|n| !n.is_empty())
+    let field = |k: &str| doc.root.get(k).and_then(|v| v.as_str());
+    if !matches!(field("apiVersion"), Some("v1" | "v2")) || field("name").is_none_or(str::is_empty)
+    {
+        return None;
+    }
+    Some(if field("type") == Some("library") {
+        ChartType::Library
+    } else {
+        ChartType::Application
+    })
 }
 
 /// The `helm` binary to render with: `PALISADE_HELM` when set (empty: none), else `helm` on
@@ -211,15 +220,21 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("palisade-helm-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("Chart.yaml"), "apiVersion: v2\nname: web\n").unwrap();
-        assert!(is_chart(&dir));
+        assert_eq!(chart_type(&dir), Some(ChartType::Application));
+        std::fs::write(
+            dir.join("Chart.yaml"),
+            "apiVersion: v2\nname: common\ntype: library\n",
+        )
+        .unwrap();
+        assert_eq!(chart_type(&dir), Some(ChartType::Library));
         std::fs::write(
             dir.join("Chart.yaml"),
             "apiVersion: apps/v1\nkind: Deployment\n",
         )
         .unwrap();
-        assert!(!is_chart(&dir));
+        assert_eq!(chart_type(&dir), None);
         std::fs::remove_file(dir.join("Chart.yaml")).unwrap();
-        assert!(!is_chart(&dir));
+        assert_eq!(chart_type(&dir), None);
         std::fs::remove_dir(&dir).unwrap();
     }
 }

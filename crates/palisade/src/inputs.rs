@@ -107,17 +107,20 @@ fn walk(dir: &Path, out: &mut Vec<Input>, errors: &mut Vec<InputError>) {
     let mut paths: Vec<_> = entries.filter_map(Result::ok).collect();
     paths.sort_by_key(std::fs::DirEntry::file_name);
     // A chart's templates are not YAML until Helm renders them, and its values.yaml is not a
-    // manifest: the chart is one input.
+    // manifest: the chart is one input. A library chart renders nothing of its own (the
+    // charts that use it render its templates).
     if paths
         .iter()
         .any(|e| e.file_name() == "Chart.yaml" && is_file(e))
-        && crate::helm::is_chart(dir)
+        && let Some(chart) = crate::helm::chart_type(dir)
     {
-        out.push(Input {
-            path: Some(dir.to_path_buf()),
-            kind: Kind::HelmChart,
-            explicit: false,
-        });
+        if chart == crate::helm::ChartType::Application {
+            out.push(Input {
+                path: Some(dir.to_path_buf()),
+                kind: Kind::HelmChart,
+                explicit: false,
+            });
+        }
         return;
     }
     // From the listing already read (its file types come with it), not a `stat` of every
