@@ -48,6 +48,14 @@ impl Input {
 /// Extensions of manifest files picked up when walking a directory.
 pub const MANIFEST_EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
+/// Why a file named on the command line is not scanned: no scanner recognises it.
+pub const UNSUPPORTED: &str = "not a file Palisade reads; `palisade scan` reads Kubernetes \
+     manifests (.yaml, .yml, .json), Dockerfiles (Dockerfile, *.Dockerfile, Containerfile), \
+     model files (pickle, PyTorch, safetensors, GGUF, ONNX, Keras, NumPy, joblib, …, recognised \
+     by content), lock files (requirements*.txt, Pipfile.lock, poetry.lock, uv.lock, \
+     package-lock.json, yarn.lock, pnpm-lock.yaml, Cargo.lock, go.mod, go.sum, \
+     gradle.lockfile) and Helm charts (a directory with a Chart.yaml)";
+
 /// Expands the command-line paths: directories recursively (skipping hidden directories and
 /// not following directory symlinks, so a link loop cannot hang a scan; a symlink to a file
 /// is read as the file), in a stable order.
@@ -72,8 +80,20 @@ pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
                     Kind::LockFile
                 } else if is_manifest(path) {
                     Kind::Manifest
-                } else {
+                } else if palisade_model::is_model_file(path) {
+                    // By content: a pickle named `weights.dat` or `notes.txt` is still read.
                     Kind::Model
+                } else {
+                    errors.push(match std::fs::File::open(path) {
+                        Ok(_) => InputError {
+                            file: path.display().to_string().into(),
+                            line: 0,
+                            column: 0,
+                            message: UNSUPPORTED.into(),
+                        },
+                        Err(e) => io_error(path, &e),
+                    });
+                    continue;
                 };
                 inputs.push(Input {
                     path: Some(path.clone()),

@@ -926,3 +926,70 @@ fn a_helm_chart_without_helm_is_reported_not_scanned() {
         "{notices:?}"
     );
 }
+
+/// A file named on the command line that no scanner reads is an input error that says what
+/// `scan` reads (it was "No findings in 1 file", exit 0); the other inputs are still
+/// scanned, and a model file with an odd extension is still recognised by its content.
+#[test]
+fn a_named_file_no_scanner_reads_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "remember to rotate the keys\n").unwrap();
+    let pod = dir.path().join("pod.yaml");
+    std::fs::write(&pod, PRIVILEGED_POD).unwrap();
+    let out = run(&["scan", notes.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("notes.txt"), "{text}");
+    assert!(
+        text.contains("Dockerfiles") && text.contains("lock files") && text.contains(".yaml"),
+        "{text}"
+    );
+
+    let out = run(&[
+        "scan",
+        notes.to_str().unwrap(),
+        pod.to_str().unwrap(),
+        "-f",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let report = json(&out);
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{report}");
+    assert_eq!(errors[0]["file"], notes.to_str().unwrap());
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Helm charts"),
+        "{report}"
+    );
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "PAL007"),
+        "{report}"
+    );
+
+    // A pickle is a model file whatever its name.
+    let odd = dir.path().join("weights.dat2");
+    std::fs::write(
+        &odd,
+        b"\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03.",
+    )
+    .unwrap();
+    let out = run(&["scan", odd.to_str().unwrap(), "-f", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let report = json(&out);
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "PAL801"),
+        "{report}"
+    );
+}
