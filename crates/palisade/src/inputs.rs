@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use palisade_policy::InputError;
 
 /// Which scanner reads an input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     /// YAML or JSON Kubernetes manifests.
     Manifest,
@@ -104,7 +104,46 @@ pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
             Err(e) => errors.push(io_error(path, &e)),
         }
     }
-    (inputs, errors)
+    // A path named twice that cannot be read is one error.
+    let mut seen = std::collections::HashSet::new();
+    errors.retain(|e| seen.insert((e.file.clone(), e.message.clone())));
+    (dedup(inputs), errors)
+}
+
+/// `-` (standard input) can be read once: naming it twice is a usage error.
+pub fn check_stdin_once(paths: &[PathBuf]) -> Result<(), String> {
+    if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(
+            "`-` (standard input) is named more than once; it can be read only once".into(),
+        );
+    }
+    Ok(())
+}
+
+/// One input per file: a path named twice, or a file also met in a named directory (or through
+/// a symlink), is read once, by its canonical path. The first occurrence's name is kept; it is
+/// explicit if any occurrence was, so a named file keeps the strictness of a named file.
+fn dedup(inputs: Vec<Input>) -> Vec<Input> {
+    let mut seen: std::collections::HashMap<(PathBuf, Kind), usize> =
+        std::collections::HashMap::with_capacity(inputs.len());
+    let mut out: Vec<Input> = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let Some(path) = &input.path else {
+            out.push(input);
+            continue;
+        };
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        match seen.entry((canonical, input.kind)) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                out[*first.get()].explicit |= input.explicit;
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(out.len());
+                out.push(input);
+            }
+        }
+    }
+    out
 }
 
 fn io_error(path: &Path, e: &std::io::Error) -> InputError {

@@ -993,3 +993,54 @@ fn a_named_file_no_scanner_reads_is_an_input_error() {
         "{report}"
     );
 }
+
+/// A path named twice, or a file and its directory, is scanned once (findings are not
+/// doubled), under the first name it was given; a named file keeps a named file's strictness
+/// when its directory comes first; `-` twice is a usage error.
+#[test]
+fn a_path_named_twice_is_scanned_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let pod = dir.path().join("pod.yaml");
+    std::fs::write(&pod, PRIVILEGED_POD).unwrap();
+    let pal007 = |report: &serde_json::Value| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "PAL007")
+            .map(|f| f["file"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let p = pod.to_str().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let dotted = format!("{d}/./pod.yaml");
+    for args in [[p, p], [p, d], [dotted.as_str(), p]] {
+        let out = run(&["scan", args[0], args[1], "-f", "json"]);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        let report = json(&out);
+        assert_eq!(
+            pal007(&report),
+            vec![args[0].to_string()],
+            "{args:?}: {report}"
+        );
+        assert_eq!(report["summary"]["files"], 1, "{args:?}: {report}");
+        assert_eq!(report["summary"]["resources"], 1, "{args:?}: {report}");
+    }
+    let out = run(&["scan", d, p, "-f", "json"]);
+    assert_eq!(pal007(&json(&out)), vec![p.to_string()]);
+
+    // Walked first, named second: a named YAML file that is not Kubernetes is still an error.
+    let values = dir.path().join("values.yaml");
+    std::fs::write(&values, "replicaCount: 2\n").unwrap();
+    let out = run(&["scan", d, values.to_str().unwrap(), "-f", "json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let report = json(&out);
+    assert_eq!(report["errors"].as_array().unwrap().len(), 1, "{report}");
+
+    let out = run_stdin(&["scan", "-", "-"], PRIVILEGED_POD);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("more than once"), "{}", stderr(&out));
+    let out = run_stdin(&["harden", "-", "-"], PRIVILEGED_POD);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("more than once"), "{}", stderr(&out));
+}

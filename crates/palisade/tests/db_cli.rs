@@ -109,3 +109,33 @@ fn import_info_check_fail_on_and_formats() {
     assert_eq!(code, 2);
     assert!(err.contains("palisade db update"), "{err}");
 }
+
+/// A lock file named twice, or named and found under a named directory, is checked once.
+#[test]
+fn check_reads_a_lock_file_named_twice_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db");
+    let db = db.to_str().unwrap();
+    let osv = vuln_fixture("osv");
+    let (code, _, err) = palisade(&["db", "import", osv.to_str().unwrap(), "--db", db]);
+    assert_eq!(code, 0, "{err}");
+    let req = vuln_fixture("lock/requirements.txt");
+    let req = req.to_str().unwrap();
+    let count = |args: &[&str]| {
+        let mut all = vec!["db", "check", "--db", db, "-f", "json"];
+        all.extend_from_slice(args);
+        let (_, out, err) = palisade(&all);
+        let report: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+        (
+            report["findings"].as_array().unwrap().len(),
+            report["summary"]["files"].clone(),
+        )
+    };
+    let once = count(&[req]);
+    assert!(once.0 > 0);
+    assert_eq!(count(&[req, req]), once);
+    let lock_dir = vuln_fixture("lock");
+    let lock_dir = lock_dir.to_str().unwrap();
+    assert_eq!(count(&[lock_dir, req]), count(&[lock_dir]));
+}

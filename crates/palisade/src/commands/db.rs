@@ -232,7 +232,7 @@ fn info(format: &str, db: &std::path::Path) -> i32 {
 }
 
 /// The named files, and the lock files found under named directories (walked as `palisade
-/// scan` walks them).
+/// scan` walks them), each once.
 fn lock_files(paths: &[PathBuf], errors: &mut Vec<InputError>) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for path in paths {
@@ -249,6 +249,9 @@ fn lock_files(paths: &[PathBuf], errors: &mut Vec<InputError>) -> Vec<PathBuf> {
                 .filter_map(|i| i.path),
         );
     }
+    // A file named twice, or named and found under a named directory, is checked once.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
     out
 }
 

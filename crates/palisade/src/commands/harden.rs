@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::cli::{HardenArgs, PatchFormat};
 use crate::commands::scan::{read_input, resolve_options, write_atomically};
-use crate::inputs::{Input, Kind, collect_inputs};
+use crate::inputs::{Input, Kind, check_stdin_once, collect_inputs};
 
 struct FileResult {
     input: Input,
@@ -19,6 +19,9 @@ struct FileResult {
 }
 
 pub fn run(args: &HardenArgs) -> i32 {
+    if let Err(e) = check_stdin_once(&args.paths) {
+        return super::fail(e);
+    }
     let options = match harden_options(args) {
         Ok(o) => o,
         Err(e) => return super::fail(e),

@@ -9,7 +9,7 @@ use palisade_report::{Format, RenderOptions, ScanReport, render};
 use rayon::prelude::*;
 
 use crate::cli::{PolicyArgs, ScanArgs, use_color};
-use crate::inputs::{Input, Kind, collect_inputs};
+use crate::inputs::{Input, Kind, check_stdin_once, collect_inputs};
 use crate::registry::all_rules;
 
 pub fn run(args: &ScanArgs) -> i32 {
@@ -130,6 +130,7 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
             "--platform, --verify-key and --namespace apply to `palisade scan image REF…`".into(),
         );
     }
+    check_stdin_once(&args.paths)?;
     let (policy, opts) = resolve_options(&args.policy)?;
     let rules = all_rules();
     let (inputs, mut errors) = collect_inputs(&args.paths);
