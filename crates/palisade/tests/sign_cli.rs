@@ -248,3 +248,21 @@ fn keys_blob_and_model_round_trip() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("bad.pub"), "{}", text(&o));
 }
+
+/// `verify image -f` names the human format `table`, as every other command does (`text`
+/// stays accepted as an alias but is not advertised).
+#[test]
+fn verify_image_help_offers_table_and_json() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["verify", "image", "--help"])
+        .output()
+        .unwrap();
+    // Words only: clap wraps to the terminal's width.
+    let help = String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(o.status.success(), "{help}");
+    assert!(help.contains("[default: table]"), "{help}");
+    assert!(help.contains("[possible values: table, json]"), "{help}");
+}

@@ -72,16 +72,24 @@ fn sign_and_verify_an_image_in_a_registry() {
         err.contains(&format!("Signed {image} ({digest}) in the classic")),
         "{err}"
     );
-    let o = palisade(d, &["verify", "image", &image, "--key", "release.pub"]);
-    let (stdout, err) = out(&o);
-    assert!(o.status.success(), "{stdout}{err}");
-    assert!(
-        stdout.contains(&format!(
-            "Verified OK: {image} ({digest}) signed by release.pub in the classic"
-        )),
-        "{stdout}"
-    );
-    assert!(stdout.contains("annotation pipeline=\"ci-42\""), "{stdout}");
+    // Messages on stderr, as `verify blob` / `verify model` (and cosign) print them; stdout
+    // is for the JSON result. `table` is the human format, as on every command; `text` is
+    // still accepted.
+    for format in [None, Some("table"), Some("text")] {
+        let mut args = vec!["verify", "image", &image, "--key", "release.pub"];
+        args.extend(format.iter().flat_map(|f| ["-f", *f]));
+        let o = palisade(d, &args);
+        let (stdout, err) = out(&o);
+        assert!(o.status.success(), "{format:?}: {stdout}{err}");
+        assert_eq!(stdout, "", "{format:?}");
+        assert!(
+            err.contains(&format!(
+                "Verified OK: {image} ({digest}) signed by release.pub in the classic"
+            )),
+            "{format:?}: {err}"
+        );
+        assert!(err.contains("annotation pipeline=\"ci-42\""), "{err}");
+    }
 
     // Another key: exit 1, with the reason per signature.
     let o = palisade(d, &["verify", "image", &image, "--key", "other.pub"]);
@@ -138,9 +146,9 @@ fn sign_and_verify_an_image_in_a_registry() {
             "other.pub",
         ],
     );
-    let (stdout, _) = out(&o);
+    let (_, err) = out(&o);
     assert!(o.status.success());
-    assert_eq!(stdout.matches("Verified OK").count(), 2, "{stdout}");
+    assert_eq!(err.matches("Verified OK").count(), 2, "{err}");
 
     // A Secret key outside a cluster is an input error that says what is missing.
     let o = palisade(

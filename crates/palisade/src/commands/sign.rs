@@ -3,7 +3,6 @@
 //! 2 usage or input error.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -116,8 +115,11 @@ pub enum VerifyCommand {
         /// Trusted public key file or `k8s://namespace/name[/key]` Secret (repeatable; any one suffices)
         #[arg(long, value_name = "FILE", required = true)]
         key: Vec<PathBuf>,
-        /// `text` or `json`
-        #[arg(long, short = 'f', default_value = "text", value_parser = ["text", "json"])]
+        /// `table` (messages on stderr; `text` is an alias) or `json` (the result on stdout)
+        #[arg(long, short = 'f', default_value = "table", value_parser = clap::builder::PossibleValuesParser::new([
+            clap::builder::PossibleValue::new("table").alias("text"),
+            clap::builder::PossibleValue::new("json"),
+        ]))]
         format: String,
     },
 }
@@ -404,18 +406,19 @@ pub fn run_verify(cmd: &VerifyCommand) -> i32 {
             })();
             match result {
                 Ok(v) => {
+                    // As cosign: what was verified is a message on stderr (as for blobs and
+                    // models); only the machine-readable result goes to stdout.
                     let mut out = String::new();
                     if format == "json" {
                         out = serde_json::to_string_pretty(&v).unwrap_or_default() + "\n";
                     } else {
                         for s in &v.verified {
-                            let _ = writeln!(
-                                out,
+                            eprintln!(
                                 "Verified OK: {} ({}) signed by {} in the {} format",
                                 reference, v.digest, s.key, s.format
                             );
                             for (k, val) in &s.annotations {
-                                let _ = writeln!(out, "  annotation {k}={val}");
+                                eprintln!("  annotation {k}={val}");
                             }
                         }
                         for why in &v.rejected {
