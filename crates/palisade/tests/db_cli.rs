@@ -139,3 +139,35 @@ fn check_reads_a_lock_file_named_twice_once() {
     let lock_dir = lock_dir.to_str().unwrap();
     assert_eq!(count(&[lock_dir, req]), count(&[lock_dir]));
 }
+
+/// `db check` offers only the policy options that act on vulnerability findings: the Pod
+/// Security Standards flags and rule selectors of `scan` did nothing there and are refused.
+#[test]
+fn check_refuses_flags_that_do_not_apply_to_lock_files() {
+    let (code, help, _) = palisade(&["db", "check", "--help"]);
+    assert_eq!(code, 0);
+    for flag in ["--config", "--fail-on", "--severity", "--ignore-file"] {
+        assert!(help.contains(flag), "{flag}: {help}");
+    }
+    for flag in [
+        "--standard",
+        "--kubernetes-version",
+        "--select",
+        "--ignore ",
+    ] {
+        assert!(!help.contains(flag), "{flag}: {help}");
+    }
+    let req = vuln_fixture("lock/requirements.txt");
+    for flag in [
+        ["--standard", "baseline"],
+        ["--kubernetes-version", "v1.29"],
+        ["--select", "PAL700"],
+    ] {
+        let (code, _, err) = palisade(&["db", "check", req.to_str().unwrap(), flag[0], flag[1]]);
+        assert_eq!(code, 2, "{flag:?}");
+        assert!(
+            err.contains(&format!("unexpected argument '{}'", flag[0])),
+            "{err}"
+        );
+    }
+}

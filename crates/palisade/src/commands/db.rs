@@ -93,7 +93,7 @@ pub struct CheckArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     #[command(flatten)]
-    pub policy: PolicyArgs,
+    pub policy: CheckPolicyArgs,
     /// When to colour the table output
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
@@ -101,6 +101,32 @@ pub struct CheckArgs {
     pub db: DbPath,
     #[command(flatten)]
     pub severity: crate::cli::SeverityFilter,
+}
+
+/// The policy options that apply to vulnerability findings: the policy file (rule severities,
+/// exceptions) and `--fail-on`. The Pod Security Standards level and version, and rule
+/// selection, are `scan`'s: lock files have none of those (every finding is PAL700).
+#[derive(Debug, Args)]
+pub struct CheckPolicyArgs {
+    /// Policy file (`kind: Policy`): its rule severities, exceptions and `failOn` apply
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Lowest severity that fails the check (exit 1): info, low, medium, high, critical
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+}
+
+impl CheckPolicyArgs {
+    fn policy_args(&self) -> PolicyArgs {
+        PolicyArgs {
+            config: self.config.clone(),
+            standard: None,
+            kubernetes_version: None,
+            fail_on: self.fail_on.clone(),
+            select: Vec::new(),
+            ignore: Vec::new(),
+        }
+    }
 }
 
 pub fn run(args: &DbArgs) -> i32 {
@@ -259,7 +285,7 @@ fn check(args: &CheckArgs) -> i32 {
     if args.paths.is_empty() && args.purl.is_empty() {
         return super::fail("db check: name lock files or --purl package URLs to check");
     }
-    let policy = match super::scan::resolve_policy(&args.policy) {
+    let policy = match super::scan::resolve_policy(&args.policy.policy_args()) {
         Ok(p) => p,
         Err(e) => return super::fail(e),
     };
