@@ -121,8 +121,11 @@ pub fn check_stdin_once(paths: &[PathBuf]) -> Result<(), String> {
 }
 
 /// One input per file: a path named twice, or a file also met in a named directory (or through
-/// a symlink), is read once, by its canonical path. The first occurrence's name is kept; it is
-/// explicit if any occurrence was, so a named file keeps the strictness of a named file.
+/// a symlink), is read once, by its canonical path. The first occurrence's name is kept,
+/// unless a later one reaches the file through a symlink and the first does not: a link is
+/// how a file gets its meaningful name (a Hugging Face cache's `snapshots/REV/model.bin`,
+/// not `blobs/<sha256>`). It is explicit if any occurrence was, so a named file keeps the
+/// strictness of a named file.
 fn dedup(inputs: Vec<Input>) -> Vec<Input> {
     let mut seen: std::collections::HashMap<(PathBuf, Kind), usize> =
         std::collections::HashMap::with_capacity(inputs.len());
@@ -135,7 +138,11 @@ fn dedup(inputs: Vec<Input>) -> Vec<Input> {
         let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
         match seen.entry((canonical, input.kind)) {
             std::collections::hash_map::Entry::Occupied(first) => {
-                out[*first.get()].explicit |= input.explicit;
+                let kept = &mut out[*first.get()];
+                kept.explicit |= input.explicit;
+                if is_link(&input.path) && !is_link(&kept.path) {
+                    kept.path = input.path;
+                }
             }
             std::collections::hash_map::Entry::Vacant(slot) => {
                 slot.insert(out.len());
@@ -144,6 +151,12 @@ fn dedup(inputs: Vec<Input>) -> Vec<Input> {
         }
     }
     out
+}
+
+fn is_link(path: &Option<PathBuf>) -> bool {
+    path.as_deref()
+        .and_then(|p| std::fs::symlink_metadata(p).ok())
+        .is_some_and(|m| m.file_type().is_symlink())
 }
 
 fn io_error(path: &Path, e: &std::io::Error) -> InputError {

@@ -206,6 +206,15 @@ fn model_files_in_a_hugging_face_cache_snapshot_are_scanned_through_their_symlin
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let report = json(&out);
     let model = snapshot.join("pytorch_model.bin");
+    // The whole cache, blobs and snapshot: the pickle is read once, under its snapshot name
+    // (the link), not its blob hash.
+    let whole = json(&scan(&[dir.path().to_str().unwrap(), "--format", "json"]));
+    let pickles: Vec<&str> = findings(&whole)
+        .iter()
+        .filter(|f| f["code"] == "PAL801")
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(pickles, [model.to_str().unwrap()], "{whole}");
     assert!(
         findings(&report).iter().any(|f| f["code"] == "PAL801"
             && f["callable"] == "posix.system"
