@@ -1044,3 +1044,15 @@ fn a_path_named_twice_is_scanned_once() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("more than once"), "{}", stderr(&out));
 }
+
+#[test]
+fn harden_says_which_named_files_it_does_not_rewrite() {
+    let dockerfile = examples().join("docker/Dockerfile");
+    let out = run(&["harden", dockerfile.to_str().unwrap()]);
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("skipped: it is a Dockerfile"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -45,6 +45,22 @@ pub fn run(args: &HardenArgs) -> i32 {
             "note: Helm chart {name} skipped: harden rewrites manifests, not templates; harden what it renders with `helm template {name} | palisade harden -`"
         );
     }
+    // A file named on the command line that harden cannot rewrite is said so; walked ones
+    // are simply not its business (`scan` reports on them).
+    for other in inputs
+        .iter()
+        .filter(|i| i.explicit && !matches!(i.kind, Kind::Manifest | Kind::HelmChart))
+    {
+        let what = match other.kind {
+            Kind::Dockerfile => "a Dockerfile",
+            Kind::LockFile => "a lock file",
+            _ => "a model file",
+        };
+        eprintln!(
+            "note: {} skipped: it is {what}; harden rewrites Kubernetes manifests (`palisade scan` reports on it)",
+            other.display_name()
+        );
+    }
     let inputs: Vec<Input> = inputs
         .into_iter()
         .filter(|i| i.kind == Kind::Manifest)
