@@ -148,6 +148,7 @@ const POSITIVE: &[(&str, &str, Severity)] = &[
     ("numpy/object_evil.npz", "PAL801", Severity::Critical),
     // Keras, ONNX, SavedModel, safetensors, GGUF
     ("keras/lambda.keras", "PAL810", Severity::High),
+    ("keras/lambda_lzma.keras", "PAL810", Severity::High),
     ("keras/lambda.h5", "PAL810", Severity::High),
     ("keras/lambda_swapped_keys.h5", "PAL810", Severity::High),
     ("keras/lambda_escaped_keys.h5", "PAL810", Severity::High),

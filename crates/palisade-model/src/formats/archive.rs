@@ -350,7 +350,7 @@ fn strip_compression_ext(name: &str) -> String {
 
 /// Decoder memory for a `.lzma` stream: its header names the dictionary size, and liblzma's
 /// largest preset uses 64 MiB; a header asking for more is refused, not allocated.
-const LZMA_MEM_LIMIT_KIB: u32 = 256 * 1024;
+pub(crate) const LZMA_MEM_LIMIT_KIB: u32 = 256 * 1024;
 
 /// Compressed streams: joblib `compress=`, `.pkl.gz`, `.tar.gz`, … Scanned while
 /// decompressing, within the decompression budget.

@@ -295,6 +295,44 @@ fn walk_local_headers(src: Src<'_>, max_entries: usize, truncated: &mut bool) ->
     entries
 }
 
+/// An LZMA member (method 14, APPNOTE 5.8.8), which Python's `zipfile` writes and reads and
+/// so Keras loads: a 4-byte header (version, properties size 5), the properties (the lc/lp/pb
+/// byte and the dictionary size), then a raw LZMA stream, ended by a marker when
+/// general-purpose bit 1 is set (the size is then not known in advance). A dictionary that
+/// would need more decoder memory than the `.lzma` limit is refused, not allocated.
+fn lzma_member<'a>(mut raw: impl Read + 'a, e: &ZipEntry) -> Result<Box<dyn Read + 'a>, String> {
+    let mut head = [0u8; 9];
+    raw.read_exact(&mut head)
+        .map_err(|_| "LZMA member shorter than its 9-byte header".to_string())?;
+    let props_len = u16::from_le_bytes([head[2], head[3]]);
+    if props_len != 5 {
+        return Err(format!(
+            "LZMA member with {props_len}-byte properties (expected 5)"
+        ));
+    }
+    let props = head[4];
+    let dict_size = u32::from_le_bytes([head[5], head[6], head[7], head[8]]);
+    let size = if e.flags & 2 != 0 { u64::MAX } else { e.size };
+    // With a known size the decoder keeps no more history than the output needs.
+    let history = if size == u64::MAX {
+        dict_size
+    } else {
+        dict_size.min(u32::try_from(size).unwrap_or(u32::MAX).max(4096))
+    };
+    let kib = lzma_rust2::lzma_get_memory_usage_by_props(history, props)
+        .map_err(|err| format!("LZMA member properties: {err}"))?;
+    if kib > super::archive::LZMA_MEM_LIMIT_KIB {
+        return Err(format!(
+            "LZMA member needs {} MiB of decoder memory (limit {} MiB)",
+            kib / 1024,
+            super::archive::LZMA_MEM_LIMIT_KIB / 1024
+        ));
+    }
+    let reader = lzma_rust2::LzmaReader::new_with_props(raw, size, props, history, None)
+        .map_err(|err| format!("LZMA member: {err}"))?;
+    Ok(Box::new(reader))
+}
+
 /// Opens a member's (decompressed) content. `Err` names an unsupported method.
 pub(crate) fn open<'a>(src: Src<'a>, e: &ZipEntry) -> Result<Box<dyn Read + 'a>, String> {
     let off = e.data_offset.ok_or("member has no readable local header")?;
@@ -303,7 +341,7 @@ pub(crate) fn open<'a>(src: Src<'a>, e: &ZipEntry) -> Result<Box<dyn Read + 'a>,
         0 => Ok(Box::new(raw)),
         8 => Ok(Box::new(flate2::read::DeflateDecoder::new(raw))),
         12 => Ok(Box::new(bzip2::read::BzDecoder::new(raw))),
-        14 => Err("LZMA-compressed member (method 14) is not supported".into()),
+        14 => lzma_member(raw, e),
         93 => Err("zstd-compressed member (method 93) is not supported".into()),
         99 => Err("AES-encrypted member".into()),
         m => Err(format!("unsupported compression method {m}")),
