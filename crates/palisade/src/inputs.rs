@@ -23,6 +23,11 @@ pub enum Kind {
     /// A Helm chart's root directory: rendered with `helm template` and scanned as the
     /// manifests it renders (see [`crate::helm`]). Its files are not inputs of their own.
     HelmChart,
+    /// A walked YAML file that a `kustomization.yaml` of the walk uses as a patch: a partial
+    /// object that only means something merged into its base, so it is not scanned as one
+    /// (every field it leaves out would be a finding). `kustomize build DIR | palisade scan -`
+    /// scans the merged result.
+    KustomizePatch,
 }
 
 /// A file to scan, or standard input.
@@ -107,7 +112,76 @@ pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
     // A path named twice that cannot be read is one error.
     let mut seen = std::collections::HashSet::new();
     errors.retain(|e| seen.insert((e.file.clone(), e.message.clone())));
-    (dedup(inputs), errors)
+    let mut inputs = dedup(inputs);
+    mark_kustomize_patches(&mut inputs);
+    (inputs, errors)
+}
+
+/// Marks the walked manifests that a walked `kustomization.yaml` names as patches
+/// (`patches[].path`, `patchesStrategicMerge[]`, `patchesJson6902[].path`). Files named on
+/// the command line are scanned whatever they are.
+fn mark_kustomize_patches(inputs: &mut [Input]) {
+    let mut patches = std::collections::HashSet::new();
+    for input in inputs.iter() {
+        let Some(path) = &input.path else { continue };
+        let is_kustomization = path.file_name().is_some_and(|n| {
+            n == "kustomization.yaml" || n == "kustomization.yml" || n == "Kustomization"
+        });
+        let Some(dir) = path.parent().filter(|_| is_kustomization) else {
+            continue;
+        };
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        for patch in kustomize_patch_paths(&text) {
+            if let Ok(p) = std::fs::canonicalize(dir.join(patch)) {
+                patches.insert(p);
+            }
+        }
+    }
+    if patches.is_empty() {
+        return;
+    }
+    for input in inputs.iter_mut() {
+        if input.kind == Kind::Manifest
+            && !input.explicit
+            && input
+                .path
+                .as_ref()
+                .and_then(|p| std::fs::canonicalize(p).ok())
+                .is_some_and(|p| patches.contains(&p))
+        {
+            input.kind = Kind::KustomizePatch;
+        }
+    }
+}
+
+/// The patch files a kustomization names (inline patches are not files).
+fn kustomize_patch_paths(text: &str) -> Vec<String> {
+    let Some(Ok(doc)) = palisade_yaml::parse_stream(text).into_iter().next() else {
+        return Vec::new();
+    };
+    let seq = |key: &str| {
+        doc.root
+            .get(key)
+            .and_then(palisade_yaml::Node::as_seq)
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    for item in seq("patchesStrategicMerge") {
+        // An entry is a path, or an inline patch (a multi-line string).
+        if let Some(p) = item.as_str().filter(|p| !p.contains('\n')) {
+            out.push(p.to_string());
+        }
+    }
+    for key in ["patches", "patchesJson6902"] {
+        for item in seq(key) {
+            if let Some(p) = item.get("path").and_then(palisade_yaml::Node::as_str) {
+                out.push(p.to_string());
+            }
+        }
+    }
+    out
 }
 
 /// `-` (standard input) can be read once: naming it twice is a usage error.

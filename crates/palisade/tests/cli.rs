@@ -1056,3 +1056,47 @@ fn harden_says_which_named_files_it_does_not_rewrite() {
         stderr(&out)
     );
 }
+
+#[test]
+fn kustomize_patches_met_in_a_walk_are_not_scanned_as_whole_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base");
+    let overlay = dir.path().join("overlays/prod");
+    std::fs::create_dir_all(&base).unwrap();
+    std::fs::create_dir_all(&overlay).unwrap();
+    std::fs::write(base.join("pod.yaml"), PRIVILEGED_POD).unwrap();
+    std::fs::write(base.join("kustomization.yaml"), "resources: [pod.yaml]\n").unwrap();
+    std::fs::write(
+        overlay.join("kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [../../base]\npatches:\n  - path: limits.yaml\npatchesStrategicMerge:\n  - env.yaml\n  - |-\n    apiVersion: v1\n    kind: Pod\n    metadata: {name: p}\n",
+    )
+    .unwrap();
+    // Partial objects: scanned whole, each would be reported for every field it leaves out.
+    let patch = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ml}\nspec:\n  containers:\n    - name: app\n      resources: {limits: {cpu: '1', memory: 1Gi}}\n";
+    std::fs::write(overlay.join("limits.yaml"), patch).unwrap();
+    std::fs::write(overlay.join("env.yaml"), patch).unwrap();
+    let out = run(&["scan", dir.path().to_str().unwrap(), "--format", "json"]);
+    let report = json(&out);
+    let files: std::collections::BTreeSet<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert!(
+        files.iter().all(|f| f.ends_with("base/pod.yaml")),
+        "{files:?}"
+    );
+    assert!(
+        report["notices"].as_array().unwrap().iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .contains("skipped 2 kustomize patch file(s)")),
+        "{}",
+        report["notices"]
+    );
+    // Named on the command line, a patch is scanned like any file.
+    let named = overlay.join("limits.yaml");
+    let out = run(&["scan", named.to_str().unwrap(), "--format", "json"]);
+    assert!(json(&out)["summary"]["findings"].as_u64().unwrap() > 0);
+}

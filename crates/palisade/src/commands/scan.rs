@@ -139,6 +139,9 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
         inputs.into_iter().partition(|i| i.kind == Kind::LockFile);
     let (charts, inputs): (Vec<Input>, Vec<Input>) =
         inputs.into_iter().partition(|i| i.kind == Kind::HelmChart);
+    let (patches, inputs): (Vec<Input>, Vec<Input>) = inputs
+        .into_iter()
+        .partition(|i| i.kind == Kind::KustomizePatch);
     // Each scan with the number of files it read and reports on.
     let (mut scans, mut files): (Vec<FileScan>, Vec<usize>) = inputs
         .par_iter()
@@ -150,7 +153,7 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
             }
             Kind::Model | Kind::ModelDirectory => scan_model(input, &model_opts, &opts.selection),
             Kind::Dockerfile => (scan_dockerfile(input, &opts.selection), 1),
-            Kind::LockFile | Kind::HelmChart => (FileScan::default(), 0),
+            Kind::LockFile | Kind::HelmChart | Kind::KustomizePatch => (FileScan::default(), 0),
         })
         .unzip();
     let mut chart_notices = Vec::new();
@@ -200,6 +203,12 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
     report.suppressed += applied.suppressed;
     report.notices = lock_scan.outcome.notices;
     report.notices.extend(chart_notices);
+    if !patches.is_empty() {
+        report.notices.push(format!(
+            "skipped {} kustomize patch file(s) (partial objects; `kustomize build DIR | palisade scan -` scans what they make)",
+            patches.len()
+        ));
+    }
     report.notices.extend(applied.notices);
     if skipped > 0 {
         report.notices.push(format!(
