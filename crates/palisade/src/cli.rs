@@ -87,6 +87,10 @@ pub struct ScanArgs {
     pub vuln: VulnArgs,
     #[command(flatten)]
     pub severity: SeverityFilter,
+    /// Values file for the Helm charts met in the scan (`helm template -f FILE`; repeatable,
+    /// later files win), instead of their default values
+    #[arg(long, value_name = "FILE")]
+    pub helm_values: Vec<PathBuf>,
 }
 
 /// `--severity`, Trivy's flag: which severities the report shows.

@@ -73,15 +73,23 @@ pub struct RenderedTemplate {
     pub text: String,
 }
 
-/// Renders `chart` with `helm template` and splits the output by template.
+/// Renders `chart` with `helm template` (with `values` files, in order, when given) and
+/// splits the output by template.
 ///
 /// # Errors
 /// Helm's own message when it fails (a template error, a missing dependency), or a timeout
 /// or output-size message.
-pub fn render(helm: &Path, chart: &Path) -> Result<Vec<RenderedTemplate>, String> {
-    let mut child = Command::new(helm)
-        .arg("template")
-        .arg(chart)
+pub fn render(
+    helm: &Path,
+    chart: &Path,
+    values: &[PathBuf],
+) -> Result<Vec<RenderedTemplate>, String> {
+    let mut command = Command::new(helm);
+    command.arg("template").arg(chart);
+    for v in values {
+        command.arg("--values").arg(v);
+    }
+    let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -103,6 +103,7 @@ fn scan_failing(dir: &Path, name: &str, object: &Value) -> Vec<&'static str> {
         },
         vuln: Default::default(),
         severity: Default::default(),
+        helm_values: Vec::new(),
     };
     let report = palisade::execute_scan(&args).unwrap();
     assert!(report.errors.is_empty(), "{name}: {:?}", report.errors);

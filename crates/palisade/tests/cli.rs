@@ -878,6 +878,35 @@ fn a_helm_chart_is_rendered_and_its_findings_name_the_template() {
         stdout(&table)
     );
 
+    // Values files are passed on, in order: a pinned tag and a ClusterIP Service clear the
+    // mutable-tag and exposure findings.
+    let values = tempfile::tempdir().unwrap();
+    let first = values.path().join("first.yaml");
+    let second = values.path().join("second.yaml");
+    std::fs::write(&first, "image: {tag: latest}\nservice: {type: ClusterIP}\n").unwrap();
+    std::fs::write(&second, "image: {tag: v0.6.3}\n").unwrap();
+    let out = run(&[
+        "scan",
+        chart.to_str().unwrap(),
+        "-f",
+        "json",
+        "--helm-values",
+        first.to_str().unwrap(),
+        "--helm-values",
+        second.to_str().unwrap(),
+    ]);
+    let codes: Vec<String> = json(&out)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !codes.iter().any(|c| c == "PAL100" || c == "PAL170")
+            && codes.iter().any(|c| c == "PAL166"),
+        "{codes:?}"
+    );
+
     let broken = helm_charts().join("broken");
     let out = run(&["scan", broken.to_str().unwrap(), "-f", "json"]);
     assert_eq!(

@@ -157,11 +157,14 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
         })
         .unzip();
     let mut chart_notices = Vec::new();
+    if charts.is_empty() && !args.helm_values.is_empty() {
+        chart_notices.push("--helm-values given, but the scan met no Helm chart".to_string());
+    }
     if !charts.is_empty() {
         let helm = crate::helm::helm_binary();
         for (chart_scans, notice) in charts
             .par_iter()
-            .map(|chart| scan_chart(chart, helm.as_deref(), &opts))
+            .map(|chart| scan_chart(chart, helm.as_deref(), &args.helm_values, &opts))
             .collect::<Vec<_>>()
         {
             files.push(chart_scans.len());
@@ -225,6 +228,7 @@ pub fn execute(args: &ScanArgs) -> Result<ScanReport, String> {
 fn scan_chart(
     chart: &Input,
     helm: Option<&std::path::Path>,
+    values: &[std::path::PathBuf],
     opts: &ScanOptions,
 ) -> (Vec<FileScan>, Option<String>) {
     let name = chart.display_name();
@@ -239,7 +243,7 @@ fn scan_chart(
             )),
         );
     };
-    let templates = match crate::helm::render(helm, path) {
+    let templates = match crate::helm::render(helm, path, values) {
         Ok(t) => t,
         Err(message) => {
             let error = palisade_policy::InputError {
