@@ -154,12 +154,23 @@ fn output_option(args: &[&str], long: &str, short: char) -> Option<Option<String
     None
 }
 
-/// Whether `word` names the file saved as `file` (the same path, or the same name where one
-/// of them is relative to the working directory).
+/// Whether `word` names the file saved as `file`: the same path, or, where one of them is
+/// relative to a working directory the scan does not follow, the other ends with it
+/// (`install.sh` saved by `curl -O` and run as `/usr/src/install.sh` after `WORKDIR
+/// /usr/src`; not `/tmp/install.sh` and `scripts/install.sh`, two different files).
 fn names(word: &str, file: &str) -> bool {
     let w = word.strip_prefix("./").unwrap_or(word);
     let f = file.strip_prefix("./").unwrap_or(file);
-    w == f || ((!w.starts_with('/') || !f.starts_with('/')) && basename(w) == basename(f))
+    if w == f {
+        return true;
+    }
+    let ends_with = |path: &str, rel: &str| {
+        !rel.starts_with('/')
+            && path
+                .strip_suffix(rel)
+                .is_some_and(|head| head.ends_with('/'))
+    };
+    ends_with(w, f) || ends_with(f, w)
 }
 
 /// Programs that check a file's checksum or signature.
