@@ -1046,7 +1046,11 @@ struct FractalHeap {
 impl FractalHeap {
     fn open(r: &Reader<'_>, addr: u64) -> Result<Self> {
         let hlen = 4 + 1 + 2 + 2 + 1 + 4 + 12 * r.sl + 3 * r.so + 2 + 2 + 2 + 2 + 4 + 64;
-        let h = r.bytes(addr, (hlen as u64).min(r.len.saturating_sub(addr)), "fractal heap header")?;
+        let h = r.bytes(
+            addr,
+            (hlen as u64).min(r.len.saturating_sub(addr)),
+            "fractal heap header",
+        )?;
         if !h.starts_with(b"FRHP") {
             return bad(addr, "fractal heap header without FRHP signature");
         }
